@@ -1,0 +1,56 @@
+"""The Flask application factory. It assembles; it never migrates, connects or prompts."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from config import load_config
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app from `config` (a full settings mapping) or from the environment."""
+    settings = dict(config) if config is not None else load_config()
+    app = Flask(__name__, instance_path=settings["INSTANCE_PATH"])
+    app.config.update(settings)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", _limiter_storage(settings["REDIS_URL"]))
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    # If Redis is down, count in memory rather than fail the visitor's request.
+    app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_timeout": 1, "socket_connect_timeout": 1})
+    logging.basicConfig(level=settings.get("LOG_LEVEL", "INFO"),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    from app import db, errors, queue
+    from app.admin import bp as admin_bp
+    from app.capture import bp as capture_bp
+    from app.extensions import csrf, limiter
+
+    db.init_app(app)
+    queue.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    errors.register(app)
+
+    # Public forms are embedded cross-site: the signed form token replaces the session CSRF token.
+    csrf.exempt(capture_bp)
+    app.register_blueprint(capture_bp)
+    app.register_blueprint(admin_bp)
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        """Liveness for load balancers."""
+        return {"status": "ok"}
+
+    return app
+
+
+def _limiter_storage(redis_url: str) -> str:
+    """Flask-Limiter spells a unix-socket Redis as redis+unix://."""
+    if redis_url.startswith("unix://"):
+        return "redis+unix://" + redis_url.removeprefix("unix://")
+    return redis_url

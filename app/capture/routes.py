@@ -1,0 +1,122 @@
+"""Views for the hosted form page and its POST endpoint. Thin: parse, call the service, answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request
+from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response
+
+from app.capture.service import RequestContext, capture_submission, find_form
+from app.capture.signals import capture_signals, origin_of
+from app.capture.tokens import issue_token, read_token
+from app.db import get_session
+from app.errors import wants_json
+from app.extensions import limiter
+from app.models import Form
+from forms import FORM_KINDS, LeadForm
+
+bp = Blueprint("capture", __name__)
+
+
+class BadPayload(ValueError):
+    """A JSON body that is not an object of scalar values."""
+
+
+def _capture_limit() -> str:
+    return current_app.config["RATELIMIT_CAPTURE"]
+
+
+def _load(slug: str) -> Form:
+    form_row = find_form(get_session(), slug)
+    if form_row is None:
+        abort(404)
+    if not form_row.active:
+        abort(410)
+    return form_row
+
+
+def _build_form(form_row: Form, formdata: MultiDict[str, str] | None = None) -> LeadForm:
+    cls = FORM_KINDS[form_row.kind]
+    return cls(formdata=formdata, consent_text=form_row.settings.get("consent_text", ""))
+
+
+def _payload() -> MultiDict[str, str]:
+    """The posted fields as strings, from a form body or a JSON object."""
+    if not request.is_json:
+        return MultiDict(request.form)
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise BadPayload("The body must be a JSON object of field names to values.")
+    fields: MultiDict[str, str] = MultiDict()
+    for key, value in data.items():
+        if isinstance(value, bool):
+            if value:
+                fields.add(str(key), "y")
+        elif isinstance(value, str | int | float):
+            fields.add(str(key), str(value))
+        elif value is not None:
+            raise BadPayload(f"Field {key!r} must be text, not {type(value).__name__}.")
+    return fields
+
+
+def _client_ip() -> str | None:
+    return request.remote_addr
+
+
+@bp.get("/f/<slug>")
+def show(slug: str) -> str:
+    """The standalone, accessible form page."""
+    form_row = _load(slug)
+    form = _build_form(form_row)
+    form.token.data = issue_token(current_app.config["SECRET_KEY"], form_row.id)
+    for name in ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"):
+        form[name].data = request.args.get(name, "")[:200]
+    form.referrer.data = (request.referrer or "")[:2048]
+    return render_template("capture/form.html", form_row=form_row, form=form)
+
+
+@bp.post("/f/<slug>")
+@limiter.limit(_capture_limit)
+def submit(slug: str) -> Any:
+    """Validate, store, enqueue; answer with the thank-you (HTML) or 202 (JSON)."""
+    form_row = _load(slug)
+    try:
+        formdata = _payload()
+    except BadPayload as exc:
+        return jsonify({"error": "Bad Request", "message": str(exc)}), 400
+    form = _build_form(form_row, formdata)
+    if not form.validate():
+        if wants_json():
+            return jsonify({"error": "Bad Request", "message": "Some fields need attention.",
+                            "fields": form.errors}), 400
+        return render_template("capture/form.html", form_row=form_row, form=form), 400
+
+    config = current_app.config
+    token = read_token(config["SECRET_KEY"], form.token.data, form_id=form_row.id,
+                       max_age=config["FORM_TOKEN_MAX_AGE"])
+    signals = capture_signals(
+        token=token, honeypot=form.website.data or "", origin=request.headers.get("Origin"),
+        referer=request.headers.get("Referer"), allowed_origins=form_row.settings.get("allowed_origins", []),
+        own_origin=origin_of(request.host_url) or "",
+    )
+    raw = {key: value for key, value in formdata.items() if key != "token"}
+    context = RequestContext(ip=_client_ip(), user_agent=request.user_agent.string or "", raw=raw, signals=signals)
+    submission = capture_submission(get_session(), form_row=form_row, form=form, request=context)
+    return _thank(form_row, submission.id)
+
+
+def _thank(form_row: Form, submission_id: int) -> Any:
+    """The same thank-you whatever screening will decide: visitors never learn the verdict."""
+    settings = form_row.settings
+    message = settings.get("thank_you") or "Thank you! We have received your details."
+    if wants_json():
+        body = {"id": submission_id, "message": message}
+        for key in ("redirect_url", "asset_url"):
+            if settings.get(key):
+                body[key] = settings[key]
+        return jsonify(body), 202
+    if settings.get("redirect_url"):
+        return redirect(settings["redirect_url"], code=303)
+    return Response(render_template("capture/thanks.html", form_row=form_row, message=message), status=200)

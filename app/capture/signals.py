@@ -1,0 +1,56 @@
+"""Capture-time signals, stored on the submission for screening to weigh."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import urlsplit
+
+from app.capture.tokens import TokenCheck
+
+
+def origin_of(url: str | None) -> str | None:
+    """scheme://host[:port] of a URL, or None if it has none."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if not parts.scheme or not parts.netloc:
+        return None
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
+
+
+def origin_allowed(origin: str | None, allowed: Iterable[str]) -> bool | None:
+    """True/False against the form's list; None when the form has no list or the browser sent no origin.
+
+    Entries are exact origins (`https://www.example.com`) or subdomain wildcards
+    (`https://*.example.com`, which also matches the bare domain).
+    """
+    allowed = [a.strip().lower().rstrip("/") for a in allowed if a and a.strip()]
+    if not allowed or not origin:
+        return None
+    origin = origin.lower()
+    scheme, _, host = origin.partition("://")
+    for entry in allowed:
+        if entry == origin:
+            return True
+        entry_scheme, _, entry_host = entry.partition("://")
+        if entry_host.startswith("*.") and entry_scheme == scheme:
+            base = entry_host[2:]
+            if host == base or host.endswith("." + base):
+                return True
+    return False
+
+
+def capture_signals(*, token: TokenCheck, honeypot: str, origin: str | None, referer: str | None,
+                    allowed_origins: Iterable[str], own_origin: str) -> dict[str, Any]:
+    """Everything suspicious or reassuring we can see before screening runs."""
+    seen_origin = origin if origin and origin != "null" else origin_of(referer)
+    allowed = list(allowed_origins)
+    verdict = True if seen_origin == own_origin.lower() else origin_allowed(seen_origin, allowed)
+    return {
+        "honeypot": bool(honeypot),
+        "token": token.status,
+        "fill_seconds": None if token.age_seconds is None else round(token.age_seconds, 3),
+        "origin": seen_origin,
+        "origin_allowed": verdict,
+    }

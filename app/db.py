@@ -1,0 +1,78 @@
+"""Engine and session lifecycle.
+
+Views use `get_session()`, one session per app context, closed on teardown.
+Jobs and commands open their own with `session_scope()` so a long-lived worker
+context never keeps a stale session between jobs.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from flask import Flask, current_app, g
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """Create an engine; SQLite gets WAL, foreign keys and a busy timeout."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def init_app(app: Flask) -> None:
+    """Bind an engine and a session factory to the app."""
+    url = app.config["DATABASE_URL"]
+    if url.startswith("sqlite:///"):
+        os.makedirs(os.path.dirname(url.removeprefix("sqlite:///")) or ".", exist_ok=True)
+    engine = make_engine(url)
+    # A forked RQ work horse must not reuse the parent's pooled connections.
+    os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
+    app.extensions["leadsieve.engine"] = engine
+    app.extensions["leadsieve.sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
+    app.teardown_appcontext(_close_session)
+
+
+def engine() -> Engine:
+    """The current app's engine."""
+    return current_app.extensions["leadsieve.engine"]
+
+
+def get_session() -> Session:
+    """The request's session, created on first use."""
+    if "db_session" not in g:
+        g.db_session = current_app.extensions["leadsieve.sessionmaker"]()
+    return g.db_session
+
+
+@contextmanager
+def session_scope() -> Iterator[Session]:
+    """A fresh session for a job or command; rolled back on error, always closed."""
+    session: Session = current_app.extensions["leadsieve.sessionmaker"]()
+    try:
+        yield session
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def _close_session(_exc: BaseException | None) -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()

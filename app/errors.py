@@ -1,0 +1,54 @@
+"""Named exceptions and the error pages every audience shares."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, jsonify, make_response, render_template, request
+from werkzeug.exceptions import HTTPException
+
+
+class LeadsieveError(Exception):
+    """Base of leadsieve's own exceptions."""
+
+
+class UnknownForm(LeadsieveError):
+    """No form has this slug."""
+
+
+def wants_json() -> bool:
+    """JSON for API callers and fetch(); HTML for browsers."""
+    if request.is_json:
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+
+
+MESSAGES = {
+    400: "The request could not be understood.",
+    404: "There is no form at this address. Check the link you followed.",
+    405: "This address does not accept that method.",
+    410: "This form is no longer accepting submissions.",
+    413: "What you sent is too large. Shorten the message and try again.",
+    429: "Too many submissions from your network. Please wait a moment and try again.",
+    500: "Something went wrong on our side.",
+}
+
+
+def _handle(exc: HTTPException) -> Response:
+    code = exc.code or 500
+    message = MESSAGES.get(code, exc.description or "Error")
+    if wants_json():
+        response = jsonify({"error": exc.name, "message": message})
+    else:
+        response = make_response(render_template("error.html", code=code, title=exc.name, message=message))
+    response.status_code = code
+    # Flask-Limiter's 429 carries Retry-After on the exception's own response.
+    original = getattr(exc, "response", None)
+    if original is not None and "Retry-After" in original.headers:
+        response.headers["Retry-After"] = original.headers["Retry-After"]
+    return response
+
+
+def register(app: Flask) -> None:
+    """Install the shared HTML/JSON error handler."""
+    for code in MESSAGES:
+        app.register_error_handler(code, _handle)

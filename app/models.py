@@ -1,0 +1,204 @@
+"""The schema, in SQLAlchemy 2.x typed style. It changes only through Alembic."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, MetaData, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Named constraints keep migrations reproducible on SQLite and PostgreSQL alike.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    """Timezone-aware now; stored as naive UTC for portability."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    """Declarative base with the shared naming convention."""
+
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+# Submission.status: where it is in processing. Submission.verdict: what screening decided.
+RECEIVED = "received"
+SCREENED = "screened"
+
+STAGES = ("prospect", "MQL", "SQL")
+
+
+class Form(Base):
+    """A form marketing embeds: its kind decides its fields and intent."""
+
+    __tablename__ = "forms"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32))
+    active: Mapped[bool] = mapped_column(default=True)
+    # consent_text, thank_you, redirect_url, asset_url, webinar {title, starts_at, join_url}, allowed_origins
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Lead(Base):
+    """One person, keyed by normalised e-mail; stage only moves forward."""
+
+    __tablename__ = "leads"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    stage: Mapped[str] = mapped_column(String(16), default="prospect")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Submission(Base):
+    """One form post, stored before the visitor is answered."""
+
+    __tablename__ = "submissions"
+    __table_args__ = (Index("ix_submissions_status_received_at", "status", "received_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    form_id: Mapped[int] = mapped_column(ForeignKey("forms.id"), index=True)
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id"), index=True)
+    raw: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    email: Mapped[str] = mapped_column(String(320), index=True)
+    first_name: Mapped[str] = mapped_column(String(100), default="")
+    last_name: Mapped[str] = mapped_column(String(100), default="")
+    company: Mapped[str] = mapped_column(String(200), default="")
+    job_title: Mapped[str] = mapped_column(String(200), default="")
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    country: Mapped[str] = mapped_column(String(80), default="")
+    message: Mapped[str] = mapped_column(Text, default="")
+    ip: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str] = mapped_column(String(512), default="")
+    referrer: Mapped[str] = mapped_column(String(2048), default="")
+    page_url: Mapped[str] = mapped_column(String(2048), default="")
+    utm_source: Mapped[str] = mapped_column(String(200), default="")
+    utm_medium: Mapped[str] = mapped_column(String(200), default="")
+    utm_campaign: Mapped[str] = mapped_column(String(200), default="")
+    utm_term: Mapped[str] = mapped_column(String(200), default="")
+    utm_content: Mapped[str] = mapped_column(String(200), default="")
+    consent_given: Mapped[bool] = mapped_column(default=False)
+    consent_text: Mapped[str] = mapped_column(Text, default="")
+    consent_text_version: Mapped[str] = mapped_column(String(64), default="")
+    # honeypot, token status, fill time, origin — weighed by screening, never a reason to drop.
+    signals: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    screened_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(16), default=RECEIVED)
+    verdict: Mapped[str | None] = mapped_column(String(16))
+    reason_category: Mapped[str | None] = mapped_column(String(32))
+    score: Mapped[int | None]
+    stage: Mapped[str | None] = mapped_column(String(16))
+
+    form: Mapped[Form] = relationship()
+    findings: Mapped[list[Finding]] = relationship(
+        back_populates="submission", cascade="all, delete-orphan", order_by="Finding.id"
+    )
+
+
+class Finding(Base):
+    """One screening observation with the evidence a reviewer reads."""
+
+    __tablename__ = "findings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(64))
+    category: Mapped[str] = mapped_column(String(32))
+    weight: Mapped[int]
+    evidence: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    submission: Mapped[Submission] = relationship(back_populates="findings")
+
+
+class User(Base):
+    """An admin or reviewer; passwords hashed with Werkzeug's scrypt."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(16), default="admin")
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+
+class ListEntry(Base):
+    """A competitor, blocked or allowed value managed by admins."""
+
+    __tablename__ = "list_entries"
+    __table_args__ = (UniqueConstraint("kind", "value", name="uq_list_entries_kind_value"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    value: Mapped[str] = mapped_column(String(320))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(320), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Destination(Base):
+    """Where accepted leads are forwarded (webhook, e-mail, Slack, CRM)."""
+
+    __tablename__ = "destinations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str] = mapped_column(String(2048))
+    secret: Mapped[str] = mapped_column(String(256), default="")
+    options: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Delivery(Base):
+    """One submission sent to one destination: at-least-once, keyed for idempotency."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("submission_id", "destination_id", name="uq_deliveries_submission_destination"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"))
+    destination_id: Mapped[int] = mapped_column(ForeignKey("destinations.id"), index=True)
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    next_attempt_at: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuditEvent(Base):
+    """Who or what changed a verdict, stage, list or setting, and why."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(320))
+    action: Mapped[str] = mapped_column(String(64))
+    subject_type: Mapped[str] = mapped_column(String(32))
+    subject_id: Mapped[int | None]
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -1,0 +1,29 @@
+"""The sweeper: re-enqueue submissions stuck in `received` (e.g. Redis was down at capture)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import RECEIVED, Submission, utcnow
+from app.queue import enqueue_screening
+
+log = logging.getLogger(__name__)
+
+
+def sweep(session: Session, *, older_than_seconds: int, limit: int = 1000) -> int:
+    """Enqueue screening for stale `received` submissions not already queued; returns how many."""
+    cutoff = utcnow() - timedelta(seconds=older_than_seconds)
+    ids = session.scalars(
+        select(Submission.id)
+        .where(Submission.status == RECEIVED, Submission.received_at <= cutoff)
+        .order_by(Submission.id)
+        .limit(limit)
+    ).all()
+    enqueued = sum(enqueue_screening(submission_id, only_if_missing=True) for submission_id in ids)
+    if enqueued:
+        log.info("sweeper re-enqueued %d of %d stale submissions", enqueued, len(ids))
+    return enqueued

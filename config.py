@@ -1,0 +1,160 @@
+"""Every leadsieve setting, read from the environment, with its documented default.
+
+`load_config()` picks the class named by LEADSIEVE_ENV and returns a plain dict
+that `create_app()` hands to Flask. Development defaults are convenient
+(SQLite, an embedded Redis, a secret generated once under `instance/`);
+`ProductionConfig` refuses them and says what to set instead.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or unsafe for the chosen environment."""
+
+
+def _int(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def _bool(environ: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = environ.get(name)
+    if raw is None or raw == "":
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def instance_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """Where local state lives: SQLite file, dev secret, embedded Redis socket."""
+    environ = os.environ if environ is None else environ
+    return Path(environ.get("LEADSIEVE_INSTANCE") or PROJECT_ROOT / "instance").resolve()
+
+
+def embedded_redis_url(environ: Mapping[str, str] | None = None) -> str:
+    """The unix socket of the Redis server `leadsieve run` starts when REDIS_URL is unset."""
+    return f"unix://{instance_dir(environ) / 'redis.sock'}"
+
+
+def dev_secret_key(directory: Path) -> str:
+    """Generate the development secret once and keep it, so sessions survive restarts."""
+    path = directory / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    directory.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+class Config:
+    """Development defaults: nothing to install or configure."""
+
+    ENV_NAME = "development"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+        """Read every setting; the table in README.md lists the same names."""
+        environ = os.environ if environ is None else environ
+        instance = instance_dir(environ)
+        redis_url = environ.get("REDIS_URL") or ""
+        settings: dict[str, Any] = {
+            "LEADSIEVE_ENV": cls.ENV_NAME,
+            "INSTANCE_PATH": str(instance),
+            "SECRET_KEY": environ.get("SECRET_KEY") or "",
+            "DATABASE_URL": environ.get("DATABASE_URL") or f"sqlite:///{instance / 'leadsieve.db'}",
+            "REDIS_URL": redis_url or embedded_redis_url(environ),
+            "REDIS_EMBEDDED": not redis_url,
+            "PUBLIC_BASE_URL": (environ.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
+            # Bodies larger than this are refused with 413 before parsing.
+            "MAX_CONTENT_LENGTH": _int(environ, "MAX_BODY_BYTES", 64 * 1024),
+            # Per client IP on POST /f/<slug>; Flask-Limiter syntax.
+            "RATELIMIT_CAPTURE": environ.get("RATELIMIT_CAPTURE") or "20 per minute;300 per hour",
+            "RATELIMIT_ENABLED": _bool(environ, "RATELIMIT_ENABLED", True),
+            # How long a signed form token stays valid (seconds).
+            "FORM_TOKEN_MAX_AGE": _int(environ, "FORM_TOKEN_MAX_AGE", 7 * 24 * 3600),
+            # Submissions still `received` after this many seconds are re-enqueued by the sweeper.
+            "SWEEP_AFTER_SECONDS": _int(environ, "SWEEP_AFTER_SECONDS", 120),
+            "SWEEP_INTERVAL_SECONDS": _int(environ, "SWEEP_INTERVAL_SECONDS", 60),
+            # Seconds the web process waits for Redis before giving up on an enqueue.
+            "REDIS_TIMEOUT_SECONDS": float(environ.get("REDIS_TIMEOUT_SECONDS") or 2.0),
+            "SESSION_COOKIE_HTTPONLY": True,
+            "SESSION_COOKIE_SAMESITE": "Lax",
+            "SESSION_COOKIE_SECURE": _bool(environ, "SESSION_COOKIE_SECURE", False),
+            "LOG_LEVEL": environ.get("LOG_LEVEL") or "INFO",
+        }
+        if not settings["SECRET_KEY"]:
+            settings["SECRET_KEY"] = dev_secret_key(instance)
+        return settings
+
+
+class TestConfig(Config):
+    """For the test suite: the fixtures pass DATABASE_URL and REDIS_URL explicitly."""
+
+    ENV_NAME = "testing"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+        """Like development, but never write a secret file; tests set what they need."""
+        environ = dict(os.environ if environ is None else environ)
+        environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
+        settings = super().from_env(environ)
+        settings["TESTING"] = True
+        return settings
+
+
+class ProductionConfig(Config):
+    """Refuses every development default loudly."""
+
+    ENV_NAME = "production"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+        """Validate before reading, so no dev secret is ever generated in production."""
+        environ = os.environ if environ is None else environ
+        problems = []
+        if len(environ.get("SECRET_KEY", "")) < 32:
+            problems.append("SECRET_KEY: set a random value of at least 32 characters "
+                            "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')")
+        database_url = environ.get("DATABASE_URL", "")
+        if not database_url or database_url.startswith("sqlite"):
+            problems.append("DATABASE_URL: set a PostgreSQL URL, e.g. postgresql+psycopg://user:pass@host/leadsieve")
+        if not environ.get("REDIS_URL"):
+            problems.append("REDIS_URL: set the URL of a Redis server the web and worker processes share")
+        if problems:
+            raise ConfigError("leadsieve refuses to start in production with development defaults:\n  - "
+                              + "\n  - ".join(problems))
+        settings = super().from_env(environ)
+        settings["SESSION_COOKIE_SECURE"] = True
+        return settings
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "development": Config,
+    "testing": TestConfig,
+    "production": ProductionConfig,
+}
+
+
+def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Settings for the environment named by LEADSIEVE_ENV (default: development)."""
+    environ = os.environ if environ is None else environ
+    name = environ.get("LEADSIEVE_ENV") or "development"
+    if name not in CONFIGS:
+        raise ConfigError(f"LEADSIEVE_ENV must be one of {', '.join(CONFIGS)}, got {name!r}")
+    return CONFIGS[name].from_env(environ)

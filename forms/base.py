@@ -1,0 +1,103 @@
+"""The fields every public form shares.
+
+Public forms are embedded cross-site, so they do not use Flask-WTF's session
+CSRF: a signed form token (see app/capture/tokens.py) takes its place.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, HiddenField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from forms.fields import Country, Email, Phone, clean_line, clean_text
+
+PROSPECT = "prospect"
+MQL = "MQL"
+SQL = "SQL"
+
+# Context the page (or embed script) fills in; never shown to the visitor.
+CONTEXT_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "page_url", "referrer")
+# Contact fields a form kind may show; `REQUIRED` on each kind says which are mandatory.
+CONTACT_FIELDS = ("email", "first_name", "last_name", "company", "job_title", "phone", "country", "message")
+
+
+def _line(label: str, max_length: int) -> StringField:
+    return StringField(label, filters=[clean_line], validators=[Optional(), Length(max=max_length)])
+
+
+class LeadForm(FlaskForm):
+    """Base of every public form kind."""
+
+    class Meta:
+        csrf = False
+
+    KIND: ClassVar[str] = ""
+    INTENT: ClassVar[str] = PROSPECT
+    LABEL: ClassVar[str] = ""
+    SHOWN: ClassVar[tuple[str, ...]] = ("email", "first_name", "last_name")
+    REQUIRED: ClassVar[tuple[str, ...]] = ("email",)
+    SUBMIT_LABEL: ClassVar[str] = "Submit"
+
+    email = EmailField("Work e-mail", filters=[clean_line],
+                       validators=[DataRequired("Enter your e-mail address."), Length(max=254), Email()])
+    first_name = _line("First name", 100)
+    last_name = _line("Last name", 100)
+    company = _line("Company", 200)
+    job_title = _line("Job title", 200)
+    phone = StringField("Phone", filters=[clean_line], validators=[Optional(), Length(max=40), Phone()])
+    country = StringField("Country", filters=[clean_line], validators=[Optional(), Length(max=80), Country()])
+    message = TextAreaField("Message", filters=[clean_text], validators=[Optional(), Length(max=5000)])
+    consent = BooleanField("I agree to be contacted.")
+    # Honeypot: hidden from people by CSS and aria-hidden; bots fill it. A signal, not a reason to drop.
+    website = StringField("Leave this field empty", filters=[clean_line], validators=[Optional()])
+    token = HiddenField(filters=[clean_line])
+    utm_source = HiddenField(filters=[clean_line], validators=[Length(max=200)])
+    utm_medium = HiddenField(filters=[clean_line], validators=[Length(max=200)])
+    utm_campaign = HiddenField(filters=[clean_line], validators=[Length(max=200)])
+    utm_term = HiddenField(filters=[clean_line], validators=[Length(max=200)])
+    utm_content = HiddenField(filters=[clean_line], validators=[Length(max=200)])
+    page_url = HiddenField(filters=[clean_line], validators=[Length(max=2048)])
+    referrer = HiddenField(filters=[clean_line], validators=[Length(max=2048)])
+
+    def __init__(self, *args: Any, consent_text: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.consent_text = consent_text
+        if consent_text:
+            self.consent.label.text = consent_text
+        for name in self.REQUIRED:
+            if name != "email":
+                self[name].flags.required = True
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """Field rules, then the kind's required fields and the consent box if the form asks for it."""
+        ok = super().validate(extra_validators)
+        for name in self.REQUIRED:
+            field = self[name]
+            if name != "email" and not field.data:
+                field.errors = [*field.errors, f"Enter your {field.label.text.lower()}."]
+                ok = False
+        if self.consent_text and not self.consent.data:
+            self.consent.errors = [*self.consent.errors, "Please tick the box to agree before submitting."]
+            ok = False
+        return ok
+
+    def visible_fields(self) -> list[Any]:
+        """The contact fields this kind shows, in display order."""
+        return [self[name] for name in CONTACT_FIELDS if name in self.SHOWN]
+
+    def contact_data(self) -> dict[str, str]:
+        """Cleaned contact fields this kind shows; others are stored empty."""
+        data = {name: (self[name].data or "") if name in self.SHOWN else "" for name in CONTACT_FIELDS}
+        data["email"] = getattr(self.email, "normalized", None) or self.email.data or ""
+        return data
+
+    def context_data(self) -> dict[str, str]:
+        """UTM parameters, page URL and referrer as the page reported them."""
+        return {name: self[name].data or "" for name in CONTEXT_FIELDS}
+
+
+# Re-exported so kinds can mark extra validators without importing wtforms.
+__all__ = ["LeadForm", "InputRequired", "PROSPECT", "MQL", "SQL", "CONTEXT_FIELDS", "CONTACT_FIELDS"]

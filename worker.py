@@ -1,0 +1,80 @@
+"""The RQ worker entry point: `python worker.py` or `leadsieve worker`.
+
+Builds the app once, preloads what jobs need, runs every job inside that app's
+context, and runs the sweeper beside the work loop. Start as many as you like,
+on any machine that reaches the same database and Redis.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+
+from redis import Redis
+from redis.exceptions import RedisError
+from rq import Queue, Worker
+from sqlalchemy.exc import SQLAlchemyError
+
+from app import create_app
+from app.db import session_scope
+from app.embedded_redis import ping
+from app.queue import QUEUE_NAMES
+from app.sweep import sweep
+from config import load_config
+
+log = logging.getLogger("leadsieve.worker")
+
+
+class Sweeper(threading.Thread):
+    """Periodically re-enqueue submissions stuck in `received`."""
+
+    def __init__(self, app, interval: float, older_than: int) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(name="leadsieve-sweeper", daemon=True)
+        self.app, self.interval, self.older_than = app, interval, older_than
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        """Sweep now, then every `interval` seconds until stopped."""
+        with self.app.app_context():
+            while True:
+                try:
+                    with session_scope() as session:
+                        sweep(session, older_than_seconds=self.older_than)
+                except (SQLAlchemyError, RedisError) as exc:
+                    log.warning("sweep failed, will retry: %s", exc)
+                if self.stopped.wait(self.interval):
+                    return
+
+
+def make_worker(app, *, worker_class: type[Worker] = Worker) -> Worker:  # type: ignore[no-untyped-def]
+    """An RQ worker on our queues; its connection has no socket timeout (it blocks on BLPOP)."""
+    connection = Redis.from_url(app.config["REDIS_URL"])
+    queues = [Queue(name, connection=connection) for name in QUEUE_NAMES]
+    return worker_class(queues, connection=connection)
+
+
+def main(burst: bool = False) -> int:
+    """Run until stopped (or, with burst, until the queues are empty)."""
+    settings = load_config()
+    if not ping(settings["REDIS_URL"]):
+        hint = ("REDIS_URL is unset, so the worker expects the embedded Redis that `leadsieve run` starts"
+                if settings["REDIS_EMBEDDED"] else "check REDIS_URL")
+        print(f"leadsieve worker: no Redis answers at {settings['REDIS_URL']} ({hint}).", file=sys.stderr)
+        return 2
+    app = create_app(settings)
+    with app.app_context():
+        import screening
+
+        app.extensions["leadsieve.screening_context"] = screening.Context()
+        sweeper = Sweeper(app, settings["SWEEP_INTERVAL_SECONDS"], settings["SWEEP_AFTER_SECONDS"])
+        sweeper.start()
+        try:
+            make_worker(app).work(with_scheduler=True, burst=burst, logging_level=settings["LOG_LEVEL"])
+        finally:
+            sweeper.stopped.set()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(burst="--burst" in sys.argv))
