@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import sys
 
 import click
@@ -34,7 +36,9 @@ def run_command(host: str, port: int) -> None:
 @with_appcontext
 def serve_command(host: str, port: int) -> None:
     """The web process alone (development server; use gunicorn in production)."""
-    current_app.run(host=host, port=port, threaded=True, use_reloader=False, debug=False)
+    from werkzeug.serving import run_simple
+
+    run_simple(host, port, current_app._get_current_object(), threaded=True)
 
 
 @cli.command("seed-demo")
@@ -119,4 +123,7 @@ def db_downgrade(revision: str) -> None:
 
 def main() -> None:
     """Console-script entry point."""
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL") or "INFO",
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     cli.main(prog_name="leadsieve")

@@ -6,7 +6,6 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request
 from werkzeug.datastructures import MultiDict
-from werkzeug.wrappers import Response
 
 from app.capture.service import RequestContext, capture_submission, find_form
 from app.capture.signals import capture_signals, origin_of
@@ -119,4 +118,4 @@ def _thank(form_row: Form, submission_id: int) -> Any:
         return jsonify(body), 202
     if settings.get("redirect_url"):
         return redirect(settings["redirect_url"], code=303)
-    return Response(render_template("capture/thanks.html", form_row=form_row, message=message), status=200)
+    return render_template("capture/thanks.html", form_row=form_row, message=message)
