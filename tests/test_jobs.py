@@ -1,0 +1,133 @@
+"""The screening job and the sweeper: idempotent, and nothing lost when Redis is down."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from redis import Redis
+from sqlalchemy import func, select, update
+
+from app import create_app
+from app.cli import cli
+from app.db import session_scope
+from app.embedded_redis import RedisServer
+from app.jobs import screen_submission
+from app.models import AuditEvent, Finding, Form, Submission, utcnow
+from app.sweep import sweep
+from tests.conftest import _clean, make_settings
+
+
+def _submission(session, email="li@initech.com", **fields) -> int:
+    form = session.scalars(select(Form).where(Form.slug == "newsletter")).one()
+    submission = Submission(form_id=form.id, email=email, **fields)
+    session.add(submission)
+    session.commit()
+    return submission.id
+
+
+def test_screening_twice_leaves_one_result(app, db_session):
+    submission_id = _submission(db_session, email="not an address")
+    with app.app_context():
+        assert screen_submission(submission_id) == "rejected"
+        assert screen_submission(submission_id) == "already screened"
+    db_session.expire_all()
+    findings = db_session.scalars(select(Finding).where(Finding.submission_id == submission_id)).all()
+    assert [f.code for f in findings] == ["email.syntax"]
+    assert db_session.get(Submission, submission_id).verdict == "rejected"
+    audits = db_session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "screened"))
+    assert audits == 1
+
+
+def test_job_for_missing_submission_does_nothing(app):
+    with app.app_context():
+        assert screen_submission(987654) == "missing"
+
+
+def test_enqueued_twice_screens_once(app, client, db_session, run_worker):
+    from app.queue import SCREENING, get_queue
+
+    client.post("/f/newsletter", json={"email": "sam@hooli.com"})
+    submission_id = db_session.scalar(select(Submission.id))
+    with app.app_context():
+        get_queue(SCREENING).enqueue("app.jobs.screen_submission", submission_id)
+    run_worker()
+    db_session.expire_all()
+    assert db_session.scalar(select(func.count()).select_from(Finding)) == 0  # a clean address has no findings
+    assert db_session.get(Submission, submission_id).status == "screened"
+    audits = db_session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "screened"))
+    assert audits == 1
+
+
+def test_a_run_that_loses_the_race_changes_nothing(app, db_session):
+    """Two workers load the same row; the one whose guarded UPDATE matches nothing rolls back."""
+    submission_id = _submission(db_session, email="bad address")
+    db_session.execute(update(Submission).where(Submission.id == submission_id).values(status="screened",
+                                                                                         verdict="held"))
+    db_session.commit()
+    with app.app_context():
+        assert screen_submission(submission_id) == "already screened"
+    db_session.expire_all()
+    assert db_session.get(Submission, submission_id).verdict == "held"
+    assert db_session.scalar(select(func.count()).select_from(Finding)) == 0
+
+
+def test_sweeper_skips_fresh_and_already_queued(app, db_session):
+    fresh = _submission(db_session, email="a@acme.com")
+    stale = _submission(db_session, email="b@acme.com", received_at=utcnow() - timedelta(minutes=10))
+    with app.app_context():
+        assert sweep(db_session, older_than_seconds=120) == 1
+        assert sweep(db_session, older_than_seconds=120) == 0  # already queued: not again
+    queued = Redis.from_url(app.config["REDIS_URL"]).lrange("rq:queue:screening", 0, -1)
+    assert queued == [f"screen-{stale}".encode()]
+    assert fresh != stale
+
+
+def test_redis_down_visitor_answered_row_stored_then_swept(tmp_path, database_url, caplog):
+    """Redis stopped before a POST: stored, thanked; once Redis is back the sweeper enqueues it once."""
+    from rq import SimpleWorker
+
+    from worker import make_worker
+
+    server = RedisServer(tmp_path / "own-redis").start()
+    application = create_app(make_settings(tmp_path, database_url=database_url, redis_url=server.url))
+    with application.app_context(), session_scope() as session:
+        session.add(Form(slug="news", name="News", kind="newsletter", settings={}))
+        session.commit()
+    client = application.test_client()
+    try:
+        server.stop()
+        with caplog.at_level(logging.WARNING, logger="app.queue"):
+            html = client.post("/f/news", data={"email": "ok@acme.com"})
+            api = client.post("/f/news", json={"email": "ok2@acme.com"})
+        assert html.status_code == 200 and "Thank you" in html.get_data(as_text=True)
+        assert api.status_code == 202
+        assert "the sweeper will retry" in caplog.text
+
+        with application.app_context(), session_scope() as session:
+            rows = session.scalars(select(Submission).order_by(Submission.id)).all()
+            assert [(s.email, s.status) for s in rows] == [("ok@acme.com", "received"), ("ok2@acme.com", "received")]
+            # While Redis is still down the sweeper fails loudly, and nothing changes.
+            assert sweep(session, older_than_seconds=0) == 0
+
+        server.start()
+        with application.app_context(), session_scope() as session:
+            assert sweep(session, older_than_seconds=0) == 2
+            assert sweep(session, older_than_seconds=0) == 0
+        with application.app_context():
+            make_worker(application, worker_class=SimpleWorker).work(burst=True, with_scheduler=False)
+        with application.app_context(), session_scope() as session:
+            rows = session.scalars(select(Submission).order_by(Submission.id)).all()
+            assert [(s.status, s.verdict) for s in rows] == [("screened", "accepted")] * 2
+            audits = session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "screened"))
+            assert audits == 2
+    finally:
+        _clean(application)
+        server.stop()
+
+
+def test_sweep_command_reports_count(app, db_session):
+    _submission(db_session, email="c@acme.com", received_at=utcnow() - timedelta(hours=1))
+    result = app.test_cli_runner().invoke(cli, args=["sweep"])
+    assert result.exit_code == 0, result.output
+    assert "re-enqueued 1 submission(s)" in result.output
