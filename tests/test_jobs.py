@@ -131,3 +131,23 @@ def test_sweep_command_reports_count(app, db_session):
     result = app.test_cli_runner().invoke(cli, args=["sweep"])
     assert result.exit_code == 0, result.output
     assert "re-enqueued 1 submission(s)" in result.output
+
+
+def test_worker_sweeper_thread_sweeps_on_start_and_stops(app, db_session):
+    from worker import Sweeper
+
+    stale = _submission(db_session, email="d@acme.com", received_at=utcnow() - timedelta(hours=1))
+    sweeper = Sweeper(app, interval=0.05, older_than=60)
+    sweeper.start()
+    redis = Redis.from_url(app.config["REDIS_URL"])
+    try:
+        for _ in range(100):
+            if redis.llen("rq:queue:screening"):
+                break
+            sweeper.stopped.wait(0.05)
+        assert redis.lrange("rq:queue:screening", 0, -1) == [f"screen-{stale}".encode()]
+    finally:
+        sweeper.stopped.set()
+        sweeper.join(timeout=5)
+        redis.close()
+    assert not sweeper.is_alive()
