@@ -8,6 +8,7 @@ that `create_app()` hands to Flask. Development defaults are convenient
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from collections.abc import Mapping
@@ -36,6 +37,28 @@ def _bool(environ: Mapping[str, str], name: str, default: bool) -> bool:
     if raw is None or raw == "":
         return default
     return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _list(environ: Mapping[str, str], name: str) -> list[str]:
+    return [item.strip() for item in (environ.get(name) or "").split(",") if item.strip()]
+
+
+def _int_list(environ: Mapping[str, str], name: str, default: list[int]) -> list[int]:
+    items = _list(environ, name)
+    try:
+        return [int(item) for item in items] if items else default
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be comma-separated integers, got {environ.get(name)!r}") from exc
+
+
+def _json(environ: Mapping[str, str], name: str, default: Any) -> Any:
+    raw = environ.get(name)
+    if not raw:
+        return default
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be JSON: {exc}") from exc
 
 
 def instance_dir(environ: Mapping[str, str] | None = None) -> Path:
@@ -93,6 +116,19 @@ class Config:
             "SWEEP_INTERVAL_SECONDS": _int(environ, "SWEEP_INTERVAL_SECONDS", 60),
             # Seconds the web process waits for Redis before giving up on an enqueue.
             "REDIS_TIMEOUT_SECONDS": float(environ.get("REDIS_TIMEOUT_SECONDS") or 2.0),
+            # Lead scoring: MQL -> SQL hand-off threshold, and JSON overrides of the point tables
+            # (see screening/scoring.py, e.g. {"actions": {"webinar": 20}, "risks": {"role.account": -5}}).
+            "SCORE_SQL_THRESHOLD": _int(environ, "SCORE_SQL_THRESHOLD", 50),
+            "SCORING_RULES": _json(environ, "SCORING_RULES", {}),
+            # Delivery retries: seconds to wait before each retry (1 min -> 12 h); attempts = len + 1.
+            "DELIVERY_BACKOFF": _int_list(environ, "DELIVERY_BACKOFF", [60, 300, 1800, 7200, 21600, 43200]),
+            "DELIVERY_TIMEOUT_SECONDS": float(environ.get("DELIVERY_TIMEOUT_SECONDS") or 10.0),
+            # Hosts/CIDRs destinations may use although private (SSRF guard), comma-separated.
+            "ALLOWED_PRIVATE_DESTINATIONS": _list(environ, "ALLOWED_PRIVATE_DESTINATIONS"),
+            "SMTP_URL": environ.get("SMTP_URL") or "",
+            "SMTP_FROM": environ.get("SMTP_FROM") or "leadsieve@localhost",
+            # How long a sales feedback link in a forwarded lead stays valid (seconds).
+            "FEEDBACK_LINK_MAX_AGE": _int(environ, "FEEDBACK_LINK_MAX_AGE", 180 * 24 * 3600),
             "SESSION_COOKIE_HTTPONLY": True,
             "SESSION_COOKIE_SAMESITE": "Lax",
             "SESSION_COOKIE_SECURE": _bool(environ, "SESSION_COOKIE_SECURE", False),

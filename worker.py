@@ -20,7 +20,7 @@ from app import create_app
 from app.db import session_scope
 from app.embedded_redis import ping
 from app.queue import QUEUE_NAMES
-from app.sweep import sweep
+from app.sweep import sweep, sweep_deliveries
 from config import load_config
 
 log = logging.getLogger("leadsieve.worker")
@@ -41,6 +41,7 @@ class Sweeper(threading.Thread):
                 try:
                     with session_scope() as session:
                         sweep(session, older_than_seconds=self.older_than)
+                        sweep_deliveries(session)
                 except (SQLAlchemyError, RedisError) as exc:
                     log.warning("sweep failed, will retry: %s", exc)
                 if self.stopped.wait(self.interval):

@@ -26,6 +26,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from app.admin import bp as admin_bp
     from app.capture import bp as capture_bp
     from app.extensions import csrf, limiter
+    from app.feedback import bp as feedback_bp
 
     db.init_app(app)
     queue.init_app(app)
@@ -35,7 +36,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     # Public forms are embedded cross-site: the signed form token replaces the session CSRF token.
     csrf.exempt(capture_bp)
+    # Feedback links are authorised by their signed token, not by a session.
+    csrf.exempt(feedback_bp)
     app.register_blueprint(capture_bp)
+    app.register_blueprint(feedback_bp)
     app.register_blueprint(admin_bp)
 
     @app.get("/healthz")

@@ -89,9 +89,120 @@ def sweep_command() -> None:
     """Re-enqueue submissions stuck in `received`."""
     from app.sweep import sweep
 
+    from app.sweep import sweep_deliveries
+
     with session_scope() as session:
         count = sweep(session, older_than_seconds=current_app.config["SWEEP_AFTER_SECONDS"])
-    click.echo(f"re-enqueued {count} submission(s)")
+        deliveries = sweep_deliveries(session)
+    click.echo(f"re-enqueued {count} submission(s) and {deliveries} due deliveries")
+
+
+@cli.group("destinations")
+def destinations_group() -> None:
+    """Where accepted leads are forwarded."""
+
+
+@destinations_group.command("add")
+@click.option("--kind", required=True, type=click.Choice(["webhook", "email", "slack", "salesforce", "hubspot"]))
+@click.option("--url", "target", required=True, help="URL, or comma-separated addresses for --kind email.")
+@click.option("--name", default="")
+@click.option("--stages", default="", help="Comma-separated stages it receives (prospect,MQL,SQL); default all.")
+@click.option("--forms", default="", help="Comma-separated form slugs it receives; default all.")
+@click.option("--option", "options", multiple=True, help="KEY=VALUE adapter option (e.g. oid=00D... for salesforce).")
+@with_appcontext
+def destinations_add(kind: str, target: str, name: str, stages: str, forms: str, options: tuple[str, ...]) -> None:
+    """Add a destination; a webhook's signing secret is printed once."""
+    from app.destinations import InvalidDestination, create_destination
+
+    split = lambda text: [item.strip() for item in text.split(",") if item.strip()]  # noqa: E731
+    with session_scope() as session:
+        try:
+            destination = create_destination(
+                session, kind=kind, target=target, name=name, stages=split(stages), forms=split(forms),
+                options=dict(option.split("=", 1) for option in options if "=" in option),
+                allowed_private=current_app.config["ALLOWED_PRIVATE_DESTINATIONS"], actor="cli")
+        except InvalidDestination as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(f"Added destination {destination.id}: {destination.kind} {destination.target}")
+        if destination.secret:
+            click.echo(f"Signing secret (shown once): {destination.secret}")
+
+
+@destinations_group.command("list")
+@with_appcontext
+def destinations_list() -> None:
+    """One line per destination."""
+    from app.destinations import list_destinations
+
+    with session_scope() as session:
+        for d in list_destinations(session):
+            state = "active" if d.active else "inactive"
+            click.echo(f"{d.id}\t{d.kind}\t{d.target}\tstages={','.join(d.stages) or 'all'}"
+                       f"\tforms={','.join(d.forms) or 'all'}\t{state}")
+
+
+@destinations_group.command("remove")
+@click.argument("destination_id", type=int)
+@with_appcontext
+def destinations_remove(destination_id: int) -> None:
+    """Delete a destination (deactivate it if it has deliveries)."""
+    from app.destinations import InvalidDestination, remove_destination
+
+    with session_scope() as session:
+        try:
+            click.echo(f"Destination {destination_id} {remove_destination(session, destination_id, actor='cli')}")
+        except InvalidDestination as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
+@destinations_group.command("test")
+@click.argument("destination_id", type=int)
+@with_appcontext
+def destinations_test(destination_id: int) -> None:
+    """Send a sample lead to a destination now and show the answer."""
+    from app.destinations import test_destination
+    from app.jobs import delivery_settings
+    from app.models import Destination
+
+    with session_scope() as session:
+        destination = session.get(Destination, destination_id)
+        if destination is None:
+            raise click.ClickException(f"no destination {destination_id}")
+        result = test_destination(destination, delivery_settings())
+    click.echo(f"{'OK' if result.ok else 'FAILED'} status={result.status_code} {result.latency_ms} ms "
+               f"{result.error or result.response_excerpt[:200]}")
+    if not result.ok:
+        sys.exit(1)
+
+
+@cli.group("deliveries")
+def deliveries_group() -> None:
+    """Forwarding attempts."""
+
+
+@deliveries_group.command("replay")
+@click.argument("delivery_ids", type=int, nargs=-1)
+@click.option("--all-dead", is_flag=True, help="Replay every dead or failed delivery.")
+@with_appcontext
+def deliveries_replay(delivery_ids: tuple[int, ...], all_dead: bool) -> None:
+    """Send dead or failed deliveries again (same idempotency key)."""
+    from sqlalchemy import select
+
+    from app.deliveries import DEAD, FAILED, replay
+    from app.models import Delivery
+    from app.queue import enqueue_delivery
+
+    with session_scope() as session:
+        ids = list(delivery_ids)
+        if all_dead:
+            ids += session.scalars(select(Delivery.id).where(Delivery.status.in_((DEAD, FAILED)))).all()
+        replayed = replay(session, ids, actor="cli")
+        attempts = dict(session.execute(select(Delivery.id, Delivery.attempts).where(Delivery.id.in_(replayed))).all())
+    for delivery_id in replayed:
+        enqueue_delivery(delivery_id, attempts[delivery_id])
+    skipped = sorted(set(ids) - set(replayed))
+    click.echo(f"replaying {len(replayed)} deliver{'y' if len(replayed) == 1 else 'ies'}"
+               + (f"; not dead or failed: {', '.join(map(str, skipped))}" if skipped else ""))
 
 
 @cli.group("db")

@@ -61,8 +61,49 @@ class Lead(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)
     stage: Mapped[str] = mapped_column(String(16), default="prospect")
+    # Contact fields merged from accepted submissions: newest non-empty wins.
+    first_name: Mapped[str] = mapped_column(String(100), default="")
+    last_name: Mapped[str] = mapped_column(String(100), default="")
+    company: Mapped[str] = mapped_column(String(200), default="")
+    job_title: Mapped[str] = mapped_column(String(200), default="")
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    country: Mapped[str] = mapped_column(String(80), default="")
+    score: Mapped[int] = mapped_column(default=0)
+    # Sales feedback: won, lost, not_a_fit, spam.
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    outcome_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    stage_changes: Mapped[list[StageChange]] = relationship(order_by="StageChange.id")
+
+
+class StageChange(Base):
+    """A lead moved forward: from, to, why, and who or what moved it."""
+
+    __tablename__ = "stage_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id", ondelete="SET NULL"))
+    from_stage: Mapped[str | None] = mapped_column(String(16))
+    to_stage: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(320))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LeadFeedback(Base):
+    """What sales reported about a lead, through the signed link or the API."""
+
+    __tablename__ = "lead_feedback"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    outcome: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(64), default="")
+    at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Submission(Base):
@@ -83,6 +124,8 @@ class Submission(Base):
     phone: Mapped[str] = mapped_column(String(40), default="")
     country: Mapped[str] = mapped_column(String(80), default="")
     message: Mapped[str] = mapped_column(Text, default="")
+    # Qualifying answers a form collects (BANT: budget, authority, need, timeline).
+    answers: Mapped[dict[str, Any]] = mapped_column(default=dict)
     ip: Mapped[str | None] = mapped_column(String(45))
     user_agent: Mapped[str] = mapped_column(String(512), default="")
     referrer: Mapped[str] = mapped_column(String(2048), default="")
@@ -166,6 +209,9 @@ class Destination(Base):
     target: Mapped[str] = mapped_column(String(2048))
     secret: Mapped[str] = mapped_column(String(256), default="")
     options: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Routing: which stages and which form slugs this destination receives (empty = all forms).
+    stages: Mapped[list[Any]] = mapped_column(default=list)
+    forms: Mapped[list[Any]] = mapped_column(default=list)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -182,12 +228,34 @@ class Delivery(Base):
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"))
     destination_id: Mapped[int] = mapped_column(ForeignKey("destinations.id"), index=True)
     idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    # pending -> delivered | retrying -> ... | failed (4xx) | dead (out of attempts); replay resets to pending.
     status: Mapped[str] = mapped_column(String(16), default="pending")
+    # What is sent, fixed when the lead was routed so retries and replays send the same thing.
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str] = mapped_column(Text, default="")
     next_attempt_at: Mapped[datetime | None]
     delivered_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    destination: Mapped[Destination] = relationship()
+    attempt_log: Mapped[list[DeliveryAttempt]] = relationship(order_by="DeliveryAttempt.id",
+                                                              cascade="all, delete-orphan")
+
+
+class DeliveryAttempt(Base):
+    """One try at a delivery: when, outcome, latency, an excerpt of the answer."""
+
+    __tablename__ = "delivery_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    ok: Mapped[bool]
+    status_code: Mapped[int | None]
+    latency_ms: Mapped[int] = mapped_column(default=0)
+    response_excerpt: Mapped[str] = mapped_column(Text, default="")
+    error: Mapped[str] = mapped_column(Text, default="")
 
 
 class AuditEvent(Base):

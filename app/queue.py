@@ -7,6 +7,7 @@ already committed, and the sweeper enqueues it once Redis is back.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from flask import Flask, current_app
 from redis import Redis
@@ -68,3 +69,27 @@ def _is_pending(queue: Queue, job_id: str) -> bool:
     except NoSuchJobError:
         return False
     return job.get_status(refresh=False) in PENDING
+
+
+def delivery_job_id(delivery_id: int, attempts: int) -> str:
+    """One job id per try, so a scheduled retry never overwrites the running job."""
+    return f"deliver-{delivery_id}-{attempts}"
+
+
+def enqueue_delivery(delivery_id: int, attempts: int, *, delay: float = 0, only_if_missing: bool = False) -> bool:
+    """Queue `deliver` now, or after `delay` seconds via RQ's scheduler; False when Redis is unreachable."""
+    queue = get_queue(DELIVERY)
+    job_id = delivery_job_id(delivery_id, attempts)
+    try:
+        if only_if_missing and _is_pending(queue, job_id):
+            return False
+        if delay > 0:
+            queue.enqueue_in(timedelta(seconds=delay), "app.jobs.deliver", delivery_id, job_id=job_id,
+                             result_ttl=3600, failure_ttl=7 * 24 * 3600)
+        else:
+            queue.enqueue("app.jobs.deliver", delivery_id, job_id=job_id, result_ttl=3600,
+                          failure_ttl=7 * 24 * 3600)
+    except RedisError as exc:
+        log.warning("could not enqueue delivery %s (%s); the sweeper will retry", delivery_id, exc)
+        return False
+    return True

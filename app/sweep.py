@@ -8,8 +8,9 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.deliveries import due
 from app.models import RECEIVED, Submission, utcnow
-from app.queue import enqueue_screening
+from app.queue import enqueue_delivery, enqueue_screening
 
 log = logging.getLogger(__name__)
 
@@ -26,4 +27,13 @@ def sweep(session: Session, *, older_than_seconds: int, limit: int = 1000) -> in
     enqueued = sum(enqueue_screening(submission_id, only_if_missing=True) for submission_id in ids)
     if enqueued:
         log.info("sweeper re-enqueued %d of %d stale submissions", enqueued, len(ids))
+    return enqueued
+
+
+def sweep_deliveries(session: Session) -> int:
+    """Enqueue deliveries that are due (pending, retry time reached, or lease expired) and not queued."""
+    enqueued = sum(enqueue_delivery(delivery_id, attempts, only_if_missing=True)
+                   for delivery_id, attempts in due(session))
+    if enqueued:
+        log.info("sweeper enqueued %d due deliveries", enqueued)
     return enqueued

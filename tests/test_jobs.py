@@ -130,7 +130,7 @@ def test_sweep_command_reports_count(app, db_session):
     _submission(db_session, email="c@acme.com", received_at=utcnow() - timedelta(hours=1))
     result = app.test_cli_runner().invoke(cli, args=["sweep"])
     assert result.exit_code == 0, result.output
-    assert "re-enqueued 1 submission(s)" in result.output
+    assert "re-enqueued 1 submission(s) and 0 due deliveries" in result.output
 
 
 def test_worker_sweeper_thread_sweeps_on_start_and_stops(app, db_session):
