@@ -35,6 +35,7 @@ class LeadForm(FlaskForm):
         csrf = False
 
     KIND: ClassVar[str] = ""
+    BANT: ClassVar[tuple[str, ...]] = ()
     INTENT: ClassVar[str] = PROSPECT
     LABEL: ClassVar[str] = ""
     SHOWN: ClassVar[tuple[str, ...]] = ("email", "first_name", "last_name")
@@ -93,6 +94,10 @@ class LeadForm(FlaskForm):
         data = {name: (self[name].data or "") if name in self.SHOWN else "" for name in CONTACT_FIELDS}
         data["email"] = getattr(self.email, "normalized", None) or self.email.data or ""
         return data
+
+    def answers_data(self) -> dict[str, str]:
+        """The qualifying (BANT) answers this kind asks, only those given."""
+        return {name: self[name].data for name in self.BANT if self[name].data}
 
     def context_data(self) -> dict[str, str]:
         """UTM parameters, page URL and referrer as the page reported them."""

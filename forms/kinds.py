@@ -2,7 +2,32 @@
 
 from __future__ import annotations
 
+from wtforms import SelectField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Optional
+
 from forms.base import MQL, PROSPECT, SQL, LeadForm
+
+# BANT questions the sales-intent forms ask; the answers feed lead scoring (screening/scoring.py).
+BUDGET = [SelectChoice("", "Choose…"), SelectChoice("under_10k", "Under $10k a year"),
+          SelectChoice("10k_50k", "$10k–50k a year"), SelectChoice("over_50k", "Over $50k a year"),
+          SelectChoice("none", "No budget yet")]
+AUTHORITY = [SelectChoice("", "Choose…"), SelectChoice("decision_maker", "I make the decision"), SelectChoice("influencer", "I recommend"),
+             SelectChoice("researcher", "I am researching")]
+NEED = [SelectChoice("", "Choose…"), SelectChoice("urgent", "We need a solution now"), SelectChoice("exploring", "We are exploring options")]
+TIMELINE = [SelectChoice("", "Choose…"), SelectChoice("now", "Within a month"), SelectChoice("quarter", "This quarter"), SelectChoice("year", "This year"),
+            SelectChoice("none", "No timeline")]
+
+
+class QualifyingQuestions(LeadForm):
+    """Budget, authority, need and timeline, all optional."""
+
+    BANT = ("budget", "authority", "need", "timeline")
+
+    budget = SelectField("Budget", choices=BUDGET, validators=[Optional()], validate_choice=True)
+    authority = SelectField("Your role in the decision", choices=AUTHORITY, validators=[Optional()])
+    need = SelectField("Need", choices=NEED, validators=[Optional()])
+    timeline = SelectField("Timeline", choices=TIMELINE, validators=[Optional()])
 
 
 class DownloadForm(LeadForm):
@@ -27,7 +52,7 @@ class WebinarForm(LeadForm):
     SUBMIT_LABEL = "Register"
 
 
-class DemoRequestForm(LeadForm):
+class DemoRequestForm(QualifyingQuestions):
     """Asked for a demo: intent to buy, so SQL."""
 
     KIND = "demo"
@@ -38,7 +63,7 @@ class DemoRequestForm(LeadForm):
     SUBMIT_LABEL = "Request a demo"
 
 
-class ContactSalesForm(LeadForm):
+class ContactSalesForm(QualifyingQuestions):
     """Wants to talk to sales (pricing, quote): SQL."""
 
     KIND = "contact_sales"
@@ -55,7 +80,7 @@ class NewsletterForm(LeadForm):
     KIND = "newsletter"
     INTENT = PROSPECT
     LABEL = "Newsletter sign-up"
-    SHOWN = ("email", "first_name")
+    SHOWN = SelectChoice("email", "first_name")
     REQUIRED = ("email",)
     SUBMIT_LABEL = "Subscribe"
 

@@ -329,3 +329,13 @@ def test_page_prefills_utm_from_query(client):
     assert 'name="utm_source" type="hidden" value="newsletter"' in html
     assert "&lt;b&gt;" in html and "<b>" not in html
 
+
+
+def test_bant_answers_are_stored_and_checked(client, db_session):
+    ok = client.post("/f/request-demo", json=valid_fields("request-demo", budget="over_50k", timeline="now"))
+    assert ok.status_code == 202
+    assert stored(db_session)[0].answers == {"budget": "over_50k", "timeline": "now"}
+    bad = client.post("/f/request-demo", json=valid_fields("request-demo", budget="a million"))
+    assert bad.status_code == 400
+    assert "budget" in bad.get_json()["fields"]
+    assert 'id="budget"' in client.get("/f/request-demo").get_data(as_text=True)

@@ -51,6 +51,7 @@ def capture_submission(session: Session, *, form_row: Form, form: LeadForm, requ
         consent_text=consent_text if form.consent.data else "",
         consent_text_version=consent_version(consent_text) if form.consent.data else "",
         signals=request.signals,
+        answers=form.answers_data(),
         **form.contact_data(),
         **form.context_data(),
     )
