@@ -59,3 +59,23 @@ def test_sqlite_runs_in_wal_mode(tmp_path):
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
     engine.dispose()
+
+
+def test_0002_upgrades_a_database_that_already_has_rows(empty_database_url):
+    """New NOT NULL columns get defaults for rows written before them."""
+    upgrade(empty_database_url, "0001")
+    engine = make_engine(empty_database_url)
+    with engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO leads (email, stage, created_at, updated_at) VALUES ('a@acme.com', 'MQL', "
+            "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+        connection.execute(text(
+            "INSERT INTO destinations (name, kind, target, secret, options, active, created_at) VALUES "
+            "('hook', 'webhook', 'https://crm.example/hook', 's', '{}', true, CURRENT_TIMESTAMP)"))
+    upgrade(empty_database_url)
+    with engine.connect() as connection:
+        lead = connection.execute(text("SELECT stage, score, company FROM leads")).one()
+        stages = connection.execute(text("SELECT stages FROM destinations")).scalar()
+    engine.dispose()
+    assert tuple(lead) == ("MQL", 0, "")
+    assert stages in ([], "[]")
