@@ -129,6 +129,8 @@ class Config:
             "SMTP_FROM": environ.get("SMTP_FROM") or "leadsieve@localhost",
             # How long a sales feedback link in a forwarded lead stays valid (seconds).
             "FEEDBACK_LINK_MAX_AGE": _int(environ, "FEEDBACK_LINK_MAX_AGE", 180 * 24 * 3600),
+            # How many reverse proxies in front of the web process to trust for X-Forwarded-For/Proto/Host.
+            "TRUSTED_PROXY_COUNT": _int(environ, "TRUSTED_PROXY_COUNT", 0),
             "SESSION_COOKIE_HTTPONLY": True,
             "SESSION_COOKIE_SAMESITE": "Lax",
             "SESSION_COOKIE_SECURE": _bool(environ, "SESSION_COOKIE_SECURE", False),

@@ -22,7 +22,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_timeout": 1, "socket_connect_timeout": 1})
 
-    from app import db, errors, queue
+    from app import db, errors, queue, security
     from app.admin import bp as admin_bp
     from app.capture import bp as capture_bp
     from app.extensions import csrf, limiter
@@ -33,6 +33,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
     errors.register(app)
+    security.init_app(app)
 
     # Public forms are embedded cross-site: the signed form token replaces the session CSRF token.
     csrf.exempt(capture_bp)
