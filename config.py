@@ -111,6 +111,8 @@ class Config:
             "RATELIMIT_ENABLED": _bool(environ, "RATELIMIT_ENABLED", True),
             # How long a signed form token stays valid (seconds).
             "FORM_TOKEN_MAX_AGE": _int(environ, "FORM_TOKEN_MAX_AGE", 7 * 24 * 3600),
+            # Tokens printed into a pasted embed snippet (refreshed by embed.js when it runs).
+            "STATIC_TOKEN_MAX_AGE": _int(environ, "STATIC_TOKEN_MAX_AGE", 400 * 24 * 3600),
             # Submissions still `received` after this many seconds are re-enqueued by the sweeper.
             "SWEEP_AFTER_SECONDS": _int(environ, "SWEEP_AFTER_SECONDS", 120),
             "SWEEP_INTERVAL_SECONDS": _int(environ, "SWEEP_INTERVAL_SECONDS", 60),

@@ -26,6 +26,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from app.admin import bp as admin_bp
     from app.capture import bp as capture_bp
     from app.extensions import csrf, limiter
+    from app.embed import bp as embed_bp
     from app.feedback import bp as feedback_bp
 
     db.init_app(app)
@@ -41,6 +42,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     csrf.exempt(feedback_bp)
     app.register_blueprint(capture_bp)
     app.register_blueprint(feedback_bp)
+    app.register_blueprint(embed_bp)
     app.register_blueprint(admin_bp)
 
     @app.get("/healthz")

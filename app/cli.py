@@ -97,6 +97,25 @@ def sweep_command() -> None:
     click.echo(f"re-enqueued {count} submission(s) and {deliveries} due deliveries")
 
 
+@cli.command("embed")
+@click.argument("slug")
+@click.option("--iframe", is_flag=True, help="The iframe snippet instead of the script snippet.")
+@with_appcontext
+def embed_command(slug: str, iframe: bool) -> None:
+    """Print the HTML snippet to paste into a website for form SLUG."""
+    from app.capture.service import find_form
+    from app.embed.snippets import iframe_snippet, script_snippet
+
+    with session_scope() as session:
+        form_row = find_form(session, slug)
+        if form_row is None:
+            raise click.ClickException(f"no form with slug {slug!r}")
+        base = current_app.config["PUBLIC_BASE_URL"]
+        with current_app.test_request_context(base_url=base):
+            click.echo(iframe_snippet(form_row, base_url=base) if iframe else script_snippet(form_row, base_url=base),
+                       nl=False)
+
+
 @cli.group("destinations")
 def destinations_group() -> None:
     """Where accepted leads are forwarded."""

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request
+from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_template, request
 from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response
 
+from app.capture.cors import allowed_origin, cors_headers, frame_ancestors
 from app.capture.service import RequestContext, capture_submission, find_form
 from app.capture.signals import capture_signals, origin_of
 from app.capture.tokens import issue_token, read_token
@@ -14,9 +16,16 @@ from app.db import get_session
 from app.errors import wants_json
 from app.extensions import limiter
 from app.models import Form
-from forms import FORM_KINDS, LeadForm
+from app.security import PUBLIC_CSP
+from forms import CONTEXT_FIELDS, FORM_KINDS, LeadForm
+
+# Ad-platform click ids the embed carries from the host page; kept in the submission's raw fields.
+CLICK_IDS = ("gclid", "fbclid", "msclkid", "li_fat_id", "ttclid", "wbraid", "gbraid")
 
 bp = Blueprint("capture", __name__)
+
+# Endpoints a script on another origin may call.
+CORS_ENDPOINTS = {"capture.submit", "capture.show", "capture.token"}
 
 
 class BadPayload(ValueError):
@@ -29,11 +38,34 @@ def _capture_limit() -> str:
 
 def _load(slug: str) -> Form:
     form_row = find_form(get_session(), slug)
+    g.form_row = form_row
     if form_row is None:
         abort(404)
     if not form_row.active:
         abort(410)
     return form_row
+
+
+def _layout() -> str:
+    return "embed_base.html" if request.args.get("embed") == "1" else "public_base.html"
+
+
+@bp.after_request
+def _cross_origin(response: Response) -> Response:
+    """CORS and frame-ancestors from the form's allowed origins, on every answer (errors too)."""
+    slug = (request.view_args or {}).get("slug")
+    if not slug:
+        return response
+    form_row = g.get("form_row", False)
+    if form_row is False:
+        form_row = find_form(get_session(), slug)
+    allowed = list(form_row.settings.get("allowed_origins", [])) if form_row is not None else []
+    if request.endpoint in CORS_ENDPOINTS or request.method == "OPTIONS":
+        response.headers.update(cors_headers(request.headers.get("Origin"), allowed,
+                                             preflight=request.method == "OPTIONS"))
+        response.vary.add("Origin")
+    response.headers["Content-Security-Policy"] = f"{PUBLIC_CSP}; {frame_ancestors(allowed)}"
+    return response
 
 
 def _build_form(form_row: Form, formdata: MultiDict[str, str] | None = None) -> LeadForm:
@@ -64,16 +96,55 @@ def _client_ip() -> str | None:
     return request.remote_addr
 
 
+def _parent_origin(form_row: Form) -> str | None:
+    """The embedding page's origin, if it may receive our height messages."""
+    claimed = request.args.get("parent") or origin_of(request.referrer)
+    return allowed_origin(claimed, form_row.settings.get("allowed_origins", []))
+
+
+def _render_form(form_row: Form, form: LeadForm, *, embed: bool) -> str:
+    return render_template("capture/form.html", form_row=form_row, form=form, layout=_layout() if not embed
+                           else "embed_base.html", embed=embed, parent_origin=_parent_origin(form_row) if embed
+                           else None, click_ids=_click_ids(request.values))
+
+
+def _click_ids(values: Any) -> dict[str, str]:
+    return {name: values.get(name, "")[:200] for name in CLICK_IDS if values.get(name)}
+
+
 @bp.get("/f/<slug>")
 def show(slug: str) -> str:
     """The standalone, accessible form page."""
+    return _page(slug, embed=False)
+
+
+@bp.get("/f/<slug>/embed")
+def embed(slug: str) -> str:
+    """The same form for an iframe: no page chrome, framing governed by the allowed origins."""
+    return _page(slug, embed=True)
+
+
+def _page(slug: str, *, embed: bool) -> str:
     form_row = _load(slug)
     form = _build_form(form_row)
     form.token.data = issue_token(current_app.config["SECRET_KEY"], form_row.id)
-    for name in ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"):
-        form[name].data = request.args.get(name, "")[:200]
-    form.referrer.data = (request.referrer or "")[:2048]
-    return render_template("capture/form.html", form_row=form_row, form=form)
+    for name in CONTEXT_FIELDS:
+        form[name].data = request.args.get(name, "")[:200 if name.startswith("utm_") else 2048]
+    if not form.referrer.data and not embed:
+        form.referrer.data = (request.referrer or "")[:2048]
+    if not form.page_url.data and not embed:
+        form.page_url.data = request.url[:2048]
+    return _render_form(form_row, form, embed=embed)
+
+
+@bp.get("/f/<slug>/token")
+def token(slug: str) -> Any:
+    """A fresh signed token for a form on another site (embed.js asks before upgrading a form)."""
+    form_row = _load(slug)
+    response = jsonify({"token": issue_token(current_app.config["SECRET_KEY"], form_row.id),
+                        "max_age": current_app.config["FORM_TOKEN_MAX_AGE"]})
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/f/<slug>")
@@ -90,11 +161,11 @@ def submit(slug: str) -> Any:
         if wants_json():
             return jsonify({"error": "Bad Request", "message": "Some fields need attention.",
                             "fields": form.errors}), 400
-        return render_template("capture/form.html", form_row=form_row, form=form), 400
+        return _render_form(form_row, form, embed=request.args.get("embed") == "1"), 400
 
     config = current_app.config
     token = read_token(config["SECRET_KEY"], form.token.data, form_id=form_row.id,
-                       max_age=config["FORM_TOKEN_MAX_AGE"])
+                       max_age=config["FORM_TOKEN_MAX_AGE"], static_max_age=config["STATIC_TOKEN_MAX_AGE"])
     signals = capture_signals(
         token=token, honeypot=form.website.data or "", origin=request.headers.get("Origin"),
         referer=request.headers.get("Referer"), allowed_origins=form_row.settings.get("allowed_origins", []),
@@ -118,4 +189,6 @@ def _thank(form_row: Form, submission_id: int) -> Any:
         return jsonify(body), 202
     if settings.get("redirect_url"):
         return redirect(settings["redirect_url"], code=303)
-    return render_template("capture/thanks.html", form_row=form_row, message=message)
+    embed = request.args.get("embed") == "1"
+    return render_template("capture/thanks.html", form_row=form_row, message=message, layout=_layout(),
+                           parent_origin=_parent_origin(form_row) if embed else None)

@@ -50,6 +50,7 @@ def capture_signals(*, token: TokenCheck, honeypot: str, origin: str | None, ref
     return {
         "honeypot": bool(honeypot),
         "token": token.status,
+        "token_static": token.static,
         "fill_seconds": None if token.age_seconds is None else round(token.age_seconds, 3),
         "origin": seen_origin,
         "origin_allowed": verdict,

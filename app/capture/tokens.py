@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
+from itsdangerous import BadSignature, TimestampSigner
 
 SALT = "leadsieve.form-token"
 
@@ -32,33 +32,45 @@ class _Signer(TimestampSigner):
         return self._issued_at if self._issued_at is not None else int(time.time())
 
 
+STATIC_SUFFIX = ":static"
+
+
 @dataclass(frozen=True)
 class TokenCheck:
-    """Outcome of reading a token: status and, when known, the seconds since issue."""
+    """Outcome of reading a token: status, seconds since issue, and whether it is a static copy's."""
 
     status: str
     age_seconds: float | None = None
+    static: bool = False
 
 
-def issue_token(secret: str, form_id: int, *, issued_at: int | None = None) -> str:
-    """A token for one form, stamped now (or at `issued_at`)."""
-    return _Signer(secret, issued_at=issued_at).sign(str(form_id)).decode()
+def issue_token(secret: str, form_id: int, *, issued_at: int | None = None, static: bool = False) -> str:
+    """A token for one form, stamped now (or at `issued_at`).
+
+    Static tokens go into a pasted snippet and live long; their age says nothing
+    about how long the visitor took, so no fill time is derived from them.
+    """
+    value = f"{form_id}{STATIC_SUFFIX if static else ''}"
+    return _Signer(secret, issued_at=issued_at).sign(value).decode()
 
 
-def read_token(secret: str, token: str | None, *, form_id: int, max_age: int, now: float | None = None) -> TokenCheck:
+def read_token(secret: str, token: str | None, *, form_id: int, max_age: int, static_max_age: int | None = None,
+               now: float | None = None) -> TokenCheck:
     """Check signature, age and form; never raises for bad input."""
     if not token:
         return TokenCheck(MISSING)
     now = time.time() if now is None else now
     signer = _Signer(secret)
     try:
-        value, issued = signer.unsign(token, max_age=max_age, return_timestamp=True)
-    except SignatureExpired as exc:
-        age = now - exc.date_signed.timestamp() if exc.date_signed else None
-        return TokenCheck(EXPIRED, age)
+        value, issued = signer.unsign(token, return_timestamp=True)
     except BadSignature:
         return TokenCheck(FORGED)
+    text = value.decode()
+    static = text.endswith(STATIC_SUFFIX)
     age = max(0.0, now - issued.timestamp())
-    if value.decode() != str(form_id):
-        return TokenCheck(WRONG_FORM, age)
-    return TokenCheck(VALID, age)
+    limit = (static_max_age or max_age) if static else max_age
+    if age > limit:
+        return TokenCheck(EXPIRED, None if static else age, static)
+    if text.removesuffix(STATIC_SUFFIX) != str(form_id):
+        return TokenCheck(WRONG_FORM, None if static else age, static)
+    return TokenCheck(VALID, None if static else age, static)

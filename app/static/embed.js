@@ -1,0 +1,179 @@
+/*! leadsieve embed.js: upgrades plain leadsieve forms in place; sizes leadsieve iframes.
+ * The snippet's form works without this file (it posts to the hosted thank-you page);
+ * with it, the form submits with fetch, shows errors inline and thanks in place.
+ * Standard APIs only, no dependencies. */
+(function () {
+  "use strict";
+  if (window.leadsieveEmbed) return;
+  window.leadsieveEmbed = true;
+
+  var CONTEXT = ["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content",
+    "gclid", "fbclid", "msclkid", "li_fat_id", "ttclid", "wbraid", "gbraid"];
+  var THEME = { accent: "--ls-accent", text: "--ls-text", background: "--ls-background",
+    font: "--ls-font", radius: "--ls-radius", error: "--ls-error" };
+  var CSS = ":host{display:block;color:var(--ls-text,#1c1f24);font:16px/1.5 var(--ls-font,system-ui,sans-serif)}" +
+    "form{background:var(--ls-background,transparent)}" +
+    ".field{margin:0 0 1rem}label{display:block;font-weight:600;margin:0 0 .25rem}" +
+    "input[type=text],input[type=email],input[type=tel],textarea,select{box-sizing:border-box;width:100%;" +
+    "padding:.6rem .7rem;font:inherit;border:1px solid #b8bfcc;border-radius:var(--ls-radius,8px)}" +
+    "textarea{min-height:6rem}.checkbox{display:flex;gap:.5rem;flex-wrap:wrap}.checkbox label{font-weight:400;flex:1}" +
+    "button{background:var(--ls-accent,#2454d6);color:#fff;border:0;border-radius:var(--ls-radius,8px);" +
+    "padding:.7rem 1.2rem;font:inherit;font-weight:600;cursor:pointer}button[disabled]{opacity:.6}" +
+    ":focus-visible{outline:3px solid var(--ls-accent,#2454d6);outline-offset:1px}" +
+    "[aria-invalid=true]{border-color:var(--ls-error,#b3261e)!important}" +
+    ".ls-error{color:var(--ls-error,#b3261e);margin:.25rem 0 0;font-size:.95rem}" +
+    ".hp{position:absolute;left:-10000px;width:1px;height:1px;overflow:hidden}" +
+    ".ls-thanks a{color:var(--ls-accent,#2454d6);font-weight:600}";
+
+  function safeUrl(value) {
+    try {
+      var url = new URL(value, location.href);
+      return url.protocol === "https:" || url.protocol === "http:" ? url.href : null;
+    } catch (e) { return null; }
+  }
+
+  function setField(form, name, value) {
+    if (!value) return;
+    var input = form.querySelector('input[name="' + name + '"]');
+    if (!input) {
+      input = document.createElement("input");
+      input.type = "hidden";
+      input.name = name;
+      form.appendChild(input);
+    }
+    if (!input.value || name === "token") input.value = value;
+  }
+
+  function fillContext(form) {
+    var params = new URLSearchParams(location.search);
+    CONTEXT.forEach(function (name) { setField(form, name, (params.get(name) || "").slice(0, 200)); });
+    setField(form, "page_url", location.href.slice(0, 2048));
+    setField(form, "referrer", document.referrer.slice(0, 2048));
+  }
+
+  function clearErrors(form) {
+    Array.prototype.forEach.call(form.querySelectorAll(".ls-error"), function (el) { el.remove(); });
+    Array.prototype.forEach.call(form.querySelectorAll("[aria-invalid=true]"), function (el) {
+      el.setAttribute("aria-invalid", "false");
+      el.removeAttribute("aria-describedby");
+    });
+  }
+
+  function showErrors(form, fields) {
+    var first = null;
+    Object.keys(fields).forEach(function (name) {
+      var input = form.querySelector('[name="' + name + '"]');
+      var message = document.createElement("p");
+      message.className = "ls-error";
+      message.textContent = [].concat(fields[name]).join(" ");
+      if (!input) { form.insertBefore(message, form.firstChild); return; }
+      message.id = "ls-" + form.getAttribute("data-leadsieve-form") + "-" + name + "-error";
+      input.setAttribute("aria-invalid", "true");
+      input.setAttribute("aria-describedby", message.id);
+      var container = input.closest(".field") || input.parentNode;
+      container.appendChild(message);
+      first = first || input;
+    });
+    if (first) first.focus();
+  }
+
+  function thank(form, data) {
+    var redirect = data.redirect_url && safeUrl(data.redirect_url);
+    if (redirect) { location.href = redirect; return; }
+    var box = document.createElement("div");
+    box.className = "ls-thanks";
+    box.setAttribute("role", "status");
+    var text = document.createElement("p");
+    text.textContent = data.message || "Thank you!";
+    box.appendChild(text);
+    var asset = data.asset_url && safeUrl(data.asset_url);
+    if (asset) {
+      var link = document.createElement("a");
+      link.href = asset;
+      link.textContent = "Download your copy";
+      box.appendChild(link);
+    }
+    form.replaceWith(box);
+  }
+
+  function submit(form) {
+    clearErrors(form);
+    var button = form.querySelector("[type=submit]");
+    if (button) button.disabled = true;
+    fetch(form.action, { method: "POST", body: new URLSearchParams(new FormData(form)),
+      credentials: "omit", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        return response.json().then(function (data) { return { status: response.status, data: data }; });
+      })
+      .then(function (result) {
+        if (button) button.disabled = false;
+        if (result.status === 202) return thank(form, result.data);
+        if (result.status === 400 && result.data.fields) return showErrors(form, result.data.fields);
+        showErrors(form, { _form: result.data.message || "Something went wrong. Please try again." });
+      })
+      .catch(function () {
+        // The request never got an answer we can read: post the plain form instead, so no lead is lost.
+        form.submit();
+      });
+  }
+
+  function upgrade(form) {
+    var host = document.createElement("div");
+    host.className = "leadsieve-host";
+    Object.keys(THEME).forEach(function (key) {
+      if (form.dataset[key]) host.style.setProperty(THEME[key], form.dataset[key]);
+    });
+    form.parentNode.insertBefore(host, form);
+    var root = host.attachShadow ? host.attachShadow({ mode: "open" }) : host;
+    var style = document.createElement("style");
+    style.textContent = CSS;
+    root.appendChild(style);
+    root.appendChild(form);
+    var button = form.querySelector("[type=submit]");
+    if (button && form.dataset.buttonText) button.textContent = form.dataset.buttonText;
+    form.addEventListener("submit", function (event) { event.preventDefault(); submit(form); });
+    form.setAttribute("data-leadsieve-ready", "true");
+  }
+
+  function enhance(form) {
+    if (form.hasAttribute("data-leadsieve-seen")) return;
+    form.setAttribute("data-leadsieve-seen", "true");
+    fillContext(form);
+    var tokenUrl = form.action.split("?")[0].replace(/\/$/, "") + "/token";
+    fetch(tokenUrl, { credentials: "omit", headers: { Accept: "application/json" } })
+      .then(function (response) { if (!response.ok) throw new Error(response.status); return response.json(); })
+      .then(function (data) { setField(form, "token", data.token); upgrade(form); })
+      .catch(function () { /* Not allowed from this origin, or offline: the plain form still posts. */ });
+  }
+
+  function sizeFrames() {
+    Array.prototype.forEach.call(document.querySelectorAll("iframe[data-leadsieve-frame]"), function (frame) {
+      if (frame.hasAttribute("data-leadsieve-seen")) return;
+      frame.setAttribute("data-leadsieve-seen", "true");
+      var url = new URL(frame.src, location.href);
+      var params = new URLSearchParams(location.search);
+      CONTEXT.forEach(function (name) { if (params.get(name)) url.searchParams.set(name, params.get(name)); });
+      url.searchParams.set("page_url", location.href.slice(0, 2048));
+      if (document.referrer) url.searchParams.set("referrer", document.referrer.slice(0, 2048));
+      url.searchParams.set("parent", location.origin);
+      frame.src = url.href;
+    });
+  }
+
+  window.addEventListener("message", function (event) {
+    var data = event.data;
+    if (!data || data.type !== "leadsieve:height" || typeof data.height !== "number") return;
+    Array.prototype.forEach.call(document.querySelectorAll("iframe[data-leadsieve-frame]"), function (frame) {
+      if (frame.contentWindow !== event.source) return;
+      if (new URL(frame.src, location.href).origin !== event.origin) return;
+      frame.style.height = Math.max(80, Math.min(data.height, 6000)) + "px";
+    });
+  });
+
+  function start() {
+    Array.prototype.forEach.call(document.querySelectorAll("form[data-leadsieve-form]"), enhance);
+    sizeFrames();
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();
