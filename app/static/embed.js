@@ -131,6 +131,8 @@
     root.appendChild(form);
     var button = form.querySelector("[type=submit]");
     if (button && form.dataset.buttonText) button.textContent = form.dataset.buttonText;
+    // The server's messages, shown inline, replace the browser's own bubbles.
+    form.noValidate = true;
     form.addEventListener("submit", function (event) { event.preventDefault(); submit(form); });
     form.setAttribute("data-leadsieve-ready", "true");
   }
