@@ -108,6 +108,8 @@ class Config:
             "MAX_CONTENT_LENGTH": _int(environ, "MAX_BODY_BYTES", 64 * 1024),
             # Per client IP on POST /f/<slug>; Flask-Limiter syntax.
             "RATELIMIT_CAPTURE": environ.get("RATELIMIT_CAPTURE") or "20 per minute;300 per hour",
+            # Admin sign-in attempts, per client IP and per account.
+            "RATELIMIT_LOGIN": environ.get("RATELIMIT_LOGIN") or "10 per minute;50 per hour",
             "RATELIMIT_ENABLED": _bool(environ, "RATELIMIT_ENABLED", True),
             # How long a signed form token stays valid (seconds).
             "FORM_TOKEN_MAX_AGE": _int(environ, "FORM_TOKEN_MAX_AGE", 7 * 24 * 3600),
@@ -116,12 +118,31 @@ class Config:
             # Submissions still `received` after this many seconds are re-enqueued by the sweeper.
             "SWEEP_AFTER_SECONDS": _int(environ, "SWEEP_AFTER_SECONDS", 120),
             "SWEEP_INTERVAL_SECONDS": _int(environ, "SWEEP_INTERVAL_SECONDS", 60),
+            # Longest a job may run; RQ stops it after that. A job still "started" longer than this
+            # belongs to a worker that died (e.g. SIGKILL), so the sweeper enqueues the work again.
+            "JOB_TIMEOUT_SECONDS": _int(environ, "JOB_TIMEOUT_SECONDS", 120),
             # Seconds the web process waits for Redis before giving up on an enqueue.
             "REDIS_TIMEOUT_SECONDS": float(environ.get("REDIS_TIMEOUT_SECONDS") or 2.0),
             # Lead scoring: MQL -> SQL hand-off threshold, and JSON overrides of the point tables
             # (see screening/scoring.py, e.g. {"actions": {"webinar": 20}, "risks": {"role.account": -5}}).
             "SCORE_SQL_THRESHOLD": _int(environ, "SCORE_SQL_THRESHOLD", 50),
             "SCORING_RULES": _json(environ, "SCORING_RULES", {}),
+            # Screening (see README "Screening"). Nameservers as host[:port], comma-separated; empty = system's.
+            "DNS_NAMESERVERS": _list(environ, "DNS_NAMESERVERS"),
+            "DNS_ENABLED": _bool(environ, "DNS_ENABLED", True),
+            # Seconds one DNS query may take, and all look-ups of one screening together.
+            "DNS_TIMEOUT_SECONDS": float(environ.get("DNS_TIMEOUT_SECONDS") or 2.0),
+            "DNS_BUDGET_SECONDS": float(environ.get("DNS_BUDGET_SECONDS") or 4.0),
+            # DNS blocklist zones asked about the submitter's IP, comma-separated; off when empty.
+            "DNSBL_ZONES": _list(environ, "DNSBL_ZONES"),
+            # Verdict policy overrides as JSON, e.g. {"actions": {"student": "mark"}, "hold_at": 60}.
+            "SCREENING_POLICY": _json(environ, "SCREENING_POLICY", {}),
+            # Velocity: more than N submissions from one IP / one e-mail within the window is a burst.
+            "SCREENING_VELOCITY_WINDOW_SECONDS": _int(environ, "SCREENING_VELOCITY_WINDOW_SECONDS", 600),
+            "SCREENING_IP_BURST": _int(environ, "SCREENING_IP_BURST", 10),
+            "SCREENING_EMAIL_BURST": _int(environ, "SCREENING_EMAIL_BURST", 5),
+            # How long a worker reuses the admin lists before reading them again (0: every job).
+            "SCREENING_LISTS_TTL_SECONDS": float(environ.get("SCREENING_LISTS_TTL_SECONDS") or 5.0),
             # Delivery retries: seconds to wait before each retry (1 min -> 12 h); attempts = len + 1.
             "DELIVERY_BACKOFF": _int_list(environ, "DELIVERY_BACKOFF", [60, 300, 1800, 7200, 21600, 43200]),
             "DELIVERY_TIMEOUT_SECONDS": float(environ.get("DELIVERY_TIMEOUT_SECONDS") or 10.0),
@@ -137,9 +158,25 @@ class Config:
             "SESSION_COOKIE_SAMESITE": "Lax",
             "SESSION_COOKIE_SECURE": _bool(environ, "SESSION_COOKIE_SECURE", False),
             "LOG_LEVEL": environ.get("LOG_LEVEL") or "INFO",
+            # Observability (README "Observability"): log lines as text or one JSON object per line.
+            "LOG_FORMAT": (environ.get("LOG_FORMAT") or "text").strip().lower(),
+            # When set, /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`.
+            "METRICS_TOKEN": environ.get("METRICS_TOKEN") or "",
+            # How long /readyz waits for the database and for Redis (seconds each).
+            "READY_TIMEOUT_SECONDS": float(environ.get("READY_TIMEOUT_SECONDS") or 1.0),
+            # Privacy (README "Privacy"): purge rejected submissions older than N days (0 = keep forever).
+            "RETENTION_REJECTED_DAYS": _int(environ, "RETENTION_REJECTED_DAYS", 0),
+            # Store client IPs truncated to /24 (IPv4) or /48 (IPv6).
+            "IP_TRUNCATE": _bool(environ, "IP_TRUNCATE", False),
         }
+        slowest = max(settings["DELIVERY_TIMEOUT_SECONDS"], settings["DNS_BUDGET_SECONDS"])
+        if settings["JOB_TIMEOUT_SECONDS"] <= slowest:
+            raise ConfigError(f"JOB_TIMEOUT_SECONDS ({settings['JOB_TIMEOUT_SECONDS']}) must be longer than "
+                              f"DELIVERY_TIMEOUT_SECONDS and DNS_BUDGET_SECONDS ({slowest:g})")
         if not settings["SECRET_KEY"]:
             settings["SECRET_KEY"] = dev_secret_key(instance)
+        if settings["LOG_FORMAT"] not in {"text", "json"}:
+            raise ConfigError(f"LOG_FORMAT must be text or json, got {settings['LOG_FORMAT']!r}")
         return settings
 
 
@@ -179,7 +216,7 @@ class ProductionConfig(Config):
         if problems:
             raise ConfigError("leadsieve refuses to start in production with development defaults:\n  - "
                               + "\n  - ".join(problems))
-        settings = super().from_env(environ)
+        settings = super().from_env({"LOG_FORMAT": "json", **environ})
         settings["SESSION_COOKIE_SECURE"] = True
         return settings
 

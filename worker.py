@@ -19,8 +19,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from app import create_app
 from app.db import session_scope
 from app.embedded_redis import ping
+from app.observability import configure_logging
 from app.queue import QUEUE_NAMES
-from app.sweep import sweep, sweep_deliveries
+from app.sweep import sweep, sweep_deliveries, take_turn
 from config import load_config
 
 log = logging.getLogger("leadsieve.worker")
@@ -37,15 +38,29 @@ class Sweeper(threading.Thread):
     def run(self) -> None:
         """Sweep now, then every `interval` seconds until stopped."""
         with self.app.app_context():
+            redis = self.app.extensions["leadsieve.redis"]
             while True:
                 try:
-                    with session_scope() as session:
-                        sweep(session, older_than_seconds=self.older_than)
-                        sweep_deliveries(session)
+                    if take_turn(redis, seconds=max(1, int(self.interval) - 1)):
+                        with session_scope() as session:
+                            sweep(session, older_than_seconds=self.older_than)
+                            sweep_deliveries(session)
                 except (SQLAlchemyError, RedisError) as exc:
                     log.warning("sweep failed, will retry: %s", exc)
+                self.retain()
                 if self.stopped.wait(self.interval):
                     return
+
+    def retain(self) -> None:
+        """Purge rejected submissions past RETENTION_REJECTED_DAYS; at most hourly across all workers."""
+        from app.privacy import purge_if_due
+
+        try:
+            with session_scope() as session:
+                purge_if_due(session, self.app.extensions["leadsieve.redis"],
+                             older_than_days=self.app.config["RETENTION_REJECTED_DAYS"])
+        except (SQLAlchemyError, RedisError) as exc:
+            log.warning("retention purge failed, will retry: %s", exc)
 
 
 def make_worker(app, *, worker_class: type[Worker] = Worker) -> Worker:  # type: ignore[no-untyped-def]
@@ -58,6 +73,7 @@ def make_worker(app, *, worker_class: type[Worker] = Worker) -> Worker:  # type:
 def main(burst: bool = False) -> int:
     """Run until stopped (or, with burst, until the queues are empty)."""
     settings = load_config()
+    configure_logging(level=settings["LOG_LEVEL"], fmt=settings["LOG_FORMAT"])
     if not ping(settings["REDIS_URL"]):
         hint = ("REDIS_URL is unset, so the worker expects the embedded Redis that `leadsieve run` starts"
                 if settings["REDIS_EMBEDDED"] else "check REDIS_URL")
@@ -65,9 +81,9 @@ def main(burst: bool = False) -> int:
         return 2
     app = create_app(settings)
     with app.app_context():
-        import screening
+        from app.screening_context import preload
 
-        app.extensions["leadsieve.screening_context"] = screening.Context()
+        preload(app)  # bundled lists into sets, one resolver (and DNS cache) for every job
         sweeper = Sweeper(app, settings["SWEEP_INTERVAL_SECONDS"], settings["SWEEP_AFTER_SECONDS"])
         sweeper.start()
         try:

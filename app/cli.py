@@ -1,4 +1,4 @@
-"""The `leadsieve` command: run, seed-demo, create-admin, worker, sweep, db."""
+"""The `leadsieve` command: run, seed-demo, create-admin, worker, sweep, screen, db."""
 
 from __future__ import annotations
 
@@ -251,9 +251,100 @@ def db_downgrade(revision: str) -> None:
     click.echo(f"database at {revision}")
 
 
+@cli.command("screen")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("-o", "--output", default="-", show_default=True, help="Output file (.csv or .jsonl); - for stdout.")
+@click.option("--workers", default=8, show_default=True, type=click.IntRange(1, 64),
+              help="Rows screened at once (bounds concurrent DNS look-ups).")
+@click.option("--no-dns", is_flag=True, help="Skip DNS checks (offline).")
+@with_appcontext
+def screen_command(path: str, output: str, workers: int, no_dns: bool) -> None:
+    """Screen a CSV or JSON-lines list (e.g. a trade-show export) through the same checks as the worker."""
+    from dataclasses import replace
+
+    from app.screening_context import build_context
+    from screening.batch import detect_format, run_batch
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from screening.errors import BatchInputError
+
+    try:
+        in_format = detect_format(path)
+        out_format = "csv" if output == "-" and in_format == "csv" else ("jsonl" if output == "-" else
+                                                                       detect_format(output))
+    except BatchInputError as exc:
+        raise click.UsageError(str(exc)) from exc
+    try:
+        with session_scope() as session:
+            context = build_context(session=session, with_activity=False)
+    except SQLAlchemyError as exc:
+        click.echo(f"warning: admin lists unavailable, screening without them ({type(exc).__name__})", err=True)
+        from screening.context import Lists
+
+        context = build_context(session=None, lists=Lists(), with_activity=False)
+    if no_dns:
+        context = replace(context, resolver=None)
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        total = sum(1 for line in fh if line.strip()) - (1 if in_format == "csv" else 0)
+    sink = click.open_file(output, "w", encoding="utf-8")
+    show_bar = sys.stderr.isatty()
+    with open(path, encoding="utf-8-sig", newline="") as source, sink:
+        try:
+            if show_bar:
+                with click.progressbar(length=max(total, 0), label="screening", file=sys.stderr) as bar:
+                    summary = run_batch(source, sink, in_format=in_format, out_format=out_format, context=context,
+                                        workers=workers, progress=bar.update)
+            else:
+                summary = run_batch(source, sink, in_format=in_format, out_format=out_format, context=context,
+                                    workers=workers)
+        except BatchInputError as exc:
+            raise click.ClickException(str(exc)) from exc
+    for _line, error in summary.errors:
+        click.echo(f"skipped {error}", err=True)
+    counts = ", ".join(f"{n} {verdict}" for verdict, n in sorted(summary.verdicts.items()))
+    click.echo(f"screened {summary.rows} rows: {counts}", err=True)
+
+
+@cli.command("erase")
+@click.argument("email")
+@with_appcontext
+def erase_command(email: str) -> None:
+    """Erase the personal data of the person with address EMAIL (counts stay; see README "Privacy")."""
+    from app.privacy import InvalidEmail, erase_person
+
+    with session_scope() as session:
+        try:
+            report = erase_person(session, email=email, actor="cli")
+        except InvalidEmail as exc:
+            raise click.ClickException(str(exc)) from exc
+    if not report.found:
+        click.echo(f"no personal data found for that address (audited as {report.email_sha256[:12]}…)", err=True)
+        sys.exit(1)
+    click.echo(f"erased {report.submissions} submission(s), {report.leads} lead(s), {report.findings} finding(s), "
+               f"{report.deliveries} delivery(ies); audit id {report.email_sha256[:12]}…")
+
+
+@cli.command("purge")
+@click.option("--days", type=int, default=None, help="Override RETENTION_REJECTED_DAYS for this run.")
+@with_appcontext
+def purge_command(days: int | None) -> None:
+    """Delete rejected submissions older than RETENTION_REJECTED_DAYS (0 = keep forever)."""
+    from app.privacy import purge_rejected
+
+    days = current_app.config["RETENTION_REJECTED_DAYS"] if days is None else days
+    if days <= 0:
+        click.echo("retention is off (RETENTION_REJECTED_DAYS=0): nothing purged")
+        return
+    with session_scope() as session:
+        count = purge_rejected(session, older_than_days=days, actor="cli")
+    click.echo(f"purged {count} rejected submission(s) older than {days} day(s)")
+
+
 def main() -> None:
     """Console-script entry point."""
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL") or "INFO",
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from app.observability import configure_logging
+
+    configure_logging(level=os.environ.get("LOG_LEVEL") or "INFO", fmt=os.environ.get("LOG_FORMAT") or
+                      ("json" if os.environ.get("LEADSIEVE_ENV") == "production" else "text"))
     logging.getLogger("alembic").setLevel(logging.WARNING)
     cli.main(prog_name="leadsieve")

@@ -35,8 +35,10 @@ def next_delay(backoff: Sequence[int], attempts: int, retry_after: float | None)
     return delay
 
 
-def claim(session: Session, delivery_id: int) -> Delivery | None:
-    """Take the delivery for sending if it is due and nobody holds it; None otherwise."""
+def claim(session: Session, delivery_id: int, *, lease: timedelta = LEASE) -> Delivery | None:
+    """Take the delivery for sending if it is due and nobody holds it; None otherwise.
+
+    The lease must outlast the job time-out, so a live worker never loses its claim."""
     now = utcnow()
     claimed = session.execute(
         update(Delivery)
@@ -44,7 +46,7 @@ def claim(session: Session, delivery_id: int) -> Delivery | None:
                or_(Delivery.status.in_((PENDING, RETRYING)),
                    (Delivery.status == SENDING) & (Delivery.next_attempt_at <= now)),
                or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now))
-        .values(status=SENDING, next_attempt_at=now + LEASE)
+        .values(status=SENDING, next_attempt_at=now + lease)
     ).rowcount
     session.commit()
     return session.get(Delivery, delivery_id) if claimed == 1 else None

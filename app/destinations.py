@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.delivery import ADAPTERS, DeliverySettings, DestinationSpec, check_destination, deliver
+from app.delivery.email import parse_recipients
 from app.models import AuditEvent, Delivery, Destination
 from screening.scoring import STAGES
 
@@ -35,8 +36,11 @@ def create_destination(session: Session, *, kind: str, target: str, name: str = 
             check_destination(target, list(allowed_private))
         except ValueError as exc:  # UnsafeDestination and BadDestination are ValueErrors
             raise InvalidDestination(str(exc)) from exc
-    elif "@" not in target:
-        raise InvalidDestination("an e-mail destination needs one or more addresses, comma-separated")
+    else:
+        try:
+            parse_recipients(target)
+        except ValueError as exc:  # EmailConfigError: empty list or an address that is not plain
+            raise InvalidDestination(f"{exc}; give one or more addresses, comma-separated") from exc
     destination = Destination(
         name=name or f"{kind} {target}"[:200], kind=kind, target=target, options=dict(options or {}),
         secret=secrets.token_urlsafe(32) if kind == "webhook" else "", stages=list(stages), forms=list(forms),

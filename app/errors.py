@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import time
+
 from flask import Flask, Response, jsonify, make_response, render_template, request
+from redis.exceptions import RedisError
 from werkzeug.exceptions import HTTPException
 
 
@@ -45,7 +48,22 @@ def _handle(exc: HTTPException) -> Response:
     original = getattr(exc, "response", None)
     if original is not None and "Retry-After" in original.headers:
         response.headers["Retry-After"] = original.headers["Retry-After"]
+    elif code == 429:
+        response.headers["Retry-After"] = str(_retry_after())
     return response
+
+
+def _retry_after() -> int:
+    """Seconds until the breached limit's window resets; the limiter's storage is asked only on a 429."""
+    from app.extensions import limiter
+
+    breached = limiter.current_limit
+    if breached is None:
+        return 60
+    try:
+        return max(1, int(breached.reset_at - time.time()))
+    except RedisError:  # the limiter's storage failing now must not turn a 429 into a 500
+        return 60
 
 
 def register(app: Flask) -> None:

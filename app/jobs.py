@@ -3,25 +3,25 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+import time
+from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 import screening
 from app.db import session_scope
 from app.deliveries import claim, record_attempt
-from app.leads import classify
+from app.delivery import DeliverySettings, DestinationSpec
+from app.delivery import deliver as send
+from app.flows import accept
 from app.models import RECEIVED, SCREENED, AuditEvent, Finding, Submission, utcnow
+from app.observability.context import bind_job_request_id, current_request_id
+from app.observability.metrics import observe_screening
 from app.queue import enqueue_delivery
-from app.routing import feedback_token, route
 from forms import FORM_KINDS
 from screening import ACCEPTED
-from screening.scoring import ScoringRules
-
-if TYPE_CHECKING:
-    from app.delivery import DeliverySettings
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +38,11 @@ def candidate_for(submission: Submission) -> screening.Candidate:
     )
 
 
-def screening_context() -> screening.Context:
-    """The context the worker built at start-up (lists, resolver, policy), or the defaults."""
-    return current_app.extensions.get("leadsieve.screening_context") or screening.Context()
+def screening_context(session: Session) -> screening.Context:
+    """Fresh admin lists, this process's resolver and the configured policy (app/screening_context.py)."""
+    from app.screening_context import build_context
+
+    return build_context(session=session)
 
 
 def screen_submission(submission_id: int) -> str:
@@ -54,9 +56,12 @@ def screen_submission(submission_id: int) -> str:
         if submission is None:
             log.warning("screen_submission: submission %s does not exist", submission_id)
             return "missing"
+        bind_job_request_id(submission.request_id)  # log lines below carry the capturing request's id
         if submission.status != RECEIVED:
             return "already screened"
-        result = screening.screen(candidate_for(submission), screening_context())
+        started = time.perf_counter()
+        result = screening.screen(candidate_for(submission), screening_context(session))
+        elapsed = time.perf_counter() - started
         claimed = session.execute(
             update(Submission)
             .where(Submission.id == submission_id, Submission.status == RECEIVED)
@@ -66,6 +71,8 @@ def screen_submission(submission_id: int) -> str:
         if claimed != 1:
             session.rollback()
             return "already screened"
+        # Re-screening replaces the findings of an earlier run, never adds to them.
+        session.execute(delete(Finding).where(Finding.submission_id == submission_id))
         session.add_all(
             Finding(submission_id=submission_id, code=f.code, category=f.category, weight=f.weight,
                     evidence=f.evidence)
@@ -80,32 +87,17 @@ def screen_submission(submission_id: int) -> str:
             session.refresh(submission)
             deliveries = accept(session, submission=submission, actor="classifier")
         session.commit()
+    observe_screening(current_app.extensions["leadsieve.redis"], elapsed)
+    log.info("screened submission %s: %s", submission_id, result.verdict,
+             extra={"submission_id": submission_id, "verdict": result.verdict, "category": result.category,
+                    "duration_ms": round(elapsed * 1000, 1)})
     for delivery_id in deliveries:
         enqueue_delivery(delivery_id, 0)
     return result.verdict
 
 
-def scoring_rules() -> ScoringRules:
-    """Scoring rules from configuration."""
-    config = current_app.config
-    return ScoringRules.from_mapping({**config["SCORING_RULES"], "sql_threshold": config["SCORE_SQL_THRESHOLD"]})
-
-
-def accept(session: Session, *, submission: Submission, actor: str) -> list[int]:
-    """Classify an accepted submission and route it; returns the ids of new deliveries (enqueue after commit)."""
-    lead = classify(session, submission=submission, rules=scoring_rules(), actor=actor)
-    session.flush()
-    config = current_app.config
-    token = feedback_token(config["SECRET_KEY"], lead.id)
-    deliveries = route(session, submission=submission, lead=lead,
-                       feedback_url=f"{config['PUBLIC_BASE_URL']}/feedback/{token}")
-    return [d.id for d in deliveries]
-
-
 def delivery_settings() -> DeliverySettings:
     """Adapter settings from configuration."""
-    from app.delivery import DeliverySettings
-
     config = current_app.config
     return DeliverySettings(timeout=config["DELIVERY_TIMEOUT_SECONDS"],
                             allowed_private_destinations=tuple(config["ALLOWED_PRIVATE_DESTINATIONS"]),
@@ -115,13 +107,14 @@ def delivery_settings() -> DeliverySettings:
 
 def deliver(delivery_id: int) -> str:
     """Send one delivery once; on a retryable failure schedule the next try, else dead-letter it."""
-    from app.delivery import DestinationSpec
-    from app.delivery import deliver as send
-
     with session_scope() as session:
-        delivery = claim(session, delivery_id)
+        lease = timedelta(seconds=current_app.config["JOB_TIMEOUT_SECONDS"] + 5)
+        delivery = claim(session, delivery_id, lease=lease)
         if delivery is None:
             return "not due"
+        if not current_request_id():  # enqueued by the sweeper: adopt the id stored at capture
+            bind_job_request_id(session.scalar(select(Submission.request_id)
+                                               .where(Submission.id == delivery.submission_id)))
         destination = delivery.destination
         spec = DestinationSpec(kind=destination.kind, target=destination.target, secret=destination.secret,
                                options=dict(destination.options or {}))
@@ -129,6 +122,8 @@ def deliver(delivery_id: int) -> str:
                       settings=delivery_settings())
         delay = record_attempt(session, delivery, result, backoff=current_app.config["DELIVERY_BACKOFF"])
         status, attempts = delivery.status, delivery.attempts
+    log.info("delivery %s attempt %s: %s", delivery_id, attempts, status,
+             extra={"delivery_id": delivery_id, "status": status, "attempts": attempts})
     if delay is not None:
         enqueue_delivery(delivery_id, attempts, delay=delay)
     return status

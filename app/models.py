@@ -72,6 +72,8 @@ class Lead(Base):
     # Sales feedback: won, lost, not_a_fit, spam.
     outcome: Mapped[str | None] = mapped_column(String(16))
     outcome_at: Mapped[datetime | None]
+    # Set when the person's data was erased (app/privacy.py); stage and score stay for the funnel.
+    erased_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -147,8 +149,13 @@ class Submission(Base):
     reason_category: Mapped[str | None] = mapped_column(String(32))
     score: Mapped[int | None]
     stage: Mapped[str | None] = mapped_column(String(16))
+    # The HTTP request that captured it (X-Request-ID); its jobs log the same id.
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    # Set when the person's data was erased (app/privacy.py); the row stays for anonymous counts.
+    erased_at: Mapped[datetime | None]
 
     form: Mapped[Form] = relationship()
+    lead: Mapped[Lead | None] = relationship()
     findings: Mapped[list[Finding]] = relationship(
         back_populates="submission", cascade="all, delete-orphan", order_by="Finding.id"
     )

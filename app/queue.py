@@ -7,7 +7,7 @@ already committed, and the sweeper enqueues it once Redis is back.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from flask import Flask, current_app
 from redis import Redis
@@ -15,6 +15,8 @@ from redis.exceptions import RedisError
 from rq import Queue
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
+
+from app.observability.context import RequestIdQueue
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +36,8 @@ def init_app(app: Flask) -> None:
     """Bind the connection and the named queues to the app."""
     connection = connect(app.config["REDIS_URL"], app.config["REDIS_TIMEOUT_SECONDS"])
     app.extensions["leadsieve.redis"] = connection
-    app.extensions["leadsieve.queues"] = {name: Queue(name, connection=connection) for name in QUEUE_NAMES}
+    # RequestIdQueue: each job's meta carries the request id of whoever enqueued it (app/observability).
+    app.extensions["leadsieve.queues"] = {name: RequestIdQueue(name, connection=connection) for name in QUEUE_NAMES}
 
 
 def get_queue(name: str) -> Queue:
@@ -54,8 +57,11 @@ def enqueue_screening(submission_id: int, *, only_if_missing: bool = False) -> b
     try:
         if only_if_missing and _is_pending(queue, job_id):
             return False
-        queue.enqueue("app.jobs.screen_submission", submission_id, job_id=job_id,
-                      result_ttl=3600, failure_ttl=7 * 24 * 3600)
+        # One round trip: without a pipeline RQ registers the queue in a round trip of its own.
+        pipeline = queue.connection.pipeline()
+        queue.enqueue("app.jobs.screen_submission", submission_id, job_id=job_id, job_timeout=_job_timeout(),
+                      result_ttl=3600, failure_ttl=7 * 24 * 3600, pipeline=pipeline)
+        pipeline.execute()
     except RedisError as exc:
         log.warning("could not enqueue screening of submission %s (%s); the sweeper will retry",
                     submission_id, exc)
@@ -63,12 +69,24 @@ def enqueue_screening(submission_id: int, *, only_if_missing: bool = False) -> b
     return True
 
 
+def _job_timeout() -> int:
+    return int(current_app.config.get("JOB_TIMEOUT_SECONDS", 120))
+
+
 def _is_pending(queue: Queue, job_id: str) -> bool:
+    """Will this job still run? A job "started" for longer than the job time-out will not:
+    its worker died without telling RQ (SIGKILL, power loss), so the work must be enqueued again."""
     try:
         job = Job.fetch(job_id, connection=queue.connection)
     except NoSuchJobError:
         return False
-    return job.get_status(refresh=False) in PENDING
+    status = job.get_status(refresh=False)
+    if status == JobStatus.STARTED and job.started_at is not None:
+        started = job.started_at if job.started_at.tzinfo else job.started_at.replace(tzinfo=timezone.utc)
+        if datetime.now(timezone.utc) - started > timedelta(seconds=_job_timeout() + 1):
+            log.warning("job %s was started at %s and its worker is gone; enqueueing it again", job_id, started)
+            return False
+    return status in PENDING
 
 
 def delivery_job_id(delivery_id: int, attempts: int) -> str:
@@ -85,10 +103,10 @@ def enqueue_delivery(delivery_id: int, attempts: int, *, delay: float = 0, only_
             return False
         if delay > 0:
             queue.enqueue_in(timedelta(seconds=delay), "app.jobs.deliver", delivery_id, job_id=job_id,
-                             result_ttl=3600, failure_ttl=7 * 24 * 3600)
+                             job_timeout=_job_timeout(), result_ttl=3600, failure_ttl=7 * 24 * 3600)
         else:
-            queue.enqueue("app.jobs.deliver", delivery_id, job_id=job_id, result_ttl=3600,
-                          failure_ttl=7 * 24 * 3600)
+            queue.enqueue("app.jobs.deliver", delivery_id, job_id=job_id, job_timeout=_job_timeout(),
+                          result_ttl=3600, failure_ttl=7 * 24 * 3600)
     except RedisError as exc:
         log.warning("could not enqueue delivery %s (%s); the sweeper will retry", delivery_id, exc)
         return False

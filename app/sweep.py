@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from redis import Redis
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -37,3 +38,14 @@ def sweep_deliveries(session: Session) -> int:
     if enqueued:
         log.info("sweeper enqueued %d due deliveries", enqueued)
     return enqueued
+
+
+SWEEP_LOCK = "leadsieve:sweep-lock"
+
+
+def take_turn(connection: Redis, *, seconds: int) -> bool:
+    """With many workers, one sweeps per interval: the first to set the key (for `seconds`) does.
+
+    Sweeping twice at once would be harmless (jobs are idempotent, deliveries are claimed) but wasteful.
+    """
+    return bool(connection.set(SWEEP_LOCK, "1", nx=True, ex=max(1, seconds)))

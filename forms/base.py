@@ -6,6 +6,7 @@ CSRF: a signed form token (see app/capture/tokens.py) takes its place.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from flask_wtf import FlaskForm
@@ -63,19 +64,26 @@ class LeadForm(FlaskForm):
     page_url = HiddenField(filters=[clean_line], validators=[Length(max=2048)])
     referrer = HiddenField(filters=[clean_line], validators=[Length(max=2048)])
 
-    def __init__(self, *args: Any, consent_text: str = "", **kwargs: Any) -> None:
+    def __init__(self, *args: Any, consent_text: str = "", shown: Sequence[str] | None = None,
+                 required: Sequence[str] | None = None, **kwargs: Any) -> None:
+        """`shown`/`required` override the kind's defaults (the admin's form editor sets them);
+        e-mail is always shown and required, and a required field is always shown."""
         super().__init__(*args, **kwargs)
         self.consent_text = consent_text
         if consent_text:
             self.consent.label.text = consent_text
-        for name in self.REQUIRED:
+        wanted_required = self.REQUIRED if required is None else required
+        self.required_fields = tuple(n for n in CONTACT_FIELDS if n == "email" or n in wanted_required)
+        wanted_shown = self.SHOWN if shown is None else shown
+        self.shown_fields = tuple(n for n in CONTACT_FIELDS if n in wanted_shown or n in self.required_fields)
+        for name in self.required_fields:
             if name != "email":
                 self[name].flags.required = True
 
     def validate(self, extra_validators: Any = None) -> bool:
         """Field rules, then the kind's required fields and the consent box if the form asks for it."""
         ok = super().validate(extra_validators)
-        for name in self.REQUIRED:
+        for name in self.required_fields:
             field = self[name]
             if name != "email" and not field.data:
                 field.errors = [*field.errors, f"Enter your {field.label.text.lower()}."]
@@ -87,11 +95,11 @@ class LeadForm(FlaskForm):
 
     def visible_fields(self) -> list[Any]:
         """The contact fields this kind shows, in display order."""
-        return [self[name] for name in CONTACT_FIELDS if name in self.SHOWN]
+        return [self[name] for name in CONTACT_FIELDS if name in self.shown_fields]
 
     def contact_data(self) -> dict[str, str]:
         """Cleaned contact fields this kind shows; others are stored empty."""
-        data = {name: (self[name].data or "") if name in self.SHOWN else "" for name in CONTACT_FIELDS}
+        data = {name: (self[name].data or "") if name in self.shown_fields else "" for name in CONTACT_FIELDS}
         data["email"] = getattr(self.email, "normalized", None) or self.email.data or ""
         return data
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
@@ -80,7 +83,7 @@ class NewsletterForm(LeadForm):
     KIND = "newsletter"
     INTENT = PROSPECT
     LABEL = "Newsletter sign-up"
-    SHOWN = SelectChoice("email", "first_name")
+    SHOWN = ("email", "first_name")
     REQUIRED = ("email",)
     SUBMIT_LABEL = "Subscribe"
 
@@ -93,3 +96,9 @@ FORM_KINDS: dict[str, type[LeadForm]] = {
 def form_class(kind: str) -> type[LeadForm]:
     """The form class for a kind; KeyError names the unknown kind."""
     return FORM_KINDS[kind]
+
+
+def build_form(kind: str, settings: Mapping[str, Any], formdata: Any = None) -> LeadForm:
+    """The public form for a stored form row's kind and settings (consent text, shown/required fields)."""
+    return FORM_KINDS[kind](formdata=formdata, consent_text=settings.get("consent_text", ""),
+                            shown=settings.get("shown"), required=settings.get("required"))

@@ -26,6 +26,7 @@ from app.migrate import downgrade, upgrade
 from app.models import Base, Form
 from app.seed import DEMO_FORMS
 from config import TestConfig
+from tests.dnsserver import DnsServer, suite_server
 from worker import make_worker
 
 
@@ -64,6 +65,19 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     downgrade(url, "base")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def dns_server() -> Iterator[DnsServer]:
+    """One loopback DNS server for the whole run: every test resolves against it, never the internet."""
+    server = suite_server()
+    _DNS["address"] = server.address
+    yield server
+    server.stop()
+    _DNS.clear()
+
+
+_DNS: dict[str, str] = {}
+
+
 def make_settings(tmp_path: Path, *, database_url: str, redis_url: str, **overrides: Any) -> dict[str, Any]:
     """Test settings without touching os.environ or any config class."""
     settings = TestConfig.from_env({
@@ -71,6 +85,11 @@ def make_settings(tmp_path: Path, *, database_url: str, redis_url: str, **overri
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
         "REDIS_TIMEOUT_SECONDS": "0.5",
+        # The loopback DNS server (tests/dnsserver.py); screening never asks a real resolver here.
+        "DNS_NAMESERVERS": _DNS["address"],
+        "DNS_TIMEOUT_SECONDS": "0.5",
+        "DNS_BUDGET_SECONDS": "1.5",
+        "SCREENING_LISTS_TTL_SECONDS": "0",
     })
     settings.update(overrides)
     return settings
@@ -126,9 +145,11 @@ def run_worker(app: Flask) -> Any:
 
 @pytest.fixture
 def db_session(app: Flask) -> Iterator[Any]:
-    """A session for assertions, inside the app context."""
-    with app.app_context(), session_scope() as session:
-        yield session
+    """A session for set-up and assertions. No app context is pushed, so each test-client
+    request still gets its own context and session, as in production."""
+    session = app.extensions["leadsieve.sessionmaker"]()
+    yield session
+    session.close()
 
 
 @pytest.fixture(scope="session")

@@ -32,3 +32,36 @@ VALID = {
 def valid_fields(slug: str, **extra: Any) -> dict[str, Any]:
     """A valid post for one of the demo forms."""
     return {**VALID[slug], **extra}
+
+
+def csrf_from(html: str) -> str:
+    """The Flask-WTF CSRF token rendered in an admin page."""
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or \
+        re.search(r'type="hidden" name="csrf_token" value="([^"]+)"', html)
+    assert match, "no CSRF token in the page"
+    return match.group(1)
+
+
+def sign_in(client: FlaskClient, email: str, password: str) -> FlaskClient:
+    """Log a test client in through the real login form."""
+    token = csrf_from(client.get("/admin/login").get_data(as_text=True))
+    response = client.post("/admin/login", data={"email": email, "password": password, "csrf_token": token})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return client
+
+
+def statements_for(engine: Any, client: FlaskClient, url: str) -> list[str]:
+    """The SQL statements one GET runs (the page must answer 200), sorted for comparison."""
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert client.get(url).status_code == 200, url
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return sorted(seen)

@@ -18,7 +18,8 @@ def admin_user(app):
 
 
 def _csrf(html: str) -> str:
-    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or \
+        re.search(r'type="hidden" name="csrf_token" value="([^"]+)"', html)
     assert match, "no CSRF token in the page"
     return match.group(1)
 
@@ -28,18 +29,22 @@ def login(client, email, password):
     return client.post("/admin/login", data={"email": email, "password": password, "csrf_token": token})
 
 
-def test_every_admin_route_requires_login(app, client):
-    admin_rules = [r for r in app.url_map.iter_rules() if r.rule.startswith("/admin")]
-    assert admin_rules
+def test_every_admin_route_requires_login(app, client, admin_user):
+    """Walk the URL map: without a session every admin URL redirects to login, even with a valid CSRF token."""
+    from flask import url_for
+
+    token = _csrf(client.get("/admin/login").get_data(as_text=True))
+    admin_rules = [r for r in app.url_map.iter_rules() if r.rule.startswith("/admin") and r.endpoint != "admin.login"]
+    assert len(admin_rules) >= 8
     for rule in admin_rules:
-        if rule.endpoint == "admin.login":
-            continue
-        url = rule.rule.replace("<", "").replace(">", "")
+        with app.test_request_context():
+            url = url_for(rule.endpoint, **{arg: 1 for arg in rule.arguments})
         for method in rule.methods - {"HEAD", "OPTIONS"}:
-            response = client.open(url, method=method)
-            assert response.status_code in (302, 400), f"{method} {url} answered {response.status_code}"
-            if response.status_code == 302:
-                assert "/admin/login" in response.headers["Location"]
+            response = client.open(url, method=method, data={"csrf_token": token, "ids": "1", "action": "approve"})
+            assert response.status_code == 302, f"{method} {url} answered {response.status_code}"
+            assert "/admin/login" in response.headers["Location"]
+            no_token = client.open(url, method=method)
+            assert no_token.status_code in (302, 400)
 
 
 def test_login_without_csrf_token_is_refused(client, admin_user):
@@ -62,6 +67,7 @@ def test_login_shows_submissions_escaped_and_logout_needs_csrf(client, admin_use
     response = login(client, *admin_user)
     assert response.status_code == 302
     page = client.get("/admin/")
+    page = client.get("/admin/submissions/" + str(_last_submission_id(client)))
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     assert "x@acme.com" in html
@@ -71,6 +77,16 @@ def test_login_shows_submissions_escaped_and_logout_needs_csrf(client, admin_use
     assert client.get("/admin/").status_code == 200
     client.post("/admin/logout", data={"csrf_token": _csrf(html)})
     assert client.get("/admin/").status_code == 302
+
+
+def _last_submission_id(client) -> int:
+    from sqlalchemy import func, select
+
+    from app.db import session_scope
+    from app.models import Submission
+
+    with client.application.app_context(), session_scope() as session:
+        return session.scalar(select(func.max(Submission.id)))
 
 
 def test_login_redirect_only_to_admin_pages(client, admin_user):

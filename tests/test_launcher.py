@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import free_port
+from tests.conftest import _DNS, free_port
 
 
 def start(instance: Path, port: int) -> tuple[subprocess.Popen[str], list[str]]:
@@ -28,6 +28,7 @@ def start(instance: Path, port: int) -> tuple[subprocess.Popen[str], list[str]]:
            if k not in {"REDIS_URL", "DATABASE_URL", "SECRET_KEY", "LEADSIEVE_ENV", "TEST_DATABASE_URL"}}
     env["LEADSIEVE_INSTANCE"] = str(instance)
     env["LOG_LEVEL"] = "WARNING"
+    env["DNS_NAMESERVERS"] = _DNS["address"]  # the suite's loopback DNS server, not the machine's resolver
     process = subprocess.Popen([sys.executable, "-m", "app", "run", "--port", str(port)], env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                start_new_session=True)

@@ -16,8 +16,9 @@ from app.db import get_session
 from app.errors import wants_json
 from app.extensions import limiter
 from app.models import Form
+from app.privacy import truncate_ip
 from app.security import PUBLIC_CSP
-from forms import CONTEXT_FIELDS, FORM_KINDS, LeadForm
+from forms import CONTEXT_FIELDS, LeadForm, build_form
 
 # Ad-platform click ids the embed carries from the host page; kept in the submission's raw fields.
 CLICK_IDS = ("gclid", "fbclid", "msclkid", "li_fat_id", "ttclid", "wbraid", "gbraid")
@@ -69,8 +70,7 @@ def _cross_origin(response: Response) -> Response:
 
 
 def _build_form(form_row: Form, formdata: MultiDict[str, str] | None = None) -> LeadForm:
-    cls = FORM_KINDS[form_row.kind]
-    return cls(formdata=formdata, consent_text=form_row.settings.get("consent_text", ""))
+    return build_form(form_row.kind, form_row.settings, formdata)
 
 
 def _payload() -> MultiDict[str, str]:
@@ -93,6 +93,9 @@ def _payload() -> MultiDict[str, str]:
 
 
 def _client_ip() -> str | None:
+    """The visitor's address, truncated to its network when IP_TRUNCATE is on (app/privacy.py)."""
+    if current_app.config.get("IP_TRUNCATE"):
+        return truncate_ip(request.remote_addr)
     return request.remote_addr
 
 
@@ -172,9 +175,10 @@ def submit(slug: str) -> Any:
         own_origin=origin_of(request.host_url) or "",
     )
     raw = {key: value for key, value in formdata.items() if key != "token"}
-    context = RequestContext(ip=_client_ip(), user_agent=request.user_agent.string or "", raw=raw, signals=signals)
-    submission = capture_submission(get_session(), form_row=form_row, form=form, request=context)
-    return _thank(form_row, submission.id)
+    context = RequestContext(ip=_client_ip(), user_agent=request.user_agent.string or "", raw=raw, signals=signals,
+                             request_id=g.get("request_id"))
+    submission_id = capture_submission(get_session(), form_row=form_row, form=form, request=context)
+    return _thank(form_row, submission_id)
 
 
 def _thank(form_row: Form, submission_id: int) -> Any:

@@ -7,12 +7,12 @@ from flask import current_app, render_template
 from app.capture.tokens import issue_token
 from app.embed.routes import script_version
 from app.models import Form
-from forms import FORM_KINDS
+from forms import build_form
 
 
 def script_snippet(form_row: Form, *, base_url: str) -> str:
     """Plain form (posts to the hosted page without JavaScript) + the async enhancing script."""
-    form = FORM_KINDS[form_row.kind](formdata=None, consent_text=form_row.settings.get("consent_text", ""))
+    form = build_form(form_row.kind, form_row.settings)
     form.token.data = issue_token(current_app.config["SECRET_KEY"], form_row.id, static=True)
     return render_template("embed/script_snippet.html", form_row=form_row, form=form, base=base_url,
                            version=script_version()).strip() + "\n"

@@ -1,0 +1,27 @@
+"""The dashboard: funnel, screening rates per form and per utm source, the queue's size and age."""
+
+from __future__ import annotations
+
+from flask import render_template, request
+
+from app.admin.blueprint import bp
+from app.charts import columns, hbar
+from app.dashboard import RATE_CATEGORIES, overview, period
+from app.db import get_session
+from app.models import utcnow
+
+
+@bp.get("/dashboard")
+def dashboard() -> str:
+    """Figures for the chosen period (default: the last 30 days)."""
+    start, end = period(request.args.get("since"), request.args.get("until"))
+    data = overview(get_session(), start, end)
+    total = data["total"]
+    charts = {
+        "funnel": hbar(total.funnel, title=f"Funnel {start} to {end}"),
+        "daily": columns(data["daily"], title=f"Submissions per day {start} to {end}"),
+        "sources": hbar([(r.key, r.submissions) for r in data["by_source"][:8]], title="Submissions by utm source"),
+    }
+    age = utcnow() - data["queue_oldest"] if data["queue_oldest"] else None
+    return render_template("admin/dashboard.html", start=start, end=end, data=data, total=total, charts=charts,
+                           categories=RATE_CATEGORIES, queue_age=age)

@@ -1,0 +1,154 @@
+"""Leads: the filterable list of screened submissions, CSV export, lead and submission detail."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import Response, abort, flash, g, redirect, render_template, request, url_for
+from sqlalchemy import Select, delete, func, or_, select, update
+from sqlalchemy.orm import selectinload
+
+from app.admin.blueprint import bp
+from app.db import get_session
+from app.deliveries import DEAD, FAILED, replay
+from app.export import csv_text
+from app.models import (
+    RECEIVED, AuditEvent, Delivery, Finding, Form, Lead, LeadFeedback, StageChange, Submission,
+)
+from app.queue import enqueue_delivery, enqueue_screening
+
+PAGE_SIZE = 50
+FILTERS = ("q", "stage", "verdict", "category", "form", "utm_source", "utm_campaign", "since", "until")
+
+
+def _filters() -> dict[str, str]:
+    return {name: request.args.get(name, "").strip()[:200] for name in FILTERS if request.args.get(name, "").strip()}
+
+
+def _date(value: str) -> datetime | None:
+    try:
+        return datetime.strptime(value, "%Y-%m-%d")
+    except ValueError:
+        return None
+
+
+def _filtered(filters: dict[str, str]) -> Select[Any]:
+    query = select(Submission).outerjoin(Lead, Lead.id == Submission.lead_id).where(Submission.status != RECEIVED)
+    if q := filters.get("q"):
+        like = f"%{q.lower()}%"
+        query = query.where(or_(func.lower(Submission.email).like(like), func.lower(Submission.company).like(like),
+                                func.lower(Submission.first_name + " " + Submission.last_name).like(like)))
+    if stage := filters.get("stage"):
+        query = query.where(Lead.stage == stage)
+    if verdict := filters.get("verdict"):
+        query = query.where(Submission.verdict == verdict)
+    if category := filters.get("category"):
+        query = query.where(Submission.reason_category == category)
+    if form := filters.get("form"):
+        query = query.join(Form, Form.id == Submission.form_id).where(Form.slug == form)
+    for name in ("utm_source", "utm_campaign"):
+        if filters.get(name):
+            query = query.where(getattr(Submission, name) == filters[name])
+    if (since := _date(filters.get("since", ""))) is not None:
+        query = query.where(Submission.received_at >= since)
+    if (until := _date(filters.get("until", ""))) is not None:
+        query = query.where(Submission.received_at < until + timedelta(days=1))
+    return query
+
+
+@bp.get("/leads")
+def leads() -> str:
+    """Screened submissions with their lead's stage; filters and pagination run in SQL."""
+    filters = _filters()
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    db = get_session()
+    query = _filtered(filters)
+    total = db.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    rows = db.scalars(query.options(selectinload(Submission.form), selectinload(Submission.lead))
+                      .order_by(Submission.received_at.desc(), Submission.id.desc())
+                      .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    forms = db.scalars(select(Form).order_by(Form.name)).all()
+    return render_template("admin/leads.html", rows=rows, total=total, page=page, page_size=PAGE_SIZE,
+                           filters=filters, forms=forms)
+
+
+@bp.get("/leads.csv")
+def leads_csv() -> Response:
+    """The filtered list as CSV, safe to open in a spreadsheet."""
+    query = _filtered(_filters()).options(selectinload(Submission.form), selectinload(Submission.lead))
+    rows = get_session().scalars(query.order_by(Submission.received_at.desc()).limit(100_000))
+    header = ["received_at", "email", "first_name", "last_name", "company", "job_title", "phone", "country",
+              "form", "verdict", "category", "stage", "score", "utm_source", "utm_medium", "utm_campaign", "message"]
+    body = csv_text(header, (
+        [s.received_at.isoformat(), s.email, s.first_name, s.last_name, s.company, s.job_title, s.phone, s.country,
+         s.form.slug, s.verdict or "", s.reason_category or "", s.lead.stage if s.lead else "",
+         s.lead.score if s.lead else "", s.utm_source, s.utm_medium, s.utm_campaign, s.message]
+        for s in rows))
+    return Response(body, mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=leadsieve-leads.csv"})
+
+
+@bp.get("/leads/<int:lead_id>")
+def lead(lead_id: int) -> str:
+    """A lead's timeline: submissions and findings, stage changes, deliveries, sales feedback."""
+    db = get_session()
+    person = db.get(Lead, lead_id) or abort(404)
+    submissions = db.scalars(select(Submission).where(Submission.lead_id == lead_id)
+                             .options(selectinload(Submission.form), selectinload(Submission.findings))).all()
+    changes = db.scalars(select(StageChange).where(StageChange.lead_id == lead_id)).all()
+    deliveries = db.scalars(select(Delivery).join(Submission, Submission.id == Delivery.submission_id)
+                            .where(Submission.lead_id == lead_id)
+                            .options(selectinload(Delivery.destination), selectinload(Delivery.attempt_log))).all()
+    feedback = db.scalars(select(LeadFeedback).where(LeadFeedback.lead_id == lead_id)).all()
+    events: list[tuple[datetime, str, Any]] = [(s.received_at, "submission", s) for s in submissions]
+    events += [(c.at, "stage", c) for c in changes]
+    events += [(d.created_at, "delivery", d) for d in deliveries]
+    events += [(f.at, "feedback", f) for f in feedback]
+    events.sort(key=lambda e: e[0], reverse=True)
+    return render_template("admin/lead.html", lead=person, events=events)
+
+
+@bp.get("/submissions/<int:submission_id>")
+def submission(submission_id: int) -> str:
+    """One submission with its findings and decisions."""
+    db = get_session()
+    item = db.get(Submission, submission_id) or abort(404)
+    audit = db.scalars(select(AuditEvent).where(AuditEvent.subject_type == "submission",
+                                                AuditEvent.subject_id == submission_id)
+                       .order_by(AuditEvent.at)).all()
+    return render_template("admin/submission.html", s=item, audit=audit)
+
+
+@bp.post("/submissions/<int:submission_id>/rescreen")
+def rescreen(submission_id: int) -> Any:
+    """Screen a held or rejected submission again with today's lists and rules."""
+    db = get_session()
+    changed = db.execute(
+        update(Submission).where(Submission.id == submission_id, Submission.verdict.in_(("held", "rejected")))
+        .values(status=RECEIVED, verdict=None, reason_category=None, score=None, screened_at=None)
+    ).rowcount
+    if changed:
+        db.execute(delete(Finding).where(Finding.submission_id == submission_id))
+        db.add(AuditEvent(actor=g.user.email, action="submission.rescreen", subject_type="submission",
+                          subject_id=submission_id))
+        db.commit()
+        enqueue_screening(submission_id)
+        flash("Queued for screening again.")
+    else:
+        flash("Only held or rejected submissions can be screened again.", "error")
+    return redirect(url_for("admin.submission", submission_id=submission_id))
+
+
+@bp.post("/deliveries/<int:delivery_id>/replay")
+def replay_delivery(delivery_id: int) -> Any:
+    """Send a dead or failed delivery again (same idempotency key)."""
+    db = get_session()
+    if replay(db, [delivery_id], actor=g.user.email):
+        attempts = db.scalar(select(Delivery.attempts).where(Delivery.id == delivery_id)) or 0
+        enqueue_delivery(delivery_id, attempts)
+        flash("Delivery queued again.")
+    else:
+        flash(f"Only {DEAD} or {FAILED} deliveries can be replayed.", "error")
+    back = request.form.get("back", "")
+    return redirect(back if back.startswith("/admin") else url_for("admin.leads"))

@@ -1,0 +1,67 @@
+"""Lists: competitors, blocked values, allowlist — add, bulk import, remove with a note, export (admins only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, abort, flash, g, redirect, render_template, request, url_for
+
+from wtforms.fields.choices import SelectChoice
+
+from app.admin.blueprint import admin_only, bp
+from app.db import get_session
+from app.lists import LIST_KINDS, ListError, entries, export_csv, import_entries, remove_list_entry
+from forms.admin import ListEntryForm, RemoveForm
+
+
+def _kind() -> str:
+    kind = request.values.get("kind", "competitor_domain")
+    if kind not in LIST_KINDS:
+        abort(404)
+    return kind
+
+
+@bp.route("/lists", methods=["GET", "POST"])
+@admin_only
+def lists() -> Any:
+    """One list at a time, with the form to add to it."""
+    kind = _kind()
+    form = ListEntryForm()
+    form.kind.choices = [SelectChoice(k, label) for k, label in LIST_KINDS.items()]
+    if request.method == "GET":
+        form.kind.data = kind
+    elif form.validate_on_submit():
+        result = import_entries(get_session(), kind=form.kind.data or kind, text=form.values.data or "",
+                                actor=g.user.email, note=form.note.data or "")
+        flash(f"Added {result.added}; {result.existing} already listed.", "ok")
+        for error in result.errors[:20]:
+            flash(error, "error")
+        return redirect(url_for("admin.lists", kind=form.kind.data))
+    rows = entries(get_session(), kind)
+    return render_template("admin/lists.html", kind=kind, kinds=LIST_KINDS, rows=rows, form=form,
+                           remove=RemoveForm()), 400 if form.errors else 200
+
+
+@bp.post("/lists/<int:entry_id>/remove")
+@admin_only
+def list_remove(entry_id: int) -> Any:
+    """Remove one entry; the note goes into the audit log."""
+    form = RemoveForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        entry = remove_list_entry(get_session(), entry_id=entry_id, actor=g.user.email, note=form.note.data or "")
+    except ListError:
+        abort(404)
+    flash(f"Removed {entry.value}.", "ok")
+    return redirect(url_for("admin.lists", kind=entry.kind))
+
+
+@bp.get("/lists/<kind>.csv")
+@admin_only
+def list_export(kind: str) -> Response:
+    """The list as CSV (value,note,added_by,added_at), ready to import elsewhere."""
+    if kind not in LIST_KINDS:
+        abort(404)
+    return Response(export_csv(entries(get_session(), kind)), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="leadsieve-{kind}.csv"'})

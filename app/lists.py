@@ -1,0 +1,143 @@
+"""The lists admins keep: competitors, blocked values and the allowlist.
+
+Values are checked and normalised per kind before they are stored, so screening
+can compare them directly: domains and e-mails lower-case, IPs and ranges in
+canonical CIDR form, competitor names as typed (screening normalises names).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import ipaddress
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.export import csv_text
+from app.models import AuditEvent, ListEntry
+
+LIST_KINDS = {
+    "competitor_domain": "Competitor domains",
+    "competitor_name": "Competitor names",
+    "blocked_email": "Blocked e-mails",
+    "blocked_domain": "Blocked domains",
+    "blocked_ip": "Blocked IPs and ranges",
+    "allowed_email": "Allowed e-mails",
+    "allowed_domain": "Allowed domains",
+}
+DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$")
+
+
+class ListError(ValueError):
+    """A value that cannot go on the list asked for; the message says why."""
+
+
+def normalize_value(kind: str, value: str) -> str:
+    """The stored form of a value, or ListError."""
+    if kind not in LIST_KINDS:
+        raise ListError(f"list must be one of {', '.join(LIST_KINDS)}")
+    value = value.strip()
+    if not value:
+        raise ListError("empty value")
+    if kind.endswith("_domain"):
+        domain = value.lower().removeprefix("@").rstrip(".")
+        try:
+            domain = domain.encode("idna").decode("ascii")
+        except UnicodeError as exc:
+            raise ListError(f"{value!r} is not a domain name") from exc
+        if not DOMAIN.match(domain):
+            raise ListError(f"{value!r} is not a domain name like example.com")
+        return domain
+    if kind.endswith("_email"):
+        local, at, domain = value.lower().rpartition("@")
+        if not at or not local or not DOMAIN.match(domain) or any(c.isspace() for c in local):
+            raise ListError(f"{value!r} is not an e-mail address")
+        return f"{local}@{domain}"
+    if kind == "blocked_ip":
+        try:
+            network = ipaddress.ip_network(value, strict=False)
+        except ValueError as exc:
+            raise ListError(f"{value!r} is not an IP address or CIDR range") from exc
+        return str(network.network_address) if network.num_addresses == 1 else str(network)
+    if len(value) > 200:
+        raise ListError("a competitor name is at most 200 characters")
+    return " ".join(value.split())
+
+
+def add_list_entry(session: Session, *, kind: str, value: str, actor: str, note: str = "") -> ListEntry:
+    """Add (or return the existing) entry; audited."""
+    value = normalize_value(kind, value)
+    entry = session.scalars(select(ListEntry).where(ListEntry.kind == kind, ListEntry.value == value)).first()
+    if entry is not None:
+        return entry
+    entry = ListEntry(kind=kind, value=value, note=note.strip()[:2000], created_by=actor)
+    session.add(entry)
+    session.flush()
+    session.add(AuditEvent(actor=actor, action="list.added", subject_type="list_entry", subject_id=entry.id,
+                           details={"kind": kind, "value": entry.value, "note": note[:200]}))
+    session.commit()
+    return entry
+
+
+def remove_list_entry(session: Session, *, entry_id: int, actor: str, note: str = "") -> ListEntry:
+    """Remove an entry, keeping an audit record of what it was and why it went."""
+    entry = session.get(ListEntry, entry_id)
+    if entry is None:
+        raise ListError(f"no list entry {entry_id}")
+    session.add(AuditEvent(actor=actor, action="list.removed", subject_type="list_entry", subject_id=entry_id,
+                           details={"kind": entry.kind, "value": entry.value, "note": note[:200]}))
+    session.delete(entry)
+    session.commit()
+    return entry
+
+
+@dataclass
+class ImportResult:
+    """What a bulk import did, line by line."""
+
+    added: int = 0
+    existing: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def import_entries(session: Session, *, kind: str, text: str, actor: str, note: str = "") -> ImportResult:
+    """Paste or CSV: one value per line, optionally `value,note`; a header row `value,...` is skipped.
+
+    Bad lines are reported with their number and skipped; the good ones are added.
+    """
+    result = ImportResult()
+    known = set(session.scalars(select(ListEntry.value).where(ListEntry.kind == kind)))
+    for number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+        cells = [c.strip() for c in row]
+        if not cells or not cells[0] or cells[0].startswith("#"):
+            continue
+        if number == 1 and cells[0].lower() == "value":
+            continue
+        try:
+            value = normalize_value(kind, cells[0])
+        except ListError as exc:
+            result.errors.append(f"line {number}: {exc}")
+            continue
+        if value in known:
+            result.existing += 1
+            continue
+        add_list_entry(session, kind=kind, value=value, actor=actor, note=(cells[1] if len(cells) > 1 else note))
+        known.add(value)
+        result.added += 1
+    return result
+
+
+def entries(session: Session, kind: str) -> list[ListEntry]:
+    """One list, newest first."""
+    return list(session.scalars(select(ListEntry).where(ListEntry.kind == kind)
+                                .order_by(ListEntry.created_at.desc(), ListEntry.id.desc())))
+
+
+def export_csv(rows: Iterable[ListEntry]) -> str:
+    """value,note,added_by,added_at; importable again; formula-safe."""
+    return csv_text(["value", "note", "added_by", "added_at"],
+                    ([e.value, e.note, e.created_by, e.created_at.strftime("%Y-%m-%d %H:%M")] for e in rows))

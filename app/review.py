@@ -1,0 +1,80 @@
+"""Reviewer decisions on screened submissions: approve, reject, release, change stage.
+
+Every decision is an audit event. Approving (or releasing a rejected one) runs
+the deferred classification and forwarding exactly once: the verdict changes
+through a guarded UPDATE, so a double click or two reviewers cannot run it twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from app.flows import accept
+from app.models import AuditEvent, Lead, StageChange, Submission
+from screening.scoring import STAGES, stage_rank
+
+HELD, REJECTED, ACCEPTED = "held", "rejected", "accepted"
+REJECT_CATEGORIES = ("spam", "invalid", "competitor", "student", "job_seeker", "vendor", "duplicate", "other")
+
+
+class ReviewError(ValueError):
+    """A decision that cannot be applied as asked."""
+
+
+def approve(session: Session, *, submission_ids: Sequence[int], actor: str, note: str = "",
+            stage: str | None = None) -> list[int]:
+    """Accept held (or release rejected) submissions; returns delivery ids to enqueue after commit."""
+    if stage is not None and stage not in STAGES:
+        raise ReviewError(f"stage must be one of {', '.join(STAGES)}")
+    deliveries: list[int] = []
+    for submission_id in submission_ids:
+        previous = session.scalar(select(Submission.verdict).where(Submission.id == submission_id))
+        changed = session.execute(
+            update(Submission).where(Submission.id == submission_id, Submission.verdict.in_((HELD, REJECTED)))
+            .values(verdict=ACCEPTED)
+        ).rowcount
+        if changed != 1:
+            continue
+        submission = session.get(Submission, submission_id)
+        assert submission is not None
+        session.refresh(submission)
+        action = "submission.released" if previous == REJECTED else "submission.approved"
+        session.add(AuditEvent(actor=actor, action=action, subject_type="submission", subject_id=submission_id,
+                               details={"from": previous, "note": note}))
+        if submission.lead_id is None:
+            deliveries += accept(session, submission=submission, actor=f"reviewer {actor}")
+        if stage is not None:
+            set_stage(session, submission=submission, stage=stage, actor=actor, note=note)
+    session.commit()
+    return deliveries
+
+
+def set_stage(session: Session, *, submission: Submission, stage: str, actor: str, note: str = "") -> None:
+    """Move the submission's lead forward to `stage` (never backwards), recording who and why."""
+    lead = session.get(Lead, submission.lead_id) if submission.lead_id else None
+    if lead is None or stage_rank(stage) <= stage_rank(lead.stage):
+        return
+    session.add(StageChange(lead_id=lead.id, submission_id=submission.id, from_stage=lead.stage, to_stage=stage,
+                            reason=f"set by reviewer {actor}" + (f": {note}" if note else ""), actor=actor))
+    lead.stage = submission.stage = stage
+
+
+def reject(session: Session, *, submission_ids: Sequence[int], actor: str, category: str, note: str = "") -> int:
+    """Reject held submissions with a category; returns how many changed."""
+    if category not in REJECT_CATEGORIES:
+        raise ReviewError(f"category must be one of {', '.join(REJECT_CATEGORIES)}")
+    count = 0
+    for submission_id in submission_ids:
+        changed = session.execute(
+            update(Submission).where(Submission.id == submission_id, Submission.verdict == HELD)
+            .values(verdict=REJECTED, reason_category=category)
+        ).rowcount
+        if changed == 1:
+            count += 1
+            session.add(AuditEvent(actor=actor, action="submission.rejected", subject_type="submission",
+                                   subject_id=submission_id, details={"category": category, "note": note}))
+    session.commit()
+    return count

@@ -1,0 +1,246 @@
+"""E-mail checks: syntax, odd local parts, typo'd popular domains, disposable, free-mail, role accounts."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from screening.address import parse_address
+from screening.bundled import disposable_domains, freemail_domains, parents
+from screening.context import Context
+from screening.model import Candidate, Finding
+
+# Sales-intent forms, where a private mailbox lowers fit.
+SALES_INTENTS = frozenset({"SQL"})
+SALES_KINDS = frozenset({"demo", "contact_sales"})
+
+POPULAR_DOMAINS = (
+    "gmail.com",
+    "googlemail.com",
+    "yahoo.com",
+    "hotmail.com",
+    "outlook.com",
+    "live.com",
+    "icloud.com",
+    "aol.com",
+    "protonmail.com",
+    "proton.me",
+    "gmx.de",
+    "gmx.net",
+    "web.de",
+    "mail.ru",
+    "yandex.ru",
+    "qq.com",
+    "163.com",
+    "hotmail.co.uk",
+    "yahoo.co.uk",
+    "msn.com",
+    "comcast.net",
+    "orange.fr",
+    "libero.it",
+)
+# Typo'd top-level domains after a popular provider name: gmail.con, yahoo.cmo, outlook.co ...
+TLD_TYPOS = {
+    "con": "com",
+    "cmo": "com",
+    "ocm": "com",
+    "vom": "com",
+    "xom": "com",
+    "comm": "com",
+    "coom": "com",
+    "cm": "com",
+    "om": "com",
+    "co": "com",
+    "cim": "com",
+    "clm": "com",
+    "ne": "net",
+    "nt": "net",
+}
+
+ROLE_LOCAL_PARTS = frozenset(
+    {
+        "info",
+        "sales",
+        "admin",
+        "administrator",
+        "noreply",
+        "no-reply",
+        "donotreply",
+        "do-not-reply",
+        "support",
+        "contact",
+        "office",
+        "hello",
+        "team",
+        "marketing",
+        "billing",
+        "accounts",
+        "accounting",
+        "finance",
+        "hr",
+        "jobs",
+        "careers",
+        "recruiting",
+        "webmaster",
+        "postmaster",
+        "hostmaster",
+        "abuse",
+        "help",
+        "helpdesk",
+        "enquiries",
+        "enquiry",
+        "inquiries",
+        "inquiry",
+        "mail",
+        "press",
+        "media",
+        "service",
+        "services",
+        "security",
+        "root",
+        "privacy",
+        "legal",
+        "newsletter",
+        "orders",
+        "reception",
+        "all",
+        "staff",
+        "kontakt",
+        "contacto",
+        "contatto",
+        "bonjour",
+        "vertrieb",
+        "ventas",
+    }
+)
+
+
+def _distance(a: str, b: str, limit: int = 2) -> int:
+    """Damerau-Levenshtein (optimal string alignment) distance, stopping early past `limit`."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cost = 0 if ca == cb else 1
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        if min(current) > limit:
+            return limit + 1
+        previous2, previous = previous, current
+    return previous[-1]
+
+
+def suggest_domain(domain: str) -> str | None:
+    """The popular provider a domain looks like a typo of (gmial.com -> gmail.com), or None."""
+    if domain in POPULAR_DOMAINS or domain in freemail_domains():
+        return None
+    name, _, tld = domain.rpartition(".")
+    for popular in POPULAR_DOMAINS:
+        popular_name, _, popular_tld = popular.rpartition(".")
+        if name == popular_name and TLD_TYPOS.get(tld) == popular_tld:
+            return popular
+    best: tuple[int, str] | None = None
+    for popular in POPULAR_DOMAINS:
+        # Only the name part may be misspelt (gmial.com); a different TLD alone is a different domain.
+        popular_name, _, popular_tld = popular.rpartition(".")
+        # Short names (qq, aol, mail, web) are one letter away from too many real domains.
+        if tld != popular_tld or len(popular_name) < 5:
+            continue
+        limit = 1 if len(popular) <= 9 else 2
+        d = _distance(domain, popular, limit)
+        if d <= limit and (best is None or d < best[0]):
+            best = (d, popular)
+    return best[1] if best else None
+
+
+def check_syntax(candidate: Candidate, context: Context) -> Iterable[Finding]:
+    """Addresses that cannot exist; DNS is not consulted here."""
+    address = parse_address(candidate.email)
+    if not address.valid:
+        yield Finding(
+            "email.syntax", "invalid", 100, f"{candidate.email!r} is not a valid address: {address.error}"
+        )
+
+
+def check_local_part(candidate: Candidate, context: Context) -> Iterable[Finding]:
+    """Quoted or odd local parts are legal but almost never typed by a real person."""
+    address = parse_address(candidate.email)
+    if not address.valid:
+        return
+    if address.quoted:
+        yield Finding(
+            "email.quoted",
+            "uncertain",
+            30,
+            f"the part before the @ is quoted ({address.local}), which real mailboxes rarely use",
+        )
+    elif re.search(r"[!#$%&'*/=?^`{|}~]", address.local) or len(address.local) > 48:
+        yield Finding(
+            "email.odd_local",
+            "uncertain",
+            20,
+            f"the part before the @ ({address.local}) has unusual characters or length",
+        )
+
+
+def check_typo(candidate: Candidate, context: Context) -> Iterable[Finding]:
+    """gmial.com, hotmial.com, gmail.con: the visitor mistyped a popular provider."""
+    address = parse_address(candidate.email)
+    if not address.valid:
+        return
+    suggestion = suggest_domain(address.domain)
+    if suggestion:
+        yield Finding(
+            "email.typo",
+            "invalid",
+            60,
+            f"domain {address.domain} looks like a typo of {suggestion}: "
+            f"did they mean {address.local}@{suggestion}?",
+        )
+
+
+def check_disposable(candidate: Candidate, context: Context) -> Iterable[Finding]:
+    """Throw-away mailboxes (and their subdomains) from the bundled list."""
+    address = parse_address(candidate.email)
+    if not address.valid:
+        return
+    bundled = disposable_domains()
+    for domain in parents(address.domain):
+        if domain in bundled:
+            where = "" if domain == address.domain else f" (a subdomain of {domain})"
+            yield Finding(
+                "email.disposable", "spam", 100, f"{address.domain}{where} is a disposable-address provider"
+            )
+            return
+
+
+def check_freemail(candidate: Candidate, context: Context) -> Iterable[Finding]:
+    """A private mailbox: fine for a newsletter, lower fit on a demo or contact-sales form."""
+    address = parse_address(candidate.email)
+    if not address.valid or address.domain not in freemail_domains():
+        return
+    if candidate.form_intent in SALES_INTENTS or candidate.form_kind in SALES_KINDS:
+        yield Finding(
+            "freemail.b2b",
+            "risk",
+            10,
+            f"{address.domain} is a free-mail provider, on a {candidate.form_kind or 'sales'} form",
+        )
+    else:
+        yield Finding("freemail", "risk", 0, f"{address.domain} is a free-mail provider")
+
+
+def check_role(candidate: Candidate, context: Context) -> Iterable[Finding]:
+    """info@, sales@, noreply@: a shared mailbox, not a person."""
+    address = parse_address(candidate.email)
+    if not address.valid:
+        return
+    local = address.local.lower().split("+", 1)[0]
+    if local in ROLE_LOCAL_PARTS:
+        yield Finding(
+            "role.account", "risk", 10, f"{local}@ is a role address (a shared mailbox, not a person)"
+        )

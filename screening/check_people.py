@@ -1,0 +1,115 @@
+"""Who is asking: students vs academic staff, job seekers, vendors (from title, company, message)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from screening.context import Context
+from screening.model import Candidate, Finding
+
+# Students, in the languages our visitors write in (en, de, fr, es, pt, it, nl, pl, sv, tr, ru, zh, ja, ko).
+STUDENT_WORDS = re.compile(
+    r"\b(student|students|undergrad(uate)?|grad student|graduate student|postgrad(uate)? student|"
+    r"ph\.?\s?d\.? (student|candidate)|doctoral (student|candidate|researcher)|master'?s student|"
+    r"msc student|mba student|bachelor student|freshman|sophomore|pupil|"
+    r"studentin|studierende[rn]?|werkstudent(in)?|doktorand(in)?|masterand(in)?|"
+    r"[ée]tudiante?|doctorante?|[ée]l[èe]ve|"
+    r"estudiante|alumn[oa]|doctorand[oa]|"
+    r"estudante|alun[oa]|doutorand[oa]|mestrand[oa]|"
+    r"studente|studentessa|dottorand[oa]|laureand[oa]|"
+    r"promovendus|studentka|doktorant(ka)?|"
+    r"[öo]ğrenci|"
+    r"студент(ка)?|аспирант(ка)?)\b"
+    r"|学生|研究生|博士生|大学院生|대학생|학생",
+    re.IGNORECASE,
+)
+STAFF_WORDS = re.compile(
+    r"\b(professor|prof\.|assistant professor|associate professor|lecturer|senior lecturer|reader|"
+    r"research(er| fellow| scientist| associate)|post-?doc(toral)?( researcher| fellow)?|"
+    r"faculty|dean|provost|"
+    r"professorin|dozent(in)?|wissenschaftliche[rn]? mitarbeiter(in)?|ma[îi]tre de conf[ée]rences|chercheur|"
+    r"chercheuse|enseignant|profesora?|investigador[a]?|docente|professore(ssa)?|ricercatore|ricercatrice|"
+    r"hoogleraar|onderzoeker|профессор|доцент|преподаватель)\b"
+    r"|教授|准教授|講師|研究员|研究員|교수",
+    re.IGNORECASE,
+)
+INSTITUTION_WORDS = re.compile(
+    r"\b(university|universit[äa]t|universidad|universit[ée]|universit[àa]|universidade|universiteit|"
+    r"uniwersytet|universitet|[üu]niversite(si)?|college|polytechnic|politecnico|hochschule|fachhochschule|"
+    r"[ée]cole (normale|polytechnique|sup[ée]rieure)|institute of technology|school of|faculty of|"
+    r"университет|институт)\b"
+    r"|大学|大學|대학교",
+    re.IGNORECASE,
+)
+JOB_SEEKER = re.compile(
+    r"\b(job seeker|looking for (a )?(job|work|position|internship|employment)|seeking (a )?(job|employment|"
+    r"position|internship)|open to work|unemployed|job application|apply(ing)? for (a|the|any) (job|position|"
+    r"role|opening)|my (cv|resume|résumé)|attached (my )?(cv|resume))\b",
+    re.IGNORECASE,
+)
+VENDOR = re.compile(
+    r"\b(we (offer|provide|are an? (agency|company|team) (that|who|specializ))|"
+    r"our (services|agency|team can)|"
+    r"outsourc(e|ing) (your|partner)|offshore (team|development)|white[- ]label|"
+    r"lead generation services|partnership proposal|business proposal|reseller opportunity|"
+    r"would you be interested in (our|a) (service|partnership))\b",
+    re.IGNORECASE,
+)
+
+
+def check_student(candidate: Candidate, context: Context) -> Iterable[Finding]:
+    """Student words in the job title (or message) vs academic staff words: say which fired.
+
+    The company field is left out: "Student Loans Company" is a business, not a student.
+    """
+    title = candidate.job_title or ""
+    student = STUDENT_WORDS.search(title)
+    staff = STAFF_WORDS.search(title)
+    if student and not staff:
+        yield Finding(
+            "student.title",
+            "student",
+            60,
+            f"job title says {student.group(0)!r}: a student (researching, rarely buying)",
+        )
+    elif staff:
+        yield Finding(
+            "academic.staff",
+            "academic",
+            30,
+            f"job title {title!r} is academic staff ({staff.group(0)!r}), not a student",
+        )
+    elif not title and STUDENT_WORDS.search(candidate.message or ""):
+        match = STUDENT_WORDS.search(candidate.message or "")
+        assert match is not None
+        yield Finding("student.message", "student", 30, f"the message mentions being a {match.group(0)!r}")
+    company = INSTITUTION_WORDS.search(candidate.company or "")
+    if company:
+        yield Finding(
+            "academic.company",
+            "academic",
+            30,
+            f"company {candidate.company!r} is an academic institution ({company.group(0)!r})",
+        )
+
+
+def check_job_seeker(candidate: Candidate, context: Context) -> Iterable[Finding]:
+    """Someone looking for a job, writing to the sales form."""
+    for field_name in ("job_title", "message"):
+        match = JOB_SEEKER.search(getattr(candidate, field_name) or "")
+        if match:
+            yield Finding(
+                "job_seeker.text",
+                "job_seeker",
+                60,
+                f"the {field_name.replace('_', ' ')} says {match.group(0)!r}: a job seeker, not a buyer",
+            )
+            return
+
+
+def check_vendor(candidate: Candidate, context: Context) -> Iterable[Finding]:
+    """A vendor pitching their services through our form."""
+    match = VENDOR.search(candidate.message or "")
+    if match:
+        yield Finding("vendor.pitch", "vendor", 60, f"the message pitches services ({match.group(0)!r})")

@@ -1,0 +1,15 @@
+"""Named exceptions of the screening package."""
+
+from __future__ import annotations
+
+
+class ScreeningError(Exception):
+    """Base of every error screening raises on purpose."""
+
+
+class PolicyError(ScreeningError, ValueError):
+    """A screening policy setting is unknown or has a value that cannot work."""
+
+
+class BatchInputError(ScreeningError):
+    """A batch input file cannot be read at all (one bad row is not this: it is reported and skipped)."""

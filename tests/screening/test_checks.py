@@ -1,0 +1,200 @@
+"""One table per check: a hit and a near miss for each, without DNS (pure)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from screening import Candidate, Context, screen
+from screening.checks import CHECKS
+from screening.context import ListEntry, Lists, company_key
+
+ANNA = {"created_by": "anna@example.com", "created_at": datetime(2026, 11, 3, 9, 30)}
+LISTS = Lists.from_entries(
+    [
+        ("competitor_domain", ListEntry("rival.co.uk", note="main rival", **ANNA)),
+        ("competitor_domain", ListEntry("rival.com", **ANNA)),
+        ("competitor_name", ListEntry("Rival Inc.", **ANNA)),
+        ("blocked_email", ListEntry("troll@acme.com", **ANNA)),
+        ("blocked_domain", ListEntry("spammy.example", **ANNA)),
+        ("blocked_ip", ListEntry("203.0.113.0/24", **ANNA)),
+        ("blocked_ip", ListEntry("198.51.100.7", **ANNA)),
+        ("allowed_domain", ListEntry("partner.example", **ANNA)),
+        ("allowed_email", ListEntry("friend@mailinator.com", **ANNA)),
+    ]
+)
+
+
+def codes(candidate: Candidate, context: Context | None = None) -> list[str]:
+    return [f.code for f in screen(candidate, context or Context(lists=LISTS)).findings]
+
+
+def C(email: str = "li@acme.com", **fields) -> Candidate:  # noqa: N802 - reads like a constructor
+    return Candidate(email, **fields)
+
+
+CASES = [
+    # (id, candidate, code expected, present?)
+    ("syntax hit", C("not an address"), "email.syntax", True),
+    ("syntax: internationalised is fine", C("用户@例子.广告"), "email.syntax", False),
+    ("syntax: accents are fine", C("josé@acme.com"), "email.syntax", False),
+    ("quoted local part", C('"john doe"@acme.com'), "email.quoted", True),
+    ("dotted local part is normal", C("john.doe@acme.com"), "email.quoted", False),
+    ("typo gmial", C("li@gmial.com"), "email.typo", True),
+    ("typo gmail.con", C("li@gmail.con"), "email.typo", True),
+    ("typo hotmial", C("li@hotmial.com"), "email.typo", True),
+    ("mail.com is real", C("li@mail.com"), "email.typo", False),
+    ("gmail.co.uk is not a typo", C("li@gmail.co.uk"), "email.typo", False),
+    ("disposable", C("li@mailinator.com"), "email.disposable", True),
+    ("disposable subdomain", C("li@x.mailinator.com"), "email.disposable", True),
+    ("mailinator lookalike is not", C("li@mailinatorco.com"), "email.disposable", False),
+    ("freemail on demo form", C("li@gmail.com", form_kind="demo", form_intent="SQL"), "freemail.b2b", True),
+    ("freemail on newsletter", C("li@gmail.com", form_kind="newsletter"), "freemail.b2b", False),
+    ("role address", C("info@acme.com"), "role.account", True),
+    ("person named Info-ish", C("informatics.jo@acme.com"), "role.account", False),
+    ("competitor subdomain", C("li@eu.rival.co.uk"), "competitor.domain", True),
+    ("competitor exact", C("li@rival.com"), "competitor.domain", True),
+    ("competitor lookalike on another domain", C("li@rival.com.evil.net"), "competitor.domain", False),
+    ("competitor prefix", C("li@notrival.co.uk"), "competitor.domain", False),
+    ("competitor name with suffix", C(company="RIVAL, inc"), "competitor.name", True),
+    ("competitor name spacing", C(company="  Rival   Incorporated "), "competitor.name", True),
+    ("competitor name near miss", C(company="Rivalry Games"), "competitor.name", False),
+    (".edu", C("li@mit.edu"), "academic.domain", True),
+    (".ac.uk", C("li@cs.uni.ac.uk"), "academic.domain", True),
+    (".edu.au", C("li@unimelb.edu.au"), "academic.domain", True),
+    ("bundled university", C("li@inf.ethz.ch"), "academic.domain", True),
+    ("edu-consulting.com is not academic", C("li@edu-consulting.com"), "academic.domain", False),
+    ("student title", C(job_title="PhD candidate"), "student.title", True),
+    ("student title German", C(job_title="Werkstudentin Marketing"), "student.title", True),
+    ("student title Spanish", C(job_title="Estudiante de ingeniería"), "student.title", True),
+    ("student title Russian", C(job_title="студент"), "student.title", True),
+    ("professor is staff, not student", C(job_title="Professor of Economics"), "academic.staff", True),
+    ("professor is not a student", C(job_title="Professor of Economics"), "student.title", False),
+    ("studio manager is not a student", C(job_title="Studio manager"), "student.title", False),
+    ("university company", C(company="Universität Wien"), "academic.company", True),
+    ("university-free company", C(company="Universal Exports"), "academic.company", False),
+    ("job seeker", C(message="I am looking for a job in your sales team"), "job_seeker.text", True),
+    ("job title mentions jobs", C(job_title="Head of Jobs Platform"), "job_seeker.text", False),
+    ("vendor pitch", C(message="We offer lead generation services at low cost"), "vendor.pitch", True),
+    ("buyer message", C(message="We need pricing for 40 seats."), "vendor.pitch", False),
+    ("link in name", C(first_name="Win http://x.ru"), "spam.link_in_field", True),
+    ("company Booking.com is fine", C(company="Booking.com"), "spam.link_in_field", False),
+    ("title ASP.NET is fine", C(job_title="ASP.NET Developer"), "spam.link_in_field", False),
+    ("domain in a last name", C(last_name="cheap-pills.xyz"), "spam.link_in_field", True),
+    ("a time slot is not gambling", C(message="Can we book a time slot on Monday?"), "spam.phrases", False),
+    ("Student Loans Company is a business", C(company="Student Loans Company"), "student.title", False),
+    ("html in company", C(company="<a href=x>cheap</a>"), "spam.html", True),
+    ("url-stuffed message", C(message="see http://a.ru http://b.ru http://c.ru"), "spam.links", True),
+    ("one link in message", C(message="our site is https://acme.com"), "spam.links", False),
+    (
+        "spam phrases",
+        C(message="Cheap backlinks and SEO services to get first page of Google"),
+        "spam.phrases",
+        True,
+    ),
+    ("ordinary message", C(message="Can we see a demo of the reporting?"), "spam.phrases", False),
+    ("keyboard mashing", C(first_name="asdfgh"), "spam.gibberish", True),
+    ("random case", C(first_name="xKdOpQa"), "spam.gibberish", True),
+    ("McDonald is a name", C(first_name="Ronald", last_name="McDonald"), "spam.gibberish", False),
+    ("Schwarzkopf is a name", C(last_name="Schwarzkopf"), "spam.gibberish", False),
+    ("identical fields", C(first_name="Bot", last_name="bot", company="BOT"), "spam.identical_fields", True),
+    (
+        "different fields",
+        C(first_name="Ann", last_name="Lee", company="Acme"),
+        "spam.identical_fields",
+        False,
+    ),
+    ("mixed script", C(first_name="Pаypal"), "spam.mixed_script", True),  # Cyrillic а
+    ("Cyrillic name is fine", C(first_name="Анна"), "spam.mixed_script", False),
+    ("overlong field", C(company="x" * 300), "spam.long_field", True),
+    ("long but fine", C(company="x" * 100), "spam.long_field", False),
+    ("honeypot", C(signals={"honeypot": True}), "capture.honeypot", True),
+    ("too fast", C(signals={"token": "valid", "fill_seconds": 0.4}), "capture.too_fast", True),
+    (
+        "static token has no fill time",
+        C(signals={"token": "valid", "fill_seconds": 0.4, "token_static": True}),
+        "capture.too_fast",
+        False,
+    ),
+    ("forged token", C(signals={"token": "forged"}), "capture.token_forged", True),
+    ("expired token", C(signals={"token": "expired"}), "capture.token_expired", True),
+    (
+        "origin not allowed",
+        C(signals={"origin": "https://evil.example", "origin_allowed": False}),
+        "capture.origin",
+        True,
+    ),
+    (
+        "origin unknown (no list)",
+        C(signals={"origin": "https://x.example", "origin_allowed": None}),
+        "capture.origin",
+        False,
+    ),
+    ("blocked email", C("Troll@acme.com"), "blocked.email", True),
+    ("blocked domain subdomain", C("li@mx.spammy.example"), "blocked.domain", True),
+    ("blocked range", C(ip="203.0.113.99"), "blocked.ip", True),
+    ("blocked single IP", C(ip="198.51.100.7"), "blocked.ip", True),
+    ("IP next to the blocked one", C(ip="198.51.100.8"), "blocked.ip", False),
+    ("allowed domain", C("li@partner.example"), "allow.domain", True),
+    ("allowed domain lookalike", C("li@partner.example.evil.net"), "allow.domain", False),
+]
+
+
+@pytest.mark.parametrize(("candidate", "code", "present"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_check_table(candidate, code, present):
+    assert (code in codes(candidate)) is present
+
+
+def test_every_check_has_a_case():
+    covered = {case[2].split(".")[0] for case in CASES}
+    assert {
+        "email",
+        "freemail",
+        "role",
+        "competitor",
+        "academic",
+        "student",
+        "spam",
+        "capture",
+        "blocked",
+        "allow",
+        "job_seeker",
+        "vendor",
+    } <= covered
+    assert len(CHECKS) >= 20
+
+
+def test_evidence_names_who_added_the_list_entry():
+    [finding] = [f for f in screen(C("li@eu.rival.co.uk"), Context(lists=LISTS)).findings]
+    assert finding.evidence == (
+        "domain rival.co.uk is on the competitor list (eu.rival.co.uk belongs to it), "
+        "added by anna on 3 Nov 2026 (main rival)"
+    )
+
+
+def test_origin_finding_names_the_origin_and_holds():
+    result = screen(C(signals={"origin": "https://evil.example", "origin_allowed": False}))
+    assert result.verdict == "held" and result.category == "origin"
+    assert "https://evil.example" in result.findings[0].evidence
+
+
+def test_professor_and_student_say_which_fired():
+    student = screen(C("li@mit.edu", job_title="PhD student"))
+    professor = screen(C("li@mit.edu", job_title="Associate Professor"))
+    assert (student.verdict, student.category) == ("held", "student")
+    assert (professor.verdict, professor.category) == ("accepted", "academic")
+    assert "not a student" in [f for f in professor.findings if f.code == "academic.staff"][0].evidence
+
+
+@pytest.mark.parametrize(
+    ("name", "key"),
+    [
+        ("Rival Inc.", "rival"),
+        ("The Rival Group GmbH", "rival"),
+        ("Société Générale S.A.", "societe generale"),
+        ("AT&T", "at and t"),
+    ],
+)
+def test_company_key(name, key):
+    assert company_key(name) == key
