@@ -101,6 +101,8 @@ class Config:
             "INSTANCE_PATH": str(instance),
             "SECRET_KEY": environ.get("SECRET_KEY") or "",
             "DATABASE_URL": environ.get("DATABASE_URL") or f"sqlite:///{instance / 'leadsieve.db'}",
+            # SQLite only: how long a connection waits for another writer before "database is locked".
+            "SQLITE_BUSY_TIMEOUT_SECONDS": float(environ.get("SQLITE_BUSY_TIMEOUT_SECONDS") or 30),
             "REDIS_URL": redis_url or embedded_redis_url(environ),
             "REDIS_EMBEDDED": not redis_url,
             "PUBLIC_BASE_URL": (environ.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
