@@ -62,7 +62,8 @@ def statements_for(engine: Any, client: FlaskClient, url: str) -> list[str]:
     seen: list[str] = []
 
     def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(re.sub(r" IN \([^()]*\)", " IN (…)", statement))
+        plain = re.sub(r"%\(\w+\)s(?:::\w+)?", "?", statement)  # PostgreSQL's named parameters and casts
+        seen.append(re.sub(r" IN \([^()]*\)", " IN (…)", plain))
 
     event.listen(engine, "before_cursor_execute", record)
     try:
