@@ -100,6 +100,9 @@ class Config:
             "LEADSIEVE_ENV": cls.ENV_NAME,
             "INSTANCE_PATH": str(instance),
             "SECRET_KEY": environ.get("SECRET_KEY") or "",
+            # Former SECRET_KEYs, comma-separated, oldest first: still accepted for sessions, signed form
+            # tokens and feedback links (never used to sign), so rotating SECRET_KEY breaks nothing issued.
+            "SECRET_KEY_FALLBACKS": _list(environ, "SECRET_KEY_FALLBACKS"),
             "DATABASE_URL": environ.get("DATABASE_URL") or f"sqlite:///{instance / 'leadsieve.db'}",
             # SQLite only: how long a connection waits for another writer before "database is locked".
             "SQLITE_BUSY_TIMEOUT_SECONDS": float(environ.get("SQLITE_BUSY_TIMEOUT_SECONDS") or 30),

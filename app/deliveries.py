@@ -52,6 +52,22 @@ def claim(session: Session, delivery_id: int, *, lease: timedelta = LEASE) -> De
     return session.get(Delivery, delivery_id) if claimed == 1 else None
 
 
+def tries_in_schedule(session: Session, delivery: Delivery) -> int:
+    """Tries since the retry schedule last started: all of them, or those since the latest replay.
+
+    `attempts` counts every try of the delivery's life (job ids are built from it, so they
+    never repeat); a replay starts a fresh schedule, and its audit event records where.
+    """
+    details = session.scalar(
+        select(AuditEvent.details)
+        .where(AuditEvent.action == "delivery.replayed", AuditEvent.subject_type == "delivery",
+               AuditEvent.subject_id == delivery.id, AuditEvent.at >= delivery.created_at)
+        .order_by(AuditEvent.id.desc()).limit(1)
+    )
+    before = (details or {}).get("attempts_before", 0)
+    return delivery.attempts - (before if isinstance(before, int) else 0)
+
+
 def record_attempt(session: Session, delivery: Delivery, result: Any, *, backoff: Sequence[int]) -> float | None:
     """Log one attempt and set the next state; returns the delay before a retry, if any."""
     delivery.attempts += 1
@@ -62,7 +78,8 @@ def record_attempt(session: Session, delivery: Delivery, result: Any, *, backoff
     if result.ok:
         delivery.status, delivery.delivered_at, delivery.next_attempt_at = DELIVERED, utcnow(), None
         delivery.last_error = ""
-    elif result.retryable and (delay := next_delay(backoff, delivery.attempts, result.retry_after)) is not None:
+    elif result.retryable and (delay := next_delay(backoff, tries_in_schedule(session, delivery),
+                                                   result.retry_after)) is not None:
         delivery.status = RETRYING
         delivery.next_attempt_at = utcnow() + timedelta(seconds=delay)
         delivery.last_error = result.error or f"HTTP {result.status_code}"
@@ -77,7 +94,10 @@ def record_attempt(session: Session, delivery: Delivery, result: Any, *, backoff
 
 
 def replay(session: Session, delivery_ids: Sequence[int], *, actor: str) -> list[int]:
-    """Put dead or failed deliveries back to pending (keeping their key and log); returns those reset."""
+    """Put dead or failed deliveries back to pending with a fresh retry schedule; returns those reset.
+
+    The idempotency key, the attempt log and the lifetime `attempts` count stay (job ids stay
+    unique); the audit event's `attempts_before` is where the new schedule starts."""
     deliveries = session.scalars(
         select(Delivery).where(Delivery.id.in_(delivery_ids), Delivery.status.in_((DEAD, FAILED)))
     ).all()

@@ -22,10 +22,8 @@ class InvalidDestination(ValueError):
     """The destination cannot be saved as given; the message says why."""
 
 
-def create_destination(session: Session, *, kind: str, target: str, name: str = "", stages: Sequence[str] = (),
-                       forms: Sequence[str] = (), options: dict[str, Any] | None = None,
-                       allowed_private: Sequence[str] = (), actor: str) -> Destination:
-    """Validate and save; webhooks get a generated signing secret."""
+def validate_destination(*, kind: str, target: str, stages: Sequence[str], allowed_private: Sequence[str]) -> None:
+    """The checks creating and editing share: known kind and stages, and a target that is safe to send to (SSRF)."""
     if kind not in ADAPTERS:
         raise InvalidDestination(f"kind must be one of {', '.join(sorted(ADAPTERS))}")
     bad = [s for s in stages if s not in STAGES]
@@ -41,6 +39,13 @@ def create_destination(session: Session, *, kind: str, target: str, name: str = 
             parse_recipients(target)
         except ValueError as exc:  # EmailConfigError: empty list or an address that is not plain
             raise InvalidDestination(f"{exc}; give one or more addresses, comma-separated") from exc
+
+
+def create_destination(session: Session, *, kind: str, target: str, name: str = "", stages: Sequence[str] = (),
+                       forms: Sequence[str] = (), options: dict[str, Any] | None = None,
+                       allowed_private: Sequence[str] = (), actor: str) -> Destination:
+    """Validate and save; webhooks get a generated signing secret."""
+    validate_destination(kind=kind, target=target, stages=stages, allowed_private=allowed_private)
     destination = Destination(
         name=name or f"{kind} {target}"[:200], kind=kind, target=target, options=dict(options or {}),
         secret=secrets.token_urlsafe(32) if kind == "webhook" else "", stages=list(stages), forms=list(forms),
@@ -49,6 +54,26 @@ def create_destination(session: Session, *, kind: str, target: str, name: str = 
     session.flush()
     session.add(AuditEvent(actor=actor, action="destination.created", subject_type="destination",
                            subject_id=destination.id, details={"kind": kind, "target": target}))
+    session.commit()
+    return destination
+
+
+def update_destination(session: Session, *, destination: Destination, target: str, name: str = "",
+                       stages: Sequence[str] = (), forms: Sequence[str] = (), options: dict[str, Any] | None = None,
+                       active: bool = True, allowed_private: Sequence[str] = (), actor: str) -> Destination:
+    """Change where and what it receives, with the same checks as creation; the kind and secret stay."""
+    validate_destination(kind=destination.kind, target=target, stages=stages, allowed_private=allowed_private)
+    before = {"target": destination.target, "name": destination.name, "stages": list(destination.stages),
+              "forms": list(destination.forms), "options": dict(destination.options or {}),
+              "active": destination.active}
+    destination.target, destination.name = target, name or destination.name
+    destination.stages, destination.forms = list(stages), list(forms)
+    destination.options, destination.active = dict(options or {}), active
+    after = {"target": destination.target, "name": destination.name, "stages": list(destination.stages),
+             "forms": list(destination.forms), "options": dict(destination.options), "active": destination.active}
+    changed = {key: {"from": before[key], "to": after[key]} for key in after if before[key] != after[key]}
+    session.add(AuditEvent(actor=actor, action="destination.updated", subject_type="destination",
+                           subject_id=destination.id, details={"changed": changed}))
     session.commit()
     return destination
 

@@ -112,7 +112,14 @@ class Submission(Base):
     """One form post, stored before the visitor is answered."""
 
     __tablename__ = "submissions"
-    __table_args__ = (Index("ix_submissions_status_received_at", "status", "received_at"),)
+    __table_args__ = (
+        Index("ix_submissions_status_received_at", "status", "received_at"),
+        # The screening queue and the spam folder: one verdict, by age.
+        Index("ix_submissions_verdict_received_at", "verdict", "received_at"),
+        # Velocity: submissions from one IP, and (by time first, then e-mail) from one address, in a window.
+        Index("ix_submissions_ip_received_at", "ip", "received_at"),
+        Index("ix_submissions_received_at", "received_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     form_id: Mapped[int] = mapped_column(ForeignKey("forms.id"), index=True)

@@ -8,11 +8,13 @@ through a guarded UPDATE, so a double click or two reviewers cannot run it twice
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.flows import accept
+from app.lists import add_list_entry, is_freemail, normalize_value
 from app.models import AuditEvent, Lead, StageChange, Submission
 from screening.scoring import STAGES, stage_rank
 
@@ -24,12 +26,21 @@ class ReviewError(ValueError):
     """A decision that cannot be applied as asked."""
 
 
+@dataclass
+class Approval:
+    """What an approval changed: how many submissions, and the deliveries to enqueue after commit."""
+
+    changed: int = 0
+    deliveries: list[int] = field(default_factory=list)
+
+
 def approve(session: Session, *, submission_ids: Sequence[int], actor: str, note: str = "",
-            stage: str | None = None) -> list[int]:
-    """Accept held (or release rejected) submissions; returns delivery ids to enqueue after commit."""
+            stage: str | None = None) -> Approval:
+    """Accept held (or release rejected) submissions; a submission already decided is skipped, not counted."""
     if stage is not None and stage not in STAGES:
         raise ReviewError(f"stage must be one of {', '.join(STAGES)}")
     deliveries: list[int] = []
+    changed_count = 0
     for submission_id in submission_ids:
         previous = session.scalar(select(Submission.verdict).where(Submission.id == submission_id))
         changed = session.execute(
@@ -38,6 +49,7 @@ def approve(session: Session, *, submission_ids: Sequence[int], actor: str, note
         ).rowcount
         if changed != 1:
             continue
+        changed_count += 1
         submission = session.get(Submission, submission_id)
         assert submission is not None
         session.refresh(submission)
@@ -49,7 +61,7 @@ def approve(session: Session, *, submission_ids: Sequence[int], actor: str, note
         if stage is not None:
             set_stage(session, submission=submission, stage=stage, actor=actor, note=note)
     session.commit()
-    return deliveries
+    return Approval(changed=changed_count, deliveries=deliveries)
 
 
 def set_stage(session: Session, *, submission: Submission, stage: str, actor: str, note: str = "") -> None:
@@ -78,3 +90,33 @@ def reject(session: Session, *, submission_ids: Sequence[int], actor: str, categ
                                    subject_id=submission_id, details={"category": category, "note": note}))
     session.commit()
     return count
+
+
+@dataclass
+class Listed:
+    """What "always allow / block this domain" put on a list."""
+
+    domains: list[str] = field(default_factory=list)
+    emails: list[str] = field(default_factory=list)
+
+
+def list_senders(session: Session, *, submission_ids: Sequence[int], allow: bool, actor: str,
+                 note: str = "") -> Listed:
+    """Allow or block the selected submissions' domains; for a free-mail domain, only the address.
+
+    Allowlisting gmail.com would let every gmail address through; the reviewer meant this person.
+    """
+    prefix = "allowed" if allow else "blocked"
+    listed = Listed()
+    emails = sorted({e.lower() for e in session.scalars(select(Submission.email)
+                                                         .where(Submission.id.in_(submission_ids)))})
+    for email in emails:
+        domain = email.rpartition("@")[2]
+        if is_freemail(domain):
+            value, kind, bucket = normalize_value(f"{prefix}_email", email), f"{prefix}_email", listed.emails
+        else:
+            value, kind, bucket = normalize_value(f"{prefix}_domain", domain), f"{prefix}_domain", listed.domains
+        if value not in bucket:
+            add_list_entry(session, kind=kind, value=value, actor=actor, note=note or "from the screening queue")
+            bucket.append(value)
+    return listed

@@ -7,6 +7,7 @@ so routing twice never sends twice.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -27,10 +28,11 @@ def feedback_token(secret: str, lead_id: int) -> str:
     return URLSafeTimedSerializer(secret, salt=FEEDBACK_SALT).dumps({"lead": lead_id})
 
 
-def read_feedback_token(secret: str, token: str, *, max_age: int) -> int:
-    """The lead id in a feedback token; FeedbackTokenError says forged or expired."""
+def read_feedback_token(secret: str, token: str, *, max_age: int, fallbacks: Sequence[str] = ()) -> int:
+    """The lead id in a feedback token signed with `secret` or one of `fallbacks` (links already sent
+    survive a SECRET_KEY rotation); FeedbackTokenError says forged or expired."""
     try:
-        data = URLSafeTimedSerializer(secret, salt=FEEDBACK_SALT).loads(token, max_age=max_age)
+        data = URLSafeTimedSerializer([*fallbacks, secret], salt=FEEDBACK_SALT).loads(token, max_age=max_age)
     except SignatureExpired as exc:
         raise FeedbackTokenError("This feedback link has expired.") from exc
     except BadSignature as exc:

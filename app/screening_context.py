@@ -1,7 +1,7 @@
 """Build the `screening.Context` from configuration, the admin lists and recent activity.
 
-The resolver (with its DNS cache) is made once per process and kept in
-`app.extensions`; the lists are re-read from the database when the cached copy
+The resolver is made once per process and kept in `app.extensions`; its DNS
+cache lives in Redis, shared by every work horse and worker; the lists are re-read from the database when the cached copy
 is older than SCREENING_LISTS_TTL_SECONDS (admins add entries during the day).
 """
 
@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import screening
+from app.dns_cache import SharedDnsCache
 from app.models import ListEntry, Submission, utcnow
 from screening.context import ListEntry as ScreeningListEntry
 from screening.context import Lists, RecentActivity
@@ -38,11 +39,15 @@ def policy_from_config(config: dict[str, Any]) -> screening.Policy:
 
 
 def resolver_for(app: Flask) -> MailResolver:
-    """One resolver (and DNS cache) per process, shared by every job."""
+    """One resolver per process; its cache is kept in the shared Redis (app/dns_cache.py), so the
+    work horses RQ forks per job, and every other worker, reuse each other's answers."""
     with _lock:
         resolver = app.extensions.get(_RESOLVER)
         if resolver is None:
-            resolver = MailResolver(app.config["DNS_NAMESERVERS"], timeout=app.config["DNS_TIMEOUT_SECONDS"])
+            redis = app.extensions.get("leadsieve.redis")
+            cache = SharedDnsCache(redis) if redis is not None else None
+            resolver = MailResolver(app.config["DNS_NAMESERVERS"], timeout=app.config["DNS_TIMEOUT_SECONDS"],
+                                    cache=cache)
             app.extensions[_RESOLVER] = resolver
         return resolver
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, EmailField, PasswordField, SelectField, SelectMultipleField, StringField,
-                     TextAreaField)
+from wtforms import (BooleanField, EmailField, HiddenField, PasswordField, SelectField, SelectMultipleField,
+                     StringField, TextAreaField)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -83,3 +83,19 @@ class DestinationForm(FlaskForm):
     stages = MultiCheckboxField("Stages", choices=[SelectChoice(s, s) for s in ("prospect", "MQL", "SQL")])
     forms = MultiCheckboxField("Forms (none ticked = every form)", choices=[])
     oid = StringField("Salesforce organisation id (oid)", validators=[Optional(), Length(max=64)])
+
+
+class DestinationEditForm(DestinationForm):
+    """Edit a destination: everything but its kind (the kind decides the secret and the payload format)."""
+
+    kind = None  # type: ignore[assignment]
+    options = TextAreaField("Other options (key = value, one per line; e.g. lead_source = Web)",
+                            validators=[Optional(), Length(max=5000)])
+    active = BooleanField("Active (receives new leads)", default=True)
+
+
+class SuggestionForm(FlaskForm):
+    """Block or dismiss one domain sales put forward for review."""
+
+    domain = HiddenField(validators=[DataRequired(), Length(max=253)])
+    note = StringField("Note", validators=[Optional(), Length(max=500)])

@@ -63,10 +63,17 @@ class MailResolver:
         nameservers: e.g. ["127.0.0.1:5353"]; empty means the system's (/etc/resolv.conf).
         timeout: seconds one query may take, all retries included.
         cache_size: entries kept in the LRU cache shared by every caller.
+        cache: any object with dnspython's cache protocol (`get(key)`, `put(key, answer)`,
+            `flush(key=None)`) to use instead, e.g. one that forked worker processes share.
     """
 
     def __init__(
-        self, nameservers: Sequence[str] = (), *, timeout: float = 2.0, cache_size: int = 50_000
+        self,
+        nameservers: Sequence[str] = (),
+        *,
+        timeout: float = 2.0,
+        cache_size: int = 50_000,
+        cache: object | None = None,
     ) -> None:
         self.timeout = timeout
         self.problem = ""
@@ -83,7 +90,7 @@ class MailResolver:
                 self.problem = f"no system resolver configured ({exc})"
         resolver.timeout = timeout
         resolver.lifetime = timeout
-        resolver.cache = dns.resolver.LRUCache(cache_size)
+        resolver.cache = cache if cache is not None else dns.resolver.LRUCache(cache_size)  # type: ignore[assignment]
         self._resolver = resolver
 
     @property
@@ -93,7 +100,7 @@ class MailResolver:
 
     @property
     def cache(self) -> dns.resolver.LRUCache:
-        """The shared cache (tests and the benchmark read its statistics)."""
+        """The cache (tests and the benchmark read its `hits()` and `misses()`)."""
         return self._resolver.cache  # type: ignore[return-value]
 
     def _query(

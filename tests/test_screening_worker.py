@@ -204,3 +204,36 @@ def test_screening_settings_from_the_environment(tmp_path):
     policy = policy_from_config(settings)
     assert (policy.hold_at, policy.ip_burst, policy.dnsbl_zones) == (60, 3, ("bl.example",))
     assert policy.action_for("student") == "mark"
+
+
+def test_dns_answers_are_shared_by_forked_work_horses(app, dns_server):
+    """RQ forks a work horse per job: an answer one horse fetched must serve the next one."""
+    import os
+    import warnings
+
+    from app.screening_context import resolver_for
+
+    before = dns_server.queries[("initech.com", "MX")]
+    with warnings.catch_warnings():  # Python 3.12+ warns about fork() beside threads; RQ forks all the same
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
+    if pid == 0:  # the first "work horse": asks DNS, then dies with its memory
+        status = resolver_for(app).mail_domain("initech.com").status
+        os._exit(0 if status == "mx" else 1)
+    _, code = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(code) == 0
+    assert dns_server.queries[("initech.com", "MX")] == before + 1
+    assert resolver_for(app).mail_domain("initech.com").status == "mx"  # the next one: from Redis
+    assert dns_server.queries[("initech.com", "MX")] == before + 1
+
+
+def test_dns_cache_without_redis_falls_back_to_asking(app, dns_server):
+    from app.dns_cache import SharedDnsCache
+    from app.queue import connect
+    from screening.resolver import MailResolver
+
+    cache = SharedDnsCache(connect("redis://127.0.0.1:1/0", timeout=0.2))
+    resolver = MailResolver([dns_server.address], timeout=0.5, cache=cache)
+    assert resolver.mail_domain("initech.com").status == "mx"
+    assert resolver.mail_domain("initech.com").status == "mx"  # this process's copy
+    assert cache.hits() == 1

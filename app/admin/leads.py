@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
-from sqlalchemy import Select, delete, func, or_, select, update
+from sqlalchemy import Select, and_, delete, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from app.admin.blueprint import bp
@@ -17,8 +17,12 @@ from app.models import (
     RECEIVED, AuditEvent, Delivery, Finding, Form, Lead, LeadFeedback, StageChange, Submission,
 )
 from app.queue import enqueue_delivery, enqueue_screening
+from app.review import REJECT_CATEGORIES
 
 PAGE_SIZE = 50
+AUDIT_LABELS = {"submission.approved": "Approved", "submission.released": "Released from the spam folder",
+                "submission.rejected": "Rejected", "submission.rescreen": "Sent to screening again",
+                "domain.review_suggested": "Domain put forward for review"}
 FILTERS = ("q", "stage", "verdict", "category", "form", "utm_source", "utm_campaign", "since", "until")
 
 
@@ -33,12 +37,18 @@ def _date(value: str) -> datetime | None:
         return None
 
 
+def _like(text: str) -> str:
+    """A LIKE pattern matching `text` anywhere, with its own % and _ taken literally (escape character: \\)."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
 def _filtered(filters: dict[str, str]) -> Select[Any]:
     query = select(Submission).outerjoin(Lead, Lead.id == Submission.lead_id).where(Submission.status != RECEIVED)
     if q := filters.get("q"):
-        like = f"%{q.lower()}%"
-        query = query.where(or_(func.lower(Submission.email).like(like), func.lower(Submission.company).like(like),
-                                func.lower(Submission.first_name + " " + Submission.last_name).like(like)))
+        like = _like(q.lower())
+        query = query.where(or_(func.lower(Submission.email).like(like, escape="\\"),
+                                func.lower(Submission.company).like(like, escape="\\"),
+                                func.lower(Submission.first_name + " " + Submission.last_name).like(like, escape="\\")))
     if stage := filters.get("stage"):
         query = query.where(Lead.stage == stage)
     if verdict := filters.get("verdict"):
@@ -101,12 +111,18 @@ def lead(lead_id: int) -> str:
                             .where(Submission.lead_id == lead_id)
                             .options(selectinload(Delivery.destination), selectinload(Delivery.attempt_log))).all()
     feedback = db.scalars(select(LeadFeedback).where(LeadFeedback.lead_id == lead_id)).all()
+    # Reviewer decisions on its submissions, with their reasons (sales feedback has its own entry).
+    audit = db.scalars(select(AuditEvent).where(or_(
+        and_(AuditEvent.subject_type == "submission", AuditEvent.subject_id.in_([s.id for s in submissions])),
+        and_(AuditEvent.subject_type == "lead", AuditEvent.subject_id == lead_id,
+             AuditEvent.action != "lead.feedback")))).all()
     events: list[tuple[datetime, str, Any]] = [(s.received_at, "submission", s) for s in submissions]
+    events += [(a.at, "audit", a) for a in audit]
     events += [(c.at, "stage", c) for c in changes]
     events += [(d.created_at, "delivery", d) for d in deliveries]
     events += [(f.at, "feedback", f) for f in feedback]
     events.sort(key=lambda e: e[0], reverse=True)
-    return render_template("admin/lead.html", lead=person, events=events)
+    return render_template("admin/lead.html", lead=person, events=events, labels=AUDIT_LABELS)
 
 
 @bp.get("/submissions/<int:submission_id>")
@@ -117,7 +133,7 @@ def submission(submission_id: int) -> str:
     audit = db.scalars(select(AuditEvent).where(AuditEvent.subject_type == "submission",
                                                 AuditEvent.subject_id == submission_id)
                        .order_by(AuditEvent.at)).all()
-    return render_template("admin/submission.html", s=item, audit=audit)
+    return render_template("admin/submission.html", s=item, audit=audit, categories=REJECT_CATEGORIES)
 
 
 @bp.post("/submissions/<int:submission_id>/rescreen")

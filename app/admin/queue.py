@@ -12,8 +12,8 @@ from app.admin.blueprint import bp
 from app.db import get_session
 from app.models import Submission
 from app.queue import enqueue_delivery
-from app.lists import ListError, add_list_entry
-from app.review import REJECT_CATEGORIES, ReviewError, approve, reject
+from app.lists import ListError
+from app.review import REJECT_CATEGORIES, ReviewError, approve, list_senders, reject
 
 PAGE_SIZE = 50
 
@@ -26,10 +26,12 @@ def _page() -> int:
     return max(1, request.args.get("page", 1, type=int) or 1)
 
 
-def _submissions(verdict: str, *, category: str | None = None, oldest_first: bool) -> tuple[list[Any], int]:
+def _submissions(verdict: str, *, category: str | None = None, oldest_first: bool) -> tuple[list[Any], int, Any]:
+    """One page of rows, the total, and the oldest `received_at` of the whole folder (not of this page)."""
     db = get_session()
     query = select(Submission).where(Submission.verdict == verdict)
-    count_query = select(func.count()).select_from(Submission).where(Submission.verdict == verdict)
+    count_query = select(func.count(), func.min(Submission.received_at)).select_from(Submission) \
+        .where(Submission.verdict == verdict)
     if category:
         query = query.where(Submission.reason_category == category)
         count_query = count_query.where(Submission.reason_category == category)
@@ -38,14 +40,14 @@ def _submissions(verdict: str, *, category: str | None = None, oldest_first: boo
         query.options(selectinload(Submission.form), selectinload(Submission.findings))
         .order_by(order, Submission.id).limit(PAGE_SIZE).offset((_page() - 1) * PAGE_SIZE)
     ).all()
-    return list(rows), db.scalar(count_query) or 0
+    total, oldest = db.execute(count_query).one()
+    return list(rows), total or 0, oldest
 
 
 @bp.get("/")
 def queue() -> str:
     """Held submissions, oldest first, with their findings."""
-    rows, total = _submissions("held", oldest_first=True)
-    oldest = rows[0].received_at if rows else None
+    rows, total, oldest = _submissions("held", oldest_first=True)
     return render_template("admin/queue.html", rows=rows, total=total, page=_page(), page_size=PAGE_SIZE,
                            categories=REJECT_CATEGORIES, oldest=oldest, folder="queue")
 
@@ -54,7 +56,7 @@ def queue() -> str:
 def rejected() -> str:
     """The spam folder: rejected submissions, newest first, filterable by reason."""
     category = request.args.get("category") or None
-    rows, total = _submissions("rejected", category=category, oldest_first=False)
+    rows, total, _ = _submissions("rejected", category=category, oldest_first=False)
     return render_template("admin/queue.html", rows=rows, total=total, page=_page(), page_size=PAGE_SIZE,
                            categories=REJECT_CATEGORIES, category=category, folder="rejected")
 
@@ -69,25 +71,29 @@ def decide() -> Any:
         back = url_for("admin.queue")
     db = get_session()
     actor = g.user.email
-    note = request.form.get("note", "")[:500]
+    note = request.form.get("note", "").strip()[:500]
     try:
         if action == "approve":
             stage = request.form.get("stage") or None
-            deliveries = approve(db, submission_ids=ids, actor=actor, note=note, stage=stage)
-            for delivery_id in deliveries:
+            result = approve(db, submission_ids=ids, actor=actor, note=note, stage=stage)
+            for delivery_id in result.deliveries:
                 enqueue_delivery(delivery_id, 0)
-            flash(f"Approved {len(ids)} submission(s).")
+            skipped = len(set(ids)) - result.changed
+            flash(f"Approved {result.changed} submission(s)." +
+                  (f" {skipped} had already been decided." if skipped > 0 else ""))
         elif action == "reject":
             count = reject(db, submission_ids=ids, actor=actor, category=request.form.get("category", ""),
                            note=note)
             flash(f"Rejected {count} submission(s).")
         elif action in ("allow_domain", "block_domain"):
-            kind = "allowed_domain" if action == "allow_domain" else "blocked_domain"
-            domains = {s.email.rpartition("@")[2].lower()
-                       for s in db.scalars(select(Submission).where(Submission.id.in_(ids)))}
-            for domain in sorted(domains):
-                add_list_entry(db, kind=kind, value=domain, actor=actor, note=note or "from the screening queue")
-            flash(f"{'Allowed' if kind == 'allowed_domain' else 'Blocked'}: {', '.join(sorted(domains))}")
+            allow = action == "allow_domain"
+            listed = list_senders(db, submission_ids=ids, allow=allow, actor=actor, note=note)
+            verb = "Allowed" if allow else "Blocked"
+            if listed.domains:
+                flash(f"{verb} domain(s): {', '.join(listed.domains)}.")
+            if listed.emails:
+                flash(f"{verb} only the address(es) {', '.join(listed.emails)}: their domain is a free-mail "
+                      "provider, so listing it would cover everyone who uses it.")
         else:
             abort(400)
     except (ReviewError, ListError) as exc:

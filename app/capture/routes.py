@@ -168,7 +168,8 @@ def submit(slug: str) -> Any:
 
     config = current_app.config
     token = read_token(config["SECRET_KEY"], form.token.data, form_id=form_row.id,
-                       max_age=config["FORM_TOKEN_MAX_AGE"], static_max_age=config["STATIC_TOKEN_MAX_AGE"])
+                       max_age=config["FORM_TOKEN_MAX_AGE"], static_max_age=config["STATIC_TOKEN_MAX_AGE"],
+                       fallbacks=config.get("SECRET_KEY_FALLBACKS", ()))
     signals = capture_signals(
         token=token, honeypot=form.website.data or "", origin=request.headers.get("Origin"),
         referer=request.headers.get("Referer"), allowed_origins=form_row.settings.get("allowed_origins", []),

@@ -8,6 +8,7 @@ blocks a submission on its own.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from itsdangerous import BadSignature, TimestampSigner
@@ -21,11 +22,17 @@ EXPIRED = "expired"
 WRONG_FORM = "wrong_form"
 
 
+def signing_keys(secret: str, fallbacks: Sequence[str] = ()) -> list[str]:
+    """Keys in itsdangerous's order: former ones (SECRET_KEY_FALLBACKS, oldest first), then the current one,
+    which alone signs; all of them verify, so rotating SECRET_KEY leaves issued tokens and links valid."""
+    return [*fallbacks, secret]
+
+
 class _Signer(TimestampSigner):
     """TimestampSigner whose clock can be set, so tests can mint old tokens."""
 
-    def __init__(self, secret: str, *, issued_at: int | None = None) -> None:
-        super().__init__(secret, salt=SALT)
+    def __init__(self, secret: str, *, fallbacks: Sequence[str] = (), issued_at: int | None = None) -> None:
+        super().__init__(signing_keys(secret, fallbacks), salt=SALT)
         self._issued_at = issued_at
 
     def get_timestamp(self) -> int:
@@ -55,12 +62,12 @@ def issue_token(secret: str, form_id: int, *, issued_at: int | None = None, stat
 
 
 def read_token(secret: str, token: str | None, *, form_id: int, max_age: int, static_max_age: int | None = None,
-               now: float | None = None) -> TokenCheck:
-    """Check signature, age and form; never raises for bad input."""
+               now: float | None = None, fallbacks: Sequence[str] = ()) -> TokenCheck:
+    """Check signature (current key or a fallback), age and form; never raises for bad input."""
     if not token:
         return TokenCheck(MISSING)
     now = time.time() if now is None else now
-    signer = _Signer(secret)
+    signer = _Signer(secret, fallbacks=fallbacks)
     try:
         value, issued = signer.unsign(token, return_timestamp=True)
     except BadSignature:

@@ -1,5 +1,9 @@
 """E-mail to a sales or marketing inbox over SMTP_URL: plain text plus an HTML alternative.
 
+`SMTP_URL=file:///some/dir` (the development default, `instance/outbox/`) sends nothing: each
+message is written to that directory as `lead-<idempotency key>.eml`, so a local demo reaches an
+"inbox" any mail client opens, and a retry rewrites the same file instead of adding a second one.
+
 Header injection is impossible by construction: every header value goes through
 `text.one_line` (no CR, LF or other control characters), recipients must match a
 strict address pattern, and the message is built with `email.message.EmailMessage`,
@@ -9,15 +13,20 @@ which folds and encodes header values itself. The HTML part escapes every value.
 from __future__ import annotations
 
 import html
+import logging
+import os
 import re
 import smtplib
 import ssl
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
+from pathlib import Path
+from tempfile import NamedTemporaryFile
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -31,6 +40,8 @@ ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@"
 STYLE = ("body{font-family:sans-serif;font-size:14px}"
          "th{text-align:left;vertical-align:top;padding:2px 12px 2px 0}")
 SMTP_SCHEMES = {"smtp": 25, "smtp+starttls": 587, "smtps": 465}
+
+log = logging.getLogger(__name__)
 
 
 class EmailConfigError(ValueError):
@@ -59,9 +70,32 @@ def parse_smtp_url(url: str) -> SmtpServer:
         raise EmailConfigError(f"SMTP_URL is not a valid URL: {exc}") from exc
     scheme = parts.scheme.lower()
     if scheme not in SMTP_SCHEMES or not parts.hostname:
-        raise EmailConfigError("SMTP_URL must look like smtp://host:25, smtp+starttls://host:587 or smtps://host:465")
+        raise EmailConfigError("SMTP_URL must look like smtp://host:25, smtp+starttls://host:587, smtps://host:465 "
+                               "or file:///directory/for/eml/files")
     return SmtpServer(scheme=scheme, host=parts.hostname, port=port or SMTP_SCHEMES[scheme],
                       username=unquote(parts.username or ""), password=unquote(parts.password or ""))
+
+
+def outbox_dir(url: str) -> Path | None:
+    """The directory of a `file:///…` SMTP_URL (write .eml files, send nothing), else None."""
+    parts = urlsplit(url or "")
+    if parts.scheme.lower() != "file":
+        return None
+    path = unquote(parts.path)
+    if parts.netloc not in ("", "localhost") or not path.startswith("/"):
+        raise EmailConfigError("a file SMTP_URL must name an absolute directory, e.g. file:///srv/leadsieve/outbox")
+    return Path(path)
+
+
+def write_eml(directory: Path, msg: EmailMessage, *, idempotency_key: str) -> Path:
+    """Write the message as `lead-<key>.eml` (atomically; a retry replaces the same file); its path."""
+    name = re.sub(r"[^A-Za-z0-9_-]", "_", idempotency_key)[:100] or "unkeyed"
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"lead-{name}.eml"
+    with NamedTemporaryFile("wb", dir=directory, prefix=".lead-", suffix=".tmp", delete=False) as tmp:
+        tmp.write(msg.as_bytes())
+    os.replace(tmp.name, path)
+    return path
 
 
 def valid_address(address: str) -> bool:
@@ -132,16 +166,22 @@ def _smtp_error(exc: smtplib.SMTPResponseException) -> str:
 
 def send(spec: DestinationSpec, payload: dict[str, Any], *, idempotency_key: str,
          settings: DeliverySettings) -> AttemptResult:
-    """Send the lead to the destination's addresses; 4xx SMTP replies and network errors are retryable."""
+    """Send the lead to the destination's addresses (or write it to the file:// outbox); 4xx SMTP
+    replies and network errors are retryable."""
     start = time.perf_counter()
     elapsed = lambda: int((time.perf_counter() - start) * 1000)  # noqa: E731
     try:
-        server = parse_smtp_url(settings.smtp_url)
+        outbox = outbox_dir(settings.smtp_url)
+        server = None if outbox is not None else parse_smtp_url(settings.smtp_url)
         recipients = parse_recipients(spec.target)
         msg = build_message(payload, recipients=recipients, sender=settings.smtp_from,
                             idempotency_key=idempotency_key)
     except EmailConfigError as exc:
         return AttemptResult(ok=False, error=str(exc), retryable=False)
+    if outbox is not None:
+        return _write_to_outbox(outbox, msg, recipients=recipients, idempotency_key=idempotency_key,
+                                elapsed=elapsed)
+    assert server is not None
     try:
         client: smtplib.SMTP
         if server.scheme == "smtps":
@@ -174,3 +214,16 @@ def send(spec: DestinationSpec, payload: dict[str, Any], *, idempotency_key: str
     if refused:
         excerpt += f"; refused: {text.one_line(refused, 300)}"
     return AttemptResult(ok=True, status_code=250, latency_ms=elapsed(), response_excerpt=excerpt)
+
+
+def _write_to_outbox(outbox: Path, msg: EmailMessage, *, recipients: list[str], idempotency_key: str,
+                     elapsed: Callable[[], int]) -> AttemptResult:
+    """The local "inbox" of SMTP_URL=file://…: delivered once the .eml file is on disk."""
+    try:
+        path = write_eml(outbox, msg, idempotency_key=idempotency_key)
+    except OSError as exc:  # a full disk or a permission problem may be fixed: retry
+        return AttemptResult(ok=False, error=f"could not write to the outbox {outbox}: {exc}", retryable=True,
+                             latency_ms=elapsed())
+    log.info("e-mail to %s written to %s (SMTP_URL is a file outbox: nothing was sent)",
+             ", ".join(recipients), path)
+    return AttemptResult(ok=True, latency_ms=elapsed(), response_excerpt=f"written to {path}")

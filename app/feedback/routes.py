@@ -23,7 +23,8 @@ LABELS = {"won": "Won", "lost": "Lost", "not_a_fit": "Not a fit", "spam": "Spam"
 def _lead(token: str) -> tuple[Lead | None, str | None]:
     config = current_app.config
     try:
-        lead_id = read_feedback_token(config["SECRET_KEY"], token, max_age=config["FEEDBACK_LINK_MAX_AGE"])
+        lead_id = read_feedback_token(config["SECRET_KEY"], token, max_age=config["FEEDBACK_LINK_MAX_AGE"],
+                                      fallbacks=config.get("SECRET_KEY_FALLBACKS", ()))
     except FeedbackTokenError as exc:
         return None, str(exc)
     lead = get_session().get(Lead, lead_id)

@@ -205,6 +205,33 @@ def test_dead_after_the_schedule_then_replay_delivers_once(app, client, db_sessi
     assert len(http_receiver.requests) == 4
 
 
+def test_replay_starts_a_fresh_retry_schedule(app, client, db_session, run_worker, http_receiver):
+    """A replayed delivery gets the whole DELIVERY_BACKOFF again, not one last try."""
+    from rq.registry import FinishedJobRegistry
+
+    from app.queue import DELIVERY, get_queue
+
+    app.config["DELIVERY_BACKOFF"] = [0, 0]
+    add_destination(app, "webhook", http_receiver.url())
+    http_receiver.script(500, 500, 500, 500, 500)  # dead after 3; after the replay: 500, 500, then 200
+    submit(client, "request-demo")
+    run_worker()
+    [delivery] = deliveries(db_session)
+    assert (delivery.status, delivery.attempts) == ("dead", 3)
+    first_key = delivery.idempotency_key
+
+    assert app.test_cli_runner().invoke(cli, ["deliveries", "replay", str(delivery.id)]).exit_code == 0
+    run_worker()
+    [delivery] = deliveries(db_session)
+    assert (delivery.status, delivery.attempts) == ("delivered", 6)
+    assert [a.status_code for a in attempts(db_session, delivery.id)] == [500] * 5 + [200]  # log kept
+    assert {r.key for r in http_receiver.requests} == {first_key}
+    assert len(http_receiver.effective) == 1
+    with app.app_context():
+        finished = FinishedJobRegistry(queue=get_queue(DELIVERY)).get_job_ids()
+    assert sorted(finished) == sorted(f"deliver-{delivery.id}-{n}" for n in range(6))  # one job id per try
+
+
 def test_send_time_check_refuses_a_host_that_is_no_longer_allowed(app, client, db_session, run_worker,
                                                                   http_receiver):
     """Saved while allowed (localhost -> 127.0.0.1); sent after the setting changed: refused, nothing sent."""
