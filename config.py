@@ -153,7 +153,9 @@ class Config:
             "DELIVERY_TIMEOUT_SECONDS": float(environ.get("DELIVERY_TIMEOUT_SECONDS") or 10.0),
             # Hosts/CIDRs destinations may use although private (SSRF guard), comma-separated.
             "ALLOWED_PRIVATE_DESTINATIONS": _list(environ, "ALLOWED_PRIVATE_DESTINATIONS"),
-            "SMTP_URL": environ.get("SMTP_URL") or "",
+            # Unset: lead e-mails are written as .eml files to instance/outbox/ (nothing is sent);
+            # production refuses that default (see ProductionConfig).
+            "SMTP_URL": environ.get("SMTP_URL") or (instance / "outbox").as_uri(),
             "SMTP_FROM": environ.get("SMTP_FROM") or "leadsieve@localhost",
             # How long a sales feedback link in a forwarded lead stays valid (seconds).
             "FEEDBACK_LINK_MAX_AGE": _int(environ, "FEEDBACK_LINK_MAX_AGE", 180 * 24 * 3600),
@@ -223,6 +225,8 @@ class ProductionConfig(Config):
                               + "\n  - ".join(problems))
         settings = super().from_env({"LOG_FORMAT": "json", **environ})
         settings["SESSION_COOKIE_SECURE"] = True
+        if not environ.get("SMTP_URL"):  # no file outbox nobody reads: e-mail deliveries fail, saying why
+            settings["SMTP_URL"] = ""
         return settings
 
 

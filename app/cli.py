@@ -174,6 +174,23 @@ def destinations_remove(destination_id: int) -> None:
             raise click.ClickException(str(exc)) from exc
 
 
+@destinations_group.command("rotate-secret")
+@click.argument("destination_id", type=int)
+@with_appcontext
+def destinations_rotate_secret(destination_id: int) -> None:
+    """Replace a webhook's signing secret; the new one is printed once."""
+    from app.destinations import InvalidDestination, rotate_secret
+
+    with session_scope() as session:
+        try:
+            secret = rotate_secret(session, destination_id, actor="cli")
+        except InvalidDestination as exc:
+            raise click.ClickException(str(exc)) from exc
+    click.echo(f"New signing secret for destination {destination_id} (shown once): {secret}")
+    click.echo("Deliveries are signed with it from now on; let the receiver accept the old and the new "
+               "secret until it is updated.")
+
+
 @destinations_group.command("test")
 @click.argument("destination_id", type=int)
 @with_appcontext
@@ -263,7 +280,7 @@ def screen_command(path: str, output: str, workers: int, no_dns: bool) -> None:
     from dataclasses import replace
 
     from app.screening_context import build_context
-    from screening.batch import detect_format, run_batch
+    from screening.batch import CP1252, count_lines, detect_encoding, detect_format, run_batch
     from sqlalchemy.exc import SQLAlchemyError
 
     from screening.errors import BatchInputError
@@ -275,6 +292,12 @@ def screen_command(path: str, output: str, workers: int, no_dns: bool) -> None:
     except BatchInputError as exc:
         raise click.UsageError(str(exc)) from exc
     try:
+        encoding = detect_encoding(path)
+    except BatchInputError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if encoding == CP1252:
+        click.echo(f"note: {path} is not UTF-8; reading it as Windows-1252 (cp1252)", err=True)
+    try:
         with session_scope() as session:
             context = build_context(session=session, with_activity=False)
     except SQLAlchemyError as exc:
@@ -284,11 +307,10 @@ def screen_command(path: str, output: str, workers: int, no_dns: bool) -> None:
         context = build_context(session=None, lists=Lists(), with_activity=False)
     if no_dns:
         context = replace(context, resolver=None)
-    with open(path, encoding="utf-8-sig", newline="") as fh:
-        total = sum(1 for line in fh if line.strip()) - (1 if in_format == "csv" else 0)
+    total = count_lines(path, encoding) - (1 if in_format == "csv" else 0)
     sink = click.open_file(output, "w", encoding="utf-8")
     show_bar = sys.stderr.isatty()
-    with open(path, encoding="utf-8-sig", newline="") as source, sink:
+    with open(path, encoding=encoding, newline="") as source, sink:
         try:
             if show_bar:
                 with click.progressbar(length=max(total, 0), label="screening", file=sys.stderr) as bar:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -22,10 +22,15 @@ class InvalidDestination(ValueError):
     """The destination cannot be saved as given; the message says why."""
 
 
-def validate_destination(*, kind: str, target: str, stages: Sequence[str], allowed_private: Sequence[str]) -> None:
-    """The checks creating and editing share: known kind and stages, and a target that is safe to send to (SSRF)."""
+def validate_destination(*, kind: str, target: str, stages: Sequence[str], allowed_private: Sequence[str],
+                         options: Mapping[str, Any] | None = None) -> None:
+    """The checks creating and editing share: known kind and stages, the options the kind cannot send
+    without, and a target that is safe to send to (SSRF)."""
     if kind not in ADAPTERS:
         raise InvalidDestination(f"kind must be one of {', '.join(sorted(ADAPTERS))}")
+    if kind == "salesforce" and not str((options or {}).get("oid") or "").strip():
+        raise InvalidDestination("a salesforce destination needs its organisation id: add the option "
+                                 "oid=00D… (Salesforce Setup → Company Information → Organization ID)")
     bad = [s for s in stages if s not in STAGES]
     if bad:
         raise InvalidDestination(f"unknown stage(s) {', '.join(bad)}; use {', '.join(STAGES)}")
@@ -45,7 +50,8 @@ def create_destination(session: Session, *, kind: str, target: str, name: str = 
                        forms: Sequence[str] = (), options: dict[str, Any] | None = None,
                        allowed_private: Sequence[str] = (), actor: str) -> Destination:
     """Validate and save; webhooks get a generated signing secret."""
-    validate_destination(kind=kind, target=target, stages=stages, allowed_private=allowed_private)
+    validate_destination(kind=kind, target=target, stages=stages, allowed_private=allowed_private,
+                         options=options)
     destination = Destination(
         name=name or f"{kind} {target}"[:200], kind=kind, target=target, options=dict(options or {}),
         secret=secrets.token_urlsafe(32) if kind == "webhook" else "", stages=list(stages), forms=list(forms),
@@ -62,7 +68,8 @@ def update_destination(session: Session, *, destination: Destination, target: st
                        stages: Sequence[str] = (), forms: Sequence[str] = (), options: dict[str, Any] | None = None,
                        active: bool = True, allowed_private: Sequence[str] = (), actor: str) -> Destination:
     """Change where and what it receives, with the same checks as creation; the kind and secret stay."""
-    validate_destination(kind=destination.kind, target=target, stages=stages, allowed_private=allowed_private)
+    validate_destination(kind=destination.kind, target=target, stages=stages, allowed_private=allowed_private,
+                         options=options)
     before = {"target": destination.target, "name": destination.name, "stages": list(destination.stages),
               "forms": list(destination.forms), "options": dict(destination.options or {}),
               "active": destination.active}
@@ -76,6 +83,24 @@ def update_destination(session: Session, *, destination: Destination, target: st
                            subject_id=destination.id, details={"changed": changed}))
     session.commit()
     return destination
+
+
+def rotate_secret(session: Session, destination_id: int, *, actor: str) -> str:
+    """Give a webhook a new signing secret (the old one stops signing at once); returns it, to show once.
+
+    Deliveries sent from now on, retries of older ones included, are signed with the new secret;
+    receivers roll over by accepting either secret for a while (README "Verifying a webhook")."""
+    destination = session.get(Destination, destination_id)
+    if destination is None:
+        raise InvalidDestination(f"no destination {destination_id}")
+    if destination.kind != "webhook":
+        raise InvalidDestination(f"destination {destination_id} is a {destination.kind} destination; "
+                                 "only webhooks are signed")
+    destination.secret = secrets.token_urlsafe(32)
+    session.add(AuditEvent(actor=actor, action="destination.secret_rotated", subject_type="destination",
+                           subject_id=destination.id))
+    session.commit()
+    return destination.secret
 
 
 def list_destinations(session: Session) -> list[Destination]:

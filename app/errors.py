@@ -34,11 +34,18 @@ MESSAGES = {
     429: "Too many submissions from your network. Please wait a moment and try again.",
     500: "Something went wrong on our side.",
 }
+# Where the shared wording is about public forms, the admin says what it means there.
+ADMIN_MESSAGES = {
+    404: "There is nothing at this address.",
+    429: "Too many sign-in attempts. Please wait a few minutes and try again.",
+}
 
 
 def _handle(exc: HTTPException) -> Response:
     code = exc.code or 500
     message = MESSAGES.get(code, exc.description or "Error")
+    if request.blueprint == "admin":
+        message = ADMIN_MESSAGES.get(code, message)
     if wants_json():
         response = jsonify({"error": exc.name, "message": message})
     else:

@@ -1,8 +1,9 @@
 """The lead's journey: attach accepted submissions to one Lead per person, score, move stages forward.
 
-`classify()` recomputes the lead from all its accepted submissions, so running
-it twice (a retried job, an admin release) gives the same lead and records no
-second stage change.
+`classify()` recomputes the lead from all its accepted submissions (contact fields,
+answers, form fills and risk findings alike), so running it twice (a retried job, an
+admin release) gives the same lead and records no second stage change, and the score
+depends on the history, not on which submission came last.
 """
 
 from __future__ import annotations
@@ -51,7 +52,12 @@ def classify(session: Session, *, submission: Submission, rules: ScoringRules, a
             if getattr(past, name):
                 setattr(lead, name, getattr(past, name))
         answers.update({k: v for k, v in (past.answers or {}).items() if v})
-    risk_codes = session.scalars(select(Finding.code).where(Finding.submission_id == submission.id)).all()
+    # Risk from every accepted submission, each code once: a free-mail or role-address penalty seen on an
+    # earlier fill stays, so the score is a function of the lead's history and never depends on which fill
+    # came last.
+    risk_codes = session.scalars(
+        select(Finding.code).where(Finding.submission_id.in_([past.id for past in history])).distinct()
+    ).all()
     score = score_lead(form_kinds=[past.form.kind for past in history], job_title=lead.job_title,
                        answers=answers, risk_codes=risk_codes, rules=rules)
     lead.score = score.total

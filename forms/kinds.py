@@ -20,17 +20,27 @@ AUTHORITY = [SelectChoice("", "Choose…"), SelectChoice("decision_maker", "I ma
 NEED = [SelectChoice("", "Choose…"), SelectChoice("urgent", "We need a solution now"), SelectChoice("exploring", "We are exploring options")]
 TIMELINE = [SelectChoice("", "Choose…"), SelectChoice("now", "Within a month"), SelectChoice("quarter", "This quarter"), SelectChoice("year", "This year"),
             SelectChoice("none", "No timeline")]
+# Company size, a fit attribute scored beside the BANT answers (screening/scoring.py `company_size`).
+COMPANY_SIZE = [SelectChoice("", "Choose…"), SelectChoice("1_10", "1–10 employees"),
+                SelectChoice("11_50", "11–50 employees"), SelectChoice("51_200", "51–200 employees"),
+                SelectChoice("201_1000", "201–1,000 employees"),
+                SelectChoice("1001_5000", "1,001–5,000 employees"),
+                SelectChoice("over_5000", "Over 5,000 employees")]
 
 
 class QualifyingQuestions(LeadForm):
-    """Budget, authority, need and timeline, all optional."""
+    """Budget, authority, need, timeline and company size, all optional.
 
-    BANT = ("budget", "authority", "need", "timeline")
+    `BANT` names every qualifying question: the templates render them in this order and
+    `answers_data()` stores them in the submission's answers."""
+
+    BANT = ("budget", "authority", "need", "timeline", "company_size")
 
     budget = SelectField("Budget", choices=BUDGET, validators=[Optional()], validate_choice=True)
     authority = SelectField("Your role in the decision", choices=AUTHORITY, validators=[Optional()])
     need = SelectField("Need", choices=NEED, validators=[Optional()])
     timeline = SelectField("Timeline", choices=TIMELINE, validators=[Optional()])
+    company_size = SelectField("Company size", choices=COMPANY_SIZE, validators=[Optional()])
 
 
 class DownloadForm(LeadForm):

@@ -43,3 +43,23 @@ def parse_address(email: str) -> Address:
         display_domain=result.domain.lower(),
         quoted=local.startswith('"'),
     )
+
+
+def domain_key(value: str) -> str:
+    """A domain in the one form lists and DNS compare: lower-case ASCII (IDNA), no '@' or final dot.
+
+    Admins may type `bücher.example` or `xn--bcher-kva.example`; both must match either spelling.
+    """
+    text = value.strip().lower().removeprefix("@").rstrip(".")
+    if not text:
+        return ""
+    address = parse_address(f"x@{text}")
+    return address.domain if address.valid else text
+
+
+def email_key(value: str) -> str:
+    """An address in the one form lists compare: lower-case local part @ ASCII (IDNA) domain."""
+    address = parse_address(value)
+    if not address.valid:
+        return value.strip().lower()
+    return f"{address.local.lower()}@{address.domain}"

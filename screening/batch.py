@@ -1,16 +1,21 @@
 """Batch screening of a CSV or JSON-lines file through the same `screen()` as the worker.
 
-One output row per input row, in input order: the input's columns carried
-through, then verdict, category, categories, score, findings, suggested stage
-and error. A bad row (no e-mail, broken JSON, not an object) gets an output row
-with `error` set and its line number, and the run goes on. Screening runs on a
-bounded thread pool so DNS look-ups overlap; the resolver's cache is shared.
+One output row per input row, in input order: every input column carried
+through (an input column named like an output column is renamed `input_<name>`),
+then verdict, category, categories, score, findings, suggested stage, error and
+line. A bad row (no e-mail, broken JSON or CSV, a screening failure) gets an
+output row with `error` set and its line number, and the run goes on. Files are
+read as UTF-8 (BOM or not), else as Windows-1252, the usual trade-show export.
+Screening runs on a bounded thread pool so DNS look-ups overlap; the resolver's
+cache is shared.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import json
+import tempfile
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -24,6 +29,11 @@ from screening.pipeline import screen
 from screening.scoring import STAGES
 
 OUTPUT_COLUMNS = ["verdict", "category", "categories", "score", "findings", "suggested_stage", "error"]
+TRAILING_COLUMNS = [*OUTPUT_COLUMNS, "line"]
+_RESERVED = frozenset(c.lower() for c in TRAILING_COLUMNS)
+INPUT_PREFIX = "input_"
+# Rows of CSV output wait in memory up to this size (then in a temporary file) until the header is known.
+SPOOL_BYTES = 8 * 1024 * 1024
 # Header spellings seen in trade-show and CRM exports, mapped to Candidate fields.
 ALIASES = {
     "email": "email",
@@ -107,7 +117,7 @@ def candidate_from(values: dict[str, Any]) -> Candidate:
 
 
 def read_rows(stream: IO[str], fmt: str) -> Iterator[Row]:
-    """Rows of a CSV (header first) or JSON-lines stream, with their line numbers."""
+    """Rows of a CSV (header first) or JSON-lines stream, with their line numbers; never raises per row."""
     if fmt == "jsonl":
         for number, line in enumerate(stream, 1):
             if not line.strip():
@@ -124,12 +134,32 @@ def read_rows(stream: IO[str], fmt: str) -> Iterator[Row]:
         return
     if fmt != "csv":
         raise BatchInputError(f"unknown format {fmt!r}: use csv or jsonl")
-    reader = csv.DictReader(stream, restkey="_extra")
-    if not reader.fieldnames:
-        raise BatchInputError("the CSV file is empty (no header row)")
+    yield from _csv_rows(stream)
+
+
+def _csv_rows(stream: IO[str]) -> Iterator[Row]:
+    """CSV rows; a row csv cannot parse (e.g. a cell over csv.field_size_limit) is reported, not raised.
+
+    Surplus values land under the key None (DictReader's default restkey), which no header can be.
+    """
+    reader = csv.DictReader(stream)
+    try:
+        if not reader.fieldnames:
+            raise BatchInputError("the CSV file is empty (no header row)")
+    except csv.Error as exc:
+        raise BatchInputError(f"line 1: the header row is not readable CSV ({exc})") from exc
     start = reader.line_num + 1
-    for values in reader:
-        extra = values.pop("_extra", None)
+    while True:
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            # DictReader.line_num is only updated on success; the inner reader counts every line.
+            yield Row(start, {}, None, f"line {start}: not readable as CSV ({exc})")
+            start = reader.reader.line_num + 1
+            continue
+        extra = values.pop(None, None)
         row = _row(start, values)
         if extra is not None and not row.error:
             row = Row(
@@ -155,7 +185,17 @@ def suggested_stage(candidate: Candidate, verdict: str) -> str:
 
 
 def result_row(row: Row, context: Context) -> dict[str, Any]:
-    """Screen one row; the output columns for it."""
+    """Screen one row; the output columns for it, with `error` set if screening it failed."""
+    try:
+        return _screened(row, context)
+    except Exception as exc:  # not hidden: reported in the row's error column and in the summary
+        out = dict.fromkeys(OUTPUT_COLUMNS, "")
+        out.update(verdict="error", error=f"line {row.line}: screening failed ({type(exc).__name__}: {exc})")
+        return out
+
+
+def _screened(row: Row, context: Context) -> dict[str, Any]:
+    """The output columns of one row: screened, or `error` for a row without a candidate."""
     out: dict[str, Any] = {
         "verdict": "",
         "category": "",
@@ -207,6 +247,60 @@ def detect_format(path: str) -> str:
     raise BatchInputError(f"{path}: name the file .csv or .jsonl")
 
 
+UTF8 = "utf-8-sig"  # reads a byte-order mark (Excel writes one) as nothing, and plain UTF-8 too
+CP1252 = "cp1252"  # Excel on Windows "CSV": trade-show exports are often this
+
+
+def detect_encoding(path: str) -> str:
+    """UTF-8, UTF-16 (with a BOM) or Windows-1252, whichever decodes the whole file, in that order.
+
+    Raises BatchInputError naming the first bad line when none does (a spreadsheet
+    or other binary file renamed .csv), so the command reports it instead of a traceback.
+    """
+    with open(path, "rb") as fh:
+        if fh.read(2) in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+            fh.seek(0)
+            _check_utf16(path, fh)
+            return "utf-16"
+        fh.seek(0)
+        utf8_error = _first_undecodable(fh, "utf-8")
+        if utf8_error is None:
+            return UTF8
+        fh.seek(0)
+        cp1252_error = _first_undecodable(fh, CP1252)
+    if cp1252_error is None:
+        return CP1252
+    raise BatchInputError(
+        f"{path} is neither UTF-8 (line {utf8_error}) nor Windows-1252 (line {cp1252_error}): "
+        "save it as CSV UTF-8"
+    )
+
+
+def _check_utf16(path: str, fh: IO[bytes]) -> None:
+    """Decode the whole file once, so a broken UTF-16 file fails here and not halfway through the run."""
+    try:
+        for _ in codecs.iterdecode(iter(lambda: fh.read(1 << 16), b""), "utf-16"):
+            pass
+    except UnicodeDecodeError as exc:
+        raise BatchInputError(f"{path} starts as UTF-16 but does not decode ({exc.reason})") from exc
+
+
+def _first_undecodable(fh: IO[bytes], encoding: str) -> int | None:
+    """The number of the first line that does not decode, or None (safe per line: b'\\n' is ASCII)."""
+    for number, raw in enumerate(fh, 1):
+        try:
+            raw.decode(encoding)
+        except UnicodeDecodeError:
+            return number
+    return None
+
+
+def count_lines(path: str, encoding: str) -> int:
+    """Non-blank lines, for the progress bar's length (a quoted multi-line cell counts its lines)."""
+    with open(path, encoding=encoding, newline="") as fh:
+        return sum(1 for line in fh if line.strip())
+
+
 def run_batch(
     source: IO[str],
     sink: IO[str],
@@ -219,26 +313,66 @@ def run_batch(
 ) -> Summary:
     """Screen every row of `source` into `sink`; never stops at a bad row."""
     summary = Summary()
-    writer: csv.DictWriter[str] | None = None
-    for row, out in screen_rows(read_rows(source, in_format), context, workers=workers):
+    rows = screen_rows(read_rows(source, in_format), context, workers=workers)
+    records = _records(rows, summary, progress)
+    if out_format == "jsonl":
+        write_jsonl(records, sink)
+    else:
+        write_csv(records, sink)
+    return summary
+
+
+def _records(
+    rows: Iterable[tuple[Row, dict[str, Any]]], summary: Summary, progress: Callable[[int], None] | None
+) -> Iterator[dict[str, Any]]:
+    """Output records (carried columns, output columns, line), counted into `summary` as they pass."""
+    for row, out in rows:
         summary.rows += 1
-        if row.error:
-            summary.errors.append((row.line, row.error))
+        if out["error"]:
+            summary.errors.append((row.line, out["error"]))
         summary.verdicts[out["verdict"]] = summary.verdicts.get(out["verdict"], 0) + 1
-        carried = {k: v for k, v in row.values.items() if k is not None and k not in OUTPUT_COLUMNS}
-        if out_format == "jsonl":
-            sink.write(
-                json.dumps({**carried, **out, "line": row.line}, ensure_ascii=False, default=str) + "\n"
-            )
-        else:
-            if writer is None:
-                columns = [*carried.keys(), *OUTPUT_COLUMNS, "line"]
-                writer = csv.DictWriter(sink, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
-                writer.writeheader()
-            writer.writerow({**{k: _cell(v) for k, v in carried.items()}, **out, "line": row.line})
+        carried = {carried_name(k): v for k, v in row.values.items() if k is not None}
+        yield {**carried, **out, "line": row.line}
         if progress is not None:
             progress(1)
-    return summary
+
+
+def carried_name(column: str) -> str:
+    """An input column's output name: `input_<name>` if it is (or wraps) an output column's name.
+
+    `score` -> `input_score`, and so `input_score` -> `input_input_score`: no two input
+    columns end up with one name, and no output column overwrites an input value.
+    """
+    base = column.strip()
+    while base.lower().startswith(INPUT_PREFIX):
+        base = base[len(INPUT_PREFIX) :]
+    return INPUT_PREFIX + column if base.lower() in _RESERVED else column
+
+
+def write_jsonl(records: Iterable[dict[str, Any]], sink: IO[str]) -> None:
+    """One JSON object a line, nested input values kept as they were."""
+    for record in records:
+        sink.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+
+
+def write_csv(records: Iterable[dict[str, Any]], sink: IO[str]) -> None:
+    """CSV whose header is the union of every row's columns, first seen first, output columns last.
+
+    A key that only later JSON rows have must still get a column, so rows are spooled
+    (memory, then a temporary file) until the header is known.
+    """
+    columns: dict[str, None] = {}
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES, mode="w+", encoding="utf-8") as spool:
+        for record in records:
+            columns.update(dict.fromkeys(record))
+            spool.write(json.dumps({k: _cell(v) for k, v in record.items()}, ensure_ascii=False, default=str))
+            spool.write("\n")
+        header = [c for c in columns if c not in TRAILING_COLUMNS] + TRAILING_COLUMNS
+        writer = csv.DictWriter(sink, fieldnames=header, restval="", lineterminator="\n")
+        writer.writeheader()
+        spool.seek(0)
+        for line in spool:
+            writer.writerow(json.loads(line))
 
 
 def _cell(value: Any) -> Any:

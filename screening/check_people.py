@@ -11,7 +11,8 @@ from screening.model import Candidate, Finding
 # Students, in the languages our visitors write in (en, de, fr, es, pt, it, nl, pl, sv, tr, ru, zh, ja, ko).
 STUDENT_WORDS = re.compile(
     r"\b(student|students|undergrad(uate)?|grad student|graduate student|postgrad(uate)? student|"
-    r"ph\.?\s?d\.? (student|candidate)|doctoral (student|candidate|researcher)|master'?s student|"
+    r"ph\.?\s?d\.? (student|candidate)|(?<!post-)(?<!post )doctoral (student|candidate|researcher)|"
+    r"master'?s student|"
     r"msc student|mba student|bachelor student|freshman|sophomore|pupil|"
     r"studentin|studierende[rn]?|werkstudent(in)?|doktorand(in)?|masterand(in)?|"
     r"[ée]tudiante?|doctorante?|[ée]l[èe]ve|"
@@ -22,6 +23,18 @@ STUDENT_WORDS = re.compile(
     r"[öo]ğrenci|"
     r"студент(ка)?|аспирант(ка)?)\b"
     r"|学生|研究生|博士生|大学院生|대학생|학생",
+    re.IGNORECASE,
+)
+# "Student" as what someone works on, not what they are: staff of student services, alumni relations,
+# teachers of students. Blanked out before looking for student words.
+STUDENT_SERVICES = re.compile(
+    r"\b(student|students|student's|students'|alumn(a|ae|i|us|o|os|as)) "
+    r"(affairs|services?|success|support|life|experience|engagement|recruitment|recruiting|relations|"
+    r"admissions?|records|registry|advis(or|er|ing)|counsel(l)?(or|ing)|housing|accommodation|welfare|"
+    r"well-?being|activities|development|enrol(l)?ment|retention|outreach|mobility|marketing|loans?|"
+    r"finance|programs?|programmes?|journey|care)\b"
+    r"|\b(of|for|to|with|teach(ing|es)?|supervis(e|es|ing|or|ion)|mentor(s|ing)?) (\w+ ){0,2}students\b"
+    r"|\bvie [ée]tudiante\b",
     re.IGNORECASE,
 )
 STAFF_WORDS = re.compile(
@@ -58,31 +71,39 @@ VENDOR = re.compile(
 )
 
 
+def student_word(text: str) -> re.Match[str] | None:
+    """The first student word in `text`, ignoring student-services phrases ("Student Affairs")."""
+    blanked = STUDENT_SERVICES.sub(lambda m: " " * len(m.group(0)), text)
+    return STUDENT_WORDS.search(blanked)
+
+
 def check_student(candidate: Candidate, context: Context) -> Iterable[Finding]:
     """Student words in the job title (or message) vs academic staff words: say which fired.
 
-    The company field is left out: "Student Loans Company" is a business, not a student.
+    Student words win: a "PhD student and researcher" is a student. The company field is
+    left out: "Student Loans Company" is a business, not a student.
     """
     title = candidate.job_title or ""
-    student = STUDENT_WORDS.search(title)
-    staff = STAFF_WORDS.search(title)
-    if student and not staff:
+    student = student_word(title)
+    if student:
+        # Staff words outside the student phrase ("Doctoral researcher" is one phrase, not two).
+        rest = title[: student.start()] + " " + title[student.end() :]
+        staff = STAFF_WORDS.search(rest)
+        beside = f"; student words win over {staff.group(0)!r}" if staff else ""
         yield Finding(
             "student.title",
             "student",
             60,
-            f"job title says {student.group(0)!r}: a student (researching, rarely buying)",
+            f"job title says {student.group(0)!r}: a student (researching, rarely buying){beside}",
         )
-    elif staff:
+    elif staff := STAFF_WORDS.search(title):
         yield Finding(
             "academic.staff",
             "academic",
             30,
             f"job title {title!r} is academic staff ({staff.group(0)!r}), not a student",
         )
-    elif not title and STUDENT_WORDS.search(candidate.message or ""):
-        match = STUDENT_WORDS.search(candidate.message or "")
-        assert match is not None
+    elif not title and (match := student_word(candidate.message or "")):
         yield Finding("student.message", "student", 30, f"the message mentions being a {match.group(0)!r}")
     company = INSTITUTION_WORDS.search(candidate.company or "")
     if company:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable
 
-from screening.address import parse_address
+from screening.address import email_key, parse_address
 from screening.bundled import parents
 from screening.context import Context
 from screening.model import Candidate, Finding
@@ -20,8 +20,8 @@ def check_allowlist(candidate: Candidate, context: Context) -> Iterable[Finding]
         return
     lists = context.lists
     email = address.normalized.lower()
-    if email in lists.allowed_emails:
-        entry = lists.allowed_emails[email]
+    entry = lists.allowed_emails.get(email_key(candidate.email))
+    if entry is not None:
         yield Finding("allow.email", "allowed", 0, f"{email} is on the allowlist, {entry.provenance()}")
         return
     for domain in parents(address.domain):
@@ -39,13 +39,10 @@ def check_blocklist(candidate: Candidate, context: Context) -> Iterable[Finding]
     address = parse_address(candidate.email)
     if address.valid:
         email = address.normalized.lower()
-        if email in lists.blocked_emails:
-            yield Finding(
-                "blocked.email",
-                "spam",
-                100,
-                f"{email} is on the blocked list, {lists.blocked_emails[email].provenance()}",
-            )
+        entry = lists.blocked_emails.get(email_key(candidate.email))
+        if entry is not None:
+            evidence = f"{email} is on the blocked list, {entry.provenance()}"
+            yield Finding("blocked.email", "spam", 100, evidence)
         for domain in parents(address.domain):
             if domain in lists.blocked_domains:
                 yield Finding(

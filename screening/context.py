@@ -16,7 +16,8 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from screening.errors import PolicyError
+from screening.address import domain_key, email_key
+from screening.errors import PolicyError, UnsafePolicyError
 
 if TYPE_CHECKING:
     from screening.resolver import MailResolver
@@ -27,6 +28,11 @@ HOLD = "hold"
 MARK = "mark"  # accepted, with the category recorded (and visible to routing and reports)
 IGNORE = "ignore"  # informational: never changes the verdict
 ACTIONS = (REJECT, HOLD, MARK, IGNORE)
+# Categories that mean "we could not tell", never "this person is bad": rejecting them would punish
+# people for our own failures (ARCHITECTURE: a DNS time-out or SERVFAIL is unknown, never invalid).
+NEVER_REJECT: Mapping[str, str] = MappingProxyType(
+    {"uncertain": "it holds DNS time-outs and SERVFAIL (our resolver failing, not the person)"}
+)
 
 DEFAULT_ACTIONS: Mapping[str, str] = MappingProxyType(
     {
@@ -73,6 +79,16 @@ class Policy:
     # Optional DNSBL zones asked about the submitter's IP, e.g. ("zen.spamhaus.org",); off by default.
     dnsbl_zones: tuple[str, ...] = ()
 
+    def __post_init__(self) -> None:
+        """Refuse a policy that would reject people for our own failures, however it was built."""
+        reasons = [
+            f"{category!r} cannot be {REJECT!r}: {why}; use {HOLD!r} (the default) or {MARK!r}"
+            for category, why in NEVER_REJECT.items()
+            if self.action_for(category) == REJECT
+        ]
+        if reasons:
+            raise UnsafePolicyError("unsafe screening policy: " + "; ".join(reasons))
+
     def action_for(self, category: str) -> str:
         """The configured action for a category."""
         return self.actions.get(category, self.default_action)
@@ -82,7 +98,8 @@ class Policy:
         """Defaults with some keys replaced, e.g. from the SCREENING_POLICY setting.
 
         `actions` is merged into the defaults, so {"actions": {"student": "mark"}}
-        changes only students. Unknown keys and actions raise PolicyError.
+        changes only students. Unknown keys and actions raise PolicyError; an action that
+        would reject people because our DNS failed raises UnsafePolicyError.
         """
         known = {f.name: f for f in fields(cls)}
         base = cls()
@@ -182,7 +199,8 @@ def company_key(name: str) -> str:
     return " ".join(words)
 
 
-def _by_value(entries: Iterable[ListEntry], key: Callable[[str], str] = str.lower) -> Mapping[str, ListEntry]:
+def _by_value(entries: Iterable[ListEntry], key: Callable[[str], str]) -> Mapping[str, ListEntry]:
+    """Entries keyed by `key(value)`: the same normal form the checks compute for a candidate."""
     return MappingProxyType({key(e.value): e for e in entries if key(e.value)})
 
 
@@ -211,18 +229,14 @@ class Lists:
             except ValueError:
                 continue  # the admin validates values; an odd legacy row is skipped, not fatal
         return cls(
-            competitor_domains=_by_value(grouped.get("competitor_domain", []), _domain_key),
+            competitor_domains=_by_value(grouped.get("competitor_domain", []), domain_key),
             competitor_names=_by_value(grouped.get("competitor_name", []), company_key),
-            blocked_emails=_by_value(grouped.get("blocked_email", [])),
-            blocked_domains=_by_value(grouped.get("blocked_domain", []), _domain_key),
+            blocked_emails=_by_value(grouped.get("blocked_email", []), email_key),
+            blocked_domains=_by_value(grouped.get("blocked_domain", []), domain_key),
             blocked_networks=tuple(networks),
-            allowed_emails=_by_value(grouped.get("allowed_email", [])),
-            allowed_domains=_by_value(grouped.get("allowed_domain", []), _domain_key),
+            allowed_emails=_by_value(grouped.get("allowed_email", []), email_key),
+            allowed_domains=_by_value(grouped.get("allowed_domain", []), domain_key),
         )
-
-
-def _domain_key(value: str) -> str:
-    return value.strip().lower().removeprefix("@").rstrip(".")
 
 
 # recent_activity(kind, value, window_seconds) -> how many submissions (this one included) came

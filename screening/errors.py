@@ -13,3 +13,7 @@ class PolicyError(ScreeningError, ValueError):
 
 class BatchInputError(ScreeningError):
     """A batch input file cannot be read at all (one bad row is not this: it is reported and skipped)."""
+
+
+class UnsafePolicyError(PolicyError):
+    """A policy that would break a data-safety rule, e.g. rejecting people because our DNS failed."""

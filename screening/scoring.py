@@ -14,6 +14,8 @@ from types import MappingProxyType
 from typing import Any
 
 STAGES = ("prospect", "MQL", "SQL")
+# The answer key the demo and contact-sales forms store a company size under (forms/kinds.py).
+COMPANY_SIZE = "company_size"
 
 
 def stage_rank(stage: str | None) -> int:
@@ -43,6 +45,9 @@ class ScoringRules:
         "authority:decision_maker": 15, "authority:influencer": 5,
         "need:urgent": 10, "need:exploring": 2,
         "timeline:now": 15, "timeline:quarter": 10, "timeline:year": 3}))
+    # Company size (the `company_size` answer of demo and contact-sales forms), by answer.
+    company_size: Mapping[str, int] = field(default_factory=lambda: _frozen({
+        "11_50": 3, "51_200": 5, "201_1000": 10, "1001_5000": 15, "over_5000": 15}))
     # Risk findings (screening codes) and what they cost.
     risks: Mapping[str, int] = field(default_factory=lambda: _frozen({
         "freemail.b2b": -10, "role.account": -10}))
@@ -88,7 +93,9 @@ class Score:
 
 def score_lead(*, form_kinds: Iterable[str], job_title: str, answers: Mapping[str, str],
                risk_codes: Iterable[str], rules: ScoringRules) -> Score:
-    """Points for every form fill (oldest first), the person's attributes and BANT answers, minus risk."""
+    """Points for every form fill (oldest first), the person's attributes (seniority, company size) and
+    BANT answers, minus each risk once. Callers pass the whole history of the lead's accepted
+    submissions, so the score is a function of that history, not of the latest fill."""
     parts: list[tuple[int, str]] = []
     for index, kind in enumerate(form_kinds):
         if rules.actions.get(kind):
@@ -99,9 +106,15 @@ def score_lead(*, form_kinds: Iterable[str], job_title: str, answers: Mapping[st
     if level and rules.seniority.get(level):
         parts.append((rules.seniority[level], f"job title {job_title!r} is {level} level"))
     for question, answer in sorted(answers.items()):
+        if question == COMPANY_SIZE:
+            continue
         points = rules.bant.get(f"{question}:{answer}")
         if points:
             parts.append((points, f"{question}: {answer.replace('_', ' ')}"))
+    size = answers.get(COMPANY_SIZE, "")
+    if rules.company_size.get(size):
+        label = size.replace("over_", "over ").replace("_", "\u2013")
+        parts.append((rules.company_size[size], f"company size {label}"))
     for code in sorted(set(risk_codes)):
         if rules.risks.get(code):
             parts.append((rules.risks[code], f"risk: {code}"))
@@ -123,5 +136,7 @@ def decide_stage(*, current: str | None, intent: str, form_name: str, score: int
         label = {"prospect": "sign-up", "MQL": "engagement", "SQL": "sales request"}[intent]
         stage, reason = intent, f"{label} on form {form_name!r} ({intent})"
     if stage == "MQL" and score >= rules.sql_threshold:
-        stage, reason = "SQL", f"score {score} \u2265 threshold {rules.sql_threshold}"
+        promotion = f"score {score} \u2265 threshold {rules.sql_threshold}"
+        # A jump over MQL in one step (new lead, or prospect) keeps the intent's reason too.
+        stage, reason = "SQL", f"{reason}, then {promotion}" if reason else promotion
     return StageDecision(stage or "prospect", reason)

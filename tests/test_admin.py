@@ -94,3 +94,79 @@ def test_login_redirect_only_to_admin_pages(client, admin_user):
     response = client.post("/admin/login?next=https://evil.example/", data={
         "email": admin_user[0], "password": admin_user[1], "csrf_token": token})
     assert response.headers["Location"] == "/admin/"
+
+
+@pytest.fixture
+def throttled(tmp_path, database_url, redis_server):
+    """An app whose login allows 3 tries a minute (per IP and per account), with one admin."""
+    from redis import Redis
+
+    from app import create_app
+    from tests.conftest import _clean, make_settings
+
+    application = create_app(make_settings(tmp_path, database_url=database_url, redis_url=redis_server.url,
+                                           RATELIMIT_LOGIN="3 per minute"))
+    Redis.from_url(redis_server.url).flushdb()
+    with application.app_context(), session_scope() as session:
+        set_user(session, email="anna@example.com", password="correct horse battery")
+    yield application
+    _clean(application)
+    Redis.from_url(redis_server.url).flushdb()
+
+
+def _try(client, email, password, ip):
+    token = _csrf(client.get("/admin/login", environ_base={"REMOTE_ADDR": ip}).get_data(as_text=True))
+    return client.post("/admin/login", data={"email": email, "password": password, "csrf_token": token},
+                       environ_base={"REMOTE_ADDR": ip})
+
+
+def test_login_is_throttled_per_ip(throttled):
+    client = throttled.test_client()
+    statuses = [_try(client, f"guess{i}@example.com", "nope", "198.51.100.1").status_code for i in range(3)]
+    assert statuses == [401, 401, 401]
+    blocked = _try(client, "anna@example.com", "correct horse battery", "198.51.100.1")  # even the right password
+    assert blocked.status_code == 429 and int(blocked.headers["Retry-After"]) > 0
+    html = blocked.get_data(as_text=True)
+    assert "Too many sign-in attempts" in html and "submissions" not in html
+    assert client.get("/admin/").status_code == 302  # not signed in
+    # Another address is not affected.
+    assert _try(throttled.test_client(), "anna@example.com", "correct horse battery", "198.51.100.2").status_code == 302
+
+
+def test_login_is_throttled_per_account_across_ips(throttled):
+    client = throttled.test_client()
+    for i in range(3):
+        assert _try(client, "Anna@Example.com", "nope", f"203.0.113.{i + 1}").status_code == 401
+    blocked = _try(client, "anna@example.com", "correct horse battery", "203.0.113.9")
+    assert blocked.status_code == 429
+    assert "Too many sign-in attempts" in blocked.get_data(as_text=True)
+    token = _csrf(client.get("/admin/login").get_data(as_text=True))
+    as_json = client.post("/admin/login", data={"email": "anna@example.com", "password": "x", "csrf_token": token},
+                          headers={"Accept": "application/json"}, environ_base={"REMOTE_ADDR": "203.0.113.10"})
+    assert as_json.status_code == 429 and "submissions" not in as_json.get_json()["message"]
+    # Another account from a fresh address still gets its own tries.
+    assert _try(client, "rita@example.com", "nope", "203.0.113.11").status_code == 401
+
+
+def test_every_admin_post_refuses_a_missing_csrf_token_when_signed_in(app, client, admin_user):
+    """Walk the URL map signed in as an admin: every POST without a token is 400 and changes nothing."""
+    from flask import url_for
+    from sqlalchemy import func, select
+
+    from app.models import AuditEvent, Form
+
+    assert login(client, *admin_user).status_code == 302
+    posts = [r for r in app.url_map.iter_rules() if r.rule.startswith("/admin") and "POST" in r.methods]
+    assert len(posts) >= 12
+    with app.app_context(), session_scope() as session:
+        form_id = session.scalar(select(func.min(Form.id)))
+        before = session.scalar(select(func.count()).select_from(AuditEvent))
+    for rule in posts:
+        with app.test_request_context():
+            url = url_for(rule.endpoint, **{arg: form_id for arg in rule.arguments})
+        response = client.post(url, data={"ids": "1", "action": "approve", "active": "0", "domain": "x.example",
+                                          "values": "x.example", "kind": "blocked_domain"})
+        assert response.status_code == 400, f"POST {url} answered {response.status_code}"
+    with app.app_context(), session_scope() as session:
+        assert session.scalar(select(func.count()).select_from(AuditEvent)) == before
+    assert client.get("/admin/").status_code == 200  # still signed in: logout without a token did nothing

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.db import session_scope
 from app.models import AuditEvent, Delivery, Destination, Form, Lead, ListEntry, Submission, utcnow
@@ -275,3 +276,178 @@ def test_add_destination_shows_secret_once_then_test_lead_and_replay(app, admin,
     db_session.expire_all()
     assert db_session.scalars(select(Delivery.status)).one() == "delivered"
     assert [r.key for r in receiver.effective].count("k-dead") == 1
+
+
+def test_reviewer_gets_403_on_every_settings_route(app, reviewer, db_session):
+    """Walk the URL map: every route marked admin-only refuses a reviewer, GET and POST (with a valid token)."""
+    from flask import url_for
+
+    settings_rules = [r for r in app.url_map.iter_rules()
+                      if getattr(app.view_functions[r.endpoint], "admin_only", False)]
+    endpoints = {r.endpoint for r in settings_rules}
+    assert {"admin.destinations", "admin.destination", "admin.destination_edit", "admin.destination_test",
+            "admin.destination_remove", "admin.destination_replay", "admin.forms", "admin.form_new",
+            "admin.form_edit", "admin.form_active", "admin.form_preview", "admin.lists", "admin.list_remove",
+            "admin.list_export", "admin.list_suggestion"} <= endpoints
+    db_session.add(Destination(name="Hook", kind="webhook", target="http://127.0.0.1:9/x"))
+    db_session.add(ListEntry(kind="blocked_domain", value="spam.example"))
+    db_session.commit()
+    ids = {"destination_id": db_session.scalars(select(Destination.id)).one(),
+           "form_id": db_session.scalars(select(Form.id)).first(),
+           "entry_id": db_session.scalars(select(ListEntry.id)).one(), "kind": "blocked_domain"}
+    token = csrf_from(reviewer.get("/admin/").get_data(as_text=True))
+    for rule in settings_rules:
+        with app.test_request_context():
+            url = url_for(rule.endpoint, **{arg: ids.get(arg, 1) for arg in rule.arguments})
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            response = reviewer.open(url, method=method, data={
+                "csrf_token": token, "target": "https://example.com/x", "kind": "blocked_domain",
+                "values": "x.example", "domain": "spam.example", "action": "block", "name": "x", "slug": "x"})
+            assert response.status_code == 403, f"{method} {url} answered {response.status_code}"
+    db_session.expire_all()
+    assert db_session.scalars(select(Destination.target)).one() == "http://127.0.0.1:9/x"
+    assert db_session.scalars(select(ListEntry.value)).all() == ["spam.example"]
+
+
+def test_edit_destination_revalidates_target_and_is_audited(app, admin, db_session):
+    db_session.add(Destination(name="CRM", kind="webhook", target="https://crm.example.com/hook", secret="s3",
+                               stages=["SQL"], forms=[], options={"lifecycle": "off"}))
+    db_session.commit()
+    destination = db_session.scalars(select(Destination)).one()
+    url = f"/admin/destinations/{destination.id}/edit"
+    page = admin.get(url).get_data(as_text=True)
+    assert 'value="https://crm.example.com/hook"' in page and "lifecycle = off" in page
+    assert f'href="{url}"' in admin.get("/admin/destinations").get_data(as_text=True)
+    token = csrf_from(page)
+    for target in ("http://127.0.0.1:9/hook", "http://169.254.169.254/latest/meta-data", "ftp://example.com/x"):
+        refused = admin.post(url, data={"csrf_token": token, "target": target, "stages": ["SQL"], "active": "y"})
+        assert refused.status_code == 400, target
+        assert 'id="target-error"' in refused.get_data(as_text=True)
+    bad_options = admin.post(url, data={"csrf_token": token, "target": "https://crm.example.com/hook",
+                                        "options": "no equals sign"})
+    assert bad_options.status_code == 400 and 'id="options-error"' in bad_options.get_data(as_text=True)
+    db_session.expire_all()
+    assert db_session.get(Destination, destination.id).target == "https://crm.example.com/hook"
+
+    app.config["ALLOWED_PRIVATE_DESTINATIONS"] = ["127.0.0.1"]  # the loopback receiver stands in for a CRM
+    saved = admin.post(url, data={"csrf_token": token, "name": "CRM <b>EU</b>", "target": "http://127.0.0.1:9/eu",
+                                  "stages": ["MQL", "SQL"], "forms": ["request-demo"], "oid": "00D1",
+                                  "options": "lead_source = Website"})  # active unticked
+    assert saved.status_code == 302, re.findall(r'class="error"[^<]*<', saved.get_data(as_text=True))
+    db_session.expire_all()
+    row = db_session.get(Destination, destination.id)
+    assert (row.name, row.target, row.stages, row.forms, row.active, row.secret) == (
+        "CRM <b>EU</b>", "http://127.0.0.1:9/eu", ["MQL", "SQL"], ["request-demo"], False, "s3")
+    assert row.options == {"lead_source": "Website", "oid": "00D1"}
+    event_row = db_session.scalars(select(AuditEvent).where(AuditEvent.action == "destination.updated")).one()
+    assert event_row.actor == "anna@example.com"
+    assert event_row.details["changed"]["target"] == {"from": "https://crm.example.com/hook",
+                                                      "to": "http://127.0.0.1:9/eu"}
+    html = admin.get(f"/admin/destinations/{destination.id}").get_data(as_text=True)
+    assert "CRM &lt;b&gt;EU&lt;/b&gt;" in html and "<b>EU</b>" not in html
+    still_refused = admin.post(url, data={"csrf_token": token, "target": "http://169.254.169.254/latest/meta-data"})
+    assert still_refused.status_code == 400
+    assert admin.get("/admin/destinations/999999/edit").status_code == 404
+
+
+def test_replay_ignores_deliveries_of_other_destinations(admin, db_session):
+    mine = Destination(name="Mine", kind="webhook", target="https://a.example.com/h")
+    theirs = Destination(name="Theirs", kind="webhook", target="https://b.example.com/h")
+    db_session.add_all([mine, theirs])
+    db_session.flush()
+    submission = Submission(form_id=db_session.scalars(select(Form.id)).first(), email="d@acme.com",
+                            verdict="accepted")
+    db_session.add(submission)
+    db_session.flush()
+    other = Delivery(submission_id=submission.id, destination_id=theirs.id, idempotency_key="k-theirs",
+                     status="dead", attempts=3, payload={})
+    db_session.add(other)
+    db_session.commit()
+    token = token_of(admin, "/admin/destinations")
+    response = admin.post(f"/admin/destinations/{mine.id}/replay", data={"csrf_token": token, "ids": [str(other.id)]},
+                          follow_redirects=True)
+    assert "Replaying 0 delivery(ies)." in response.get_data(as_text=True)
+    db_session.expire_all()
+    assert db_session.get(Delivery, other.id).status == "dead"
+    assert db_session.scalars(select(AuditEvent).where(AuditEvent.action == "delivery.replayed")).first() is None
+
+
+def test_dashboard_draws_rate_charts_per_form_and_source(admin, db_session):
+    forms = {f.slug: f.id for f in db_session.scalars(select(Form))}
+    for category in ("spam", "competitor", None, None):
+        _submission(db_session, forms["request-demo"], verdict="rejected" if category else "accepted",
+                    category=category, source="<script>alert(1)</script>")
+    _submission(db_session, forms["newsletter"], verdict="rejected", category="student", source="news")
+    html = admin.get("/admin/dashboard").get_data(as_text=True)
+    per_form = html.split('data-chart="rates-form"')[1].split("</figure>")[0]
+    per_source = html.split('data-chart="rates-source"')[1].split("</figure>")[0]
+    assert "<svg" in per_form and "<svg" in per_source
+    assert "<title>Request a demo — spam: 25.0%</title>" in per_form
+    assert "<title>Request a demo — competitor: 25.0%</title>" in per_form
+    assert "<title>Newsletter — student: 100.0%</title>" in per_form
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; — spam: 25.0%" in per_source
+    assert "<script>alert(1)" not in html
+    for chart in (per_form, per_source):  # drawn in the page: nothing to fetch
+        assert "src=" not in chart and "href=" not in chart and "<script" not in chart
+
+
+def test_sales_spam_suggestions_can_be_blocked_or_dismissed(admin, db_session):
+    from app.leads import record_feedback
+
+    for email in ("bad@spammy.example", "other@spammy.example", "jo@gmail.com", "ok@meh.example"):
+        lead = Lead(email=email, stage="MQL")
+        db_session.add(lead)
+        db_session.commit()
+        record_feedback(db_session, lead=lead, outcome="spam", source="crm")
+    html = admin.get("/admin/lists?kind=blocked_domain").get_data(as_text=True)
+    section = html.split('id="suggestions-h"')[1].split("</section>")[0]
+    assert "spammy.example" in section and "2 time(s)" in section
+    assert "gmail.com" in section and "jo@gmail.com" in section and "Block 1 address(es)" in section
+    token = csrf_from(html)
+    blocked = admin.post("/admin/lists/suggestions", data={"csrf_token": token, "domain": "spammy.example",
+                                                           "action": "block"}, follow_redirects=True)
+    assert "Blocked spammy.example." in blocked.get_data(as_text=True)
+    freemail = admin.post("/admin/lists/suggestions", data={"csrf_token": token, "domain": "gmail.com",
+                                                            "action": "block"}, follow_redirects=True)
+    assert "Blocked only the address(es) jo@gmail.com" in freemail.get_data(as_text=True)
+    dismissed = admin.post("/admin/lists/suggestions", data={"csrf_token": token, "domain": "meh.example",
+                                                             "action": "dismiss", "note": "a real customer"},
+                           follow_redirects=True)
+    assert "Dismissed the suggestion to block meh.example." in dismissed.get_data(as_text=True)
+    assert set(db_session.execute(select(ListEntry.kind, ListEntry.value)).all()) == {
+        ("blocked_domain", "spammy.example"), ("blocked_email", "jo@gmail.com")}
+    event_row = db_session.scalars(select(AuditEvent).where(AuditEvent.action == "domain.review_dismissed")).one()
+    assert (event_row.actor, event_row.details) == ("anna@example.com", {"domain": "meh.example",
+                                                                         "note": "a real customer"})
+    assert 'id="suggestions-h"' not in admin.get("/admin/lists").get_data(as_text=True)
+    again = admin.post("/admin/lists/suggestions", data={"csrf_token": token, "domain": "meh.example",
+                                                         "action": "dismiss"}, follow_redirects=True)
+    assert "meh.example is not waiting for review" in again.get_data(as_text=True)
+    assert admin.post("/admin/lists/suggestions", data={"csrf_token": token, "domain": "x.example",
+                                                        "action": "explode"}).status_code == 400
+
+
+def test_lists_page_is_paginated_and_import_is_one_transaction(app, admin, db_session):
+    from sqlalchemy import event
+
+    engine = app.extensions["leadsieve.engine"]
+    token = token_of(admin, "/admin/lists")
+    commits = []
+
+    def count(_conn):
+        commits.append(1)
+
+    event.listen(engine, "commit", count)
+    try:
+        admin.post("/admin/lists", data={"csrf_token": token, "kind": "blocked_domain",
+                                         "values": "\n".join(f"spam{i}.example" for i in range(120))})
+    finally:
+        event.remove(engine, "commit", count)
+    assert db_session.scalar(select(func.count()).select_from(ListEntry)) == 120
+    assert len(commits) == 1
+    page1 = admin.get("/admin/lists?kind=blocked_domain").get_data(as_text=True)
+    assert "(120)" in page1 and "Page 1 of 2" in page1 and page1.count("<code>spam") == 100
+    page2 = admin.get("/admin/lists?kind=blocked_domain&page=2").get_data(as_text=True)
+    assert page2.count("<code>spam") == 20
+    exported = admin.get("/admin/lists/blocked_domain.csv").get_data(as_text=True)
+    assert len(exported.strip().splitlines()) == 121  # the export is the whole list

@@ -127,3 +127,26 @@ def test_cli_prints_both_snippets(app):
     frame = runner.invoke(cli, ["embed", "request-demo", "--iframe"])
     assert '<iframe src="http://127.0.0.1:5000/f/request-demo/embed" data-leadsieve-frame' in frame.output
     assert runner.invoke(cli, ["embed", "nope"]).exit_code == 1
+
+
+def test_wildcard_origin_admits_the_bare_domain_for_cors_and_framing_alike(client):
+    """`https://*.example.org` lets https://example.org in through CORS, so framing must allow it too."""
+    response = client.options("/f/embedded", headers={"Origin": "https://example.org",
+                                                      "Access-Control-Request-Method": "POST"})
+    assert response.headers["Access-Control-Allow-Origin"] == "https://example.org"
+    csp = client.get("/f/embedded/embed").headers["Content-Security-Policy"]
+    sources = csp.split("frame-ancestors ", 1)[1].split(";")[0].split()
+    assert sources == ["'self'", LISTED, "https://*.example.org", "https://example.org"]
+
+
+@pytest.mark.parametrize("headers", [{"Origin": "https://leads.example.com"},
+                                     {"Referer": "https://leads.example.com/f/embedded/embed?embed=1"}])
+def test_own_pages_behind_a_tls_proxy_count_as_allowed(app, client, db_session, headers):
+    """TRUSTED_PROXY_COUNT=0 behind a TLS proxy: the request looks like http://<internal host>, but the
+    hosted page and the iframe post from PUBLIC_BASE_URL's origin, which is ours."""
+    app.config["PUBLIC_BASE_URL"] = "https://leads.example.com"
+    response = client.post("/f/embedded?embed=1", data={"email": "kim@vandelay.com"},
+                           base_url="http://10.0.0.5:8000", headers=headers)
+    assert response.status_code == 200
+    signals = db_session.scalars(select(Submission)).one().signals
+    assert (signals["origin"], signals["origin_allowed"]) == ("https://leads.example.com", True)

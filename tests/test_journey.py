@@ -120,3 +120,41 @@ def test_routing_by_stage_and_form(app, client, db_session, run_worker):
     ).all()
     names = sorted(name for _, name in rows)
     assert names == ["demo only", "marketing", "sales"]
+
+
+def test_risk_from_an_earlier_submission_keeps_counting(client, db_session, run_worker):
+    """The score is a function of every accepted submission: a free-mail penalty seen on the demo request
+    still counts after a later newsletter fill that carries no such finding."""
+    submit(client, "request-demo", email="jo.smith@gmail.com", job_title="Engineer")
+    run_worker()
+    db_session.expire_all()
+    assert db_session.scalars(select(Lead)).one().score == 30 - 10
+    submit(client, "newsletter", email="jo.smith@gmail.com")
+    run_worker()
+    db_session.expire_all()
+    assert [s.verdict for s in db_session.scalars(select(Submission))] == ["accepted", "accepted"]
+    assert db_session.scalars(select(Lead)).one().score == 30 + 2 + 5 - 10
+
+
+def test_company_size_is_stored_with_the_answers_and_scored(client, db_session, run_worker):
+    submit(client, "contact-sales", company_size="201_1000", budget="over_50k", job_title="Engineer")
+    run_worker()
+    submission = db_session.scalars(select(Submission)).one()
+    assert submission.answers == {"company_size": "201_1000", "budget": "over_50k"}
+    assert db_session.scalars(select(Lead)).one().score == 30 + 10 + 15
+    bad = client.post("/f/request-demo", json=valid_fields("request-demo", company_size="a lot"))
+    assert bad.status_code == 400 and "company_size" in bad.get_json()["fields"]
+    assert 'name="company_size"' in client.get("/f/request-demo").get_data(as_text=True)
+
+
+def test_prospect_jumping_to_sql_records_the_intent_and_the_score(app, client, db_session, run_worker):
+    app.config["SCORE_SQL_THRESHOLD"] = 25
+    submit(client, "newsletter", email="li@initech.com")  # prospect, 2
+    run_worker()
+    # +10 download, +5 repeat, +10 director: 27
+    submit(client, "whitepaper-lead-quality", email="li@initech.com", job_title="Head of Growth")
+    run_worker()
+    changes = db_session.scalars(select(StageChange).order_by(StageChange.id)).all()
+    assert [(c.from_stage, c.to_stage) for c in changes] == [(None, "prospect"), ("prospect", "SQL")]
+    assert changes[1].reason == ("engagement on form 'Whitepaper: The Lead Quality Playbook' (MQL), "
+                                 "then score 27 \u2265 threshold 25")

@@ -186,3 +186,99 @@ def test_rescreen_runs_the_screening_again(reviewer, db_session, run_worker):
     submission = db_session.get(Submission, submission_id)
     assert (submission.status, submission.verdict) == ("screened", "accepted")
     assert db_session.scalars(select(Finding).where(Finding.submission_id == submission_id)).all() == []
+
+
+def test_reason_note_is_audited_and_shown_on_submission_and_lead(reviewer, db_session):
+    approved = held(db_session, email="li@rival.co.uk")
+    rejected = held(db_session, email="li@rival.co.uk", slug="whitepaper-lead-quality")
+    queue = reviewer.get("/admin/").get_data(as_text=True)
+    assert 'name="note"' in queue and "Reason (optional" in queue
+    page = reviewer.get(f"/admin/submissions/{rejected}").get_data(as_text=True)
+    assert 'name="note"' in page and 'value="reject"' in page and 'name="category"' in page
+    decide(reviewer, action="approve", ids=str(approved), note="known <b>customer</b>, spoke on the phone")
+    decide(reviewer, action="reject", ids=str(rejected), category="duplicate", note="same person twice")
+    events = {e.action: e.details for e in db_session.scalars(select(AuditEvent))}
+    assert events["submission.approved"]["note"] == "known <b>customer</b>, spoke on the phone"
+    assert events["submission.rejected"] == {"category": "duplicate", "note": "same person twice"}
+    history = reviewer.get(f"/admin/submissions/{approved}").get_data(as_text=True)
+    assert "known &lt;b&gt;customer&lt;/b&gt;, spoke on the phone" in history and "<b>customer" not in history
+    db_session.expire_all()
+    lead = db_session.scalars(select(Lead)).one()
+    db_session.get(Submission, rejected).lead_id = lead.id  # the same person: both belong on the timeline
+    db_session.commit()
+    timeline = reviewer.get(f"/admin/leads/{lead.id}").get_data(as_text=True)
+    assert "Approved</strong>" in timeline and "known &lt;b&gt;customer&lt;/b&gt;, spoke on the phone" in timeline
+    assert "Rejected</strong>" in timeline and "(duplicate)" in timeline and "same person twice" in timeline
+    assert "by rita@example.com" in timeline
+
+
+def test_approved_flash_counts_only_what_changed(reviewer, db_session):
+    a = held(db_session, email="a@rival.co.uk")
+    b = held(db_session, email="b@rival.co.uk")
+    decide(reviewer, action="approve", ids=str(a))
+    response = decide(reviewer, action="approve", ids=[str(a), str(b)])
+    flashed = reviewer.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Approved 1 submission(s). 1 had already been decided." in flashed
+
+
+def test_oldest_received_is_the_oldest_held_not_the_first_row_of_the_page(reviewer, db_session):
+    from datetime import datetime, timedelta
+
+    start = datetime(2026, 1, 5, 9, 0)
+    for i in range(51):
+        held(db_session, email=f"p{i}@rival.co.uk", received_at=start + timedelta(hours=i))
+    held(db_session, email="done@rival.co.uk", verdict="accepted", received_at=start - timedelta(days=9))
+    for page in ("", "?page=2"):
+        html = reviewer.get(f"/admin/{page}").get_data(as_text=True)
+        assert "51 held; oldest received 2026-01-05 09:00 UTC" in html, page
+
+
+def test_freemail_allow_and_block_list_the_address_not_the_provider(reviewer, db_session):
+    jo = held(db_session, email="Jo.Smith@Gmail.com")
+    partner = held(db_session, email="x@partner.example")
+    spam = held(db_session, email="win@outlook.com")
+    response = decide(reviewer, action="allow_domain", ids=[str(jo), str(partner)])
+    flashed = reviewer.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Allowed domain(s): partner.example." in flashed
+    assert "Allowed only the address(es) jo.smith@gmail.com: their domain is a free-mail provider" in flashed
+    response = decide(reviewer, action="block_domain", ids=str(spam), note="prize spam")
+    assert "Blocked only the address(es) win@outlook.com" in reviewer.get(response.headers["Location"]).get_data(
+        as_text=True)
+    entries = {(e.kind, e.value, e.note) for e in db_session.scalars(select(ListEntry))}
+    assert entries == {("allowed_email", "jo.smith@gmail.com", "from the screening queue"),
+                       ("allowed_domain", "partner.example", "from the screening queue"),
+                       ("blocked_email", "win@outlook.com", "prize spam")}
+
+
+def test_leads_search_takes_percent_and_underscore_literally(reviewer, db_session):
+    for email in ("a_b@acme.com", "axb@acme.com", "100%@acme.com", "100x@acme.com"):
+        held(db_session, email=email, verdict="accepted", category=None, company="")
+    assert "1 screened submission(s) match" in reviewer.get("/admin/leads?q=a_b").get_data(as_text=True)
+    assert "1 screened submission(s) match" in reviewer.get("/admin/leads?q=100%25").get_data(as_text=True)
+    assert "0 screened submission(s) match" in reviewer.get("/admin/leads?q=%25%25").get_data(as_text=True)
+    assert "0 screened submission(s) match" in reviewer.get("/admin/leads?q=x_").get_data(as_text=True)
+
+
+def test_queue_shows_the_evidence_screening_produced_end_to_end(reviewer, client, db_session, run_worker):
+    """A real submission, screened by the real worker: the queue shows screening's own words, not a test's."""
+    from datetime import datetime
+
+    from tests.helpers import valid_fields
+
+    db_session.add(ListEntry(kind="competitor_domain", value="rival.co.uk", note="main rival",
+                             created_by="anna@example.com", created_at=datetime(2026, 11, 3, 10, 0)))
+    db_session.commit()
+    posted = client.post("/f/request-demo", json=valid_fields("request-demo", email="li@eu.rival.co.uk",
+                                                              company="Rival Ltd"))
+    assert posted.status_code in (200, 202)
+    assert db_session.scalars(select(Finding)).first() is None  # nothing inserted by the test
+    run_worker()
+    db_session.expire_all()
+    submission = db_session.scalars(select(Submission)).one()
+    assert (submission.status, submission.verdict) == ("screened", "held")
+    evidence = [f.evidence for f in db_session.scalars(select(Finding).where(Finding.code == "competitor.domain"))]
+    assert evidence == ["domain rival.co.uk is on the competitor list (eu.rival.co.uk belongs to it), "
+                        "added by anna on 3 Nov 2026 (main rival)"]
+    html = reviewer.get("/admin/").get_data(as_text=True)
+    row = html.split(f'id="row-{submission.id}"')[1].split("</tr>")[0]
+    assert "li@eu.rival.co.uk" in row and evidence[0] in row and "competitor.domain" in row

@@ -83,3 +83,29 @@ def test_rules_come_from_configuration():
     assert rules.sql_threshold == 30
     with pytest.raises(ValueError, match="unknown scoring rule"):
         ScoringRules.from_mapping({"nonsense": 1})
+
+
+@pytest.mark.parametrize(("size", "points"), [("1_10", 0), ("11_50", 3), ("51_200", 5), ("201_1000", 10),
+                                              ("1001_5000", 15), ("over_5000", 15), ("", 0), ("huge", 0)])
+def test_company_size_scores_as_an_attribute(size, points):
+    score = score_lead(form_kinds=[], job_title="", answers={"company_size": size} if size else {},
+                       risk_codes=[], rules=RULES)
+    assert score.total == points
+    if points:
+        assert score.breakdown[0][1].startswith("company size ")
+
+
+def test_company_size_points_come_from_configuration():
+    rules = ScoringRules.from_mapping({"company_size": {"over_5000": 25, "1_10": -5}})
+    sizes = rules.company_size
+    assert (sizes["over_5000"], sizes["1_10"], sizes["51_200"]) == (25, -5, 5)
+    score = score_lead(form_kinds=[], job_title="", answers={"company_size": "over_5000"}, risk_codes=[],
+                       rules=rules)
+    assert score.breakdown == ((25, "company size over 5000"),)
+
+
+@pytest.mark.parametrize("current", [None, "prospect"])
+def test_jump_to_sql_through_an_mql_form_and_the_score_records_both_reasons(current):
+    decision = decide_stage(current=current, intent="MQL", form_name="Whitepaper", score=55, rules=RULES)
+    assert decision.stage == "SQL"
+    assert decision.reason == "engagement on form 'Whitepaper' (MQL), then score 55 \u2265 threshold 50"

@@ -38,4 +38,5 @@ def admin_only(view: Callable[..., Any]) -> Callable[..., Any]:
             abort(403)
         return view(*args, **kwargs)
 
+    wrapped.admin_only = True  # type: ignore[attr-defined]  # lets tests find every settings route
     return wrapped

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import render_template, request
 
 from app.admin.blueprint import bp
-from app.charts import columns, hbar
+from app.charts import columns, hbar, rate_bars
 from app.dashboard import RATE_CATEGORIES, overview, period
 from app.db import get_session
 from app.models import utcnow
+
+CHART_GROUPS = 8  # the busiest forms / sources get a chart; the tables below list them all
+
+
+def _rates(rows: list[Any], title: str) -> Any:
+    """Spam / competitor / student / invalid shares of the busiest groups, as one grouped bar chart."""
+    groups = [(r.key, [(c, r.rate(c)) for c in RATE_CATEGORIES]) for r in rows[:CHART_GROUPS]]
+    return rate_bars(groups, title=title)
 
 
 @bp.get("/dashboard")
@@ -21,6 +31,8 @@ def dashboard() -> str:
         "funnel": hbar(total.funnel, title=f"Funnel {start} to {end}"),
         "daily": columns(data["daily"], title=f"Submissions per day {start} to {end}"),
         "sources": hbar([(r.key, r.submissions) for r in data["by_source"][:8]], title="Submissions by utm source"),
+        "rates_form": _rates(data["by_form"], f"Screening rates per form {start} to {end}"),
+        "rates_source": _rates(data["by_source"], f"Screening rates per utm source {start} to {end}"),
     }
     age = utcnow() - data["queue_oldest"] if data["queue_oldest"] else None
     return render_template("admin/dashboard.html", start=start, end=end, data=data, total=total, charts=charts,

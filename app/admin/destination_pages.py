@@ -13,11 +13,11 @@ from app.admin.blueprint import admin_only, bp
 from app.db import get_session
 from app.deliveries import DEAD, FAILED, replay
 from app.destinations import ADAPTERS, InvalidDestination, create_destination, list_destinations, \
-    remove_destination, test_destination
+    remove_destination, test_destination, update_destination
 from app.jobs import delivery_settings
 from app.models import Delivery, DeliveryAttempt, Destination, Form
 from app.queue import enqueue_delivery
-from forms.admin import DestinationForm, RemoveForm
+from forms.admin import DestinationEditForm, DestinationForm, RemoveForm
 
 LOG_SIZE = 100
 
@@ -27,6 +27,35 @@ def _editor() -> DestinationForm:
     form.kind.choices = [SelectChoice(kind, kind) for kind in sorted(ADAPTERS)]
     form.forms.choices = [SelectChoice(slug, slug) for slug in get_session().scalars(select(Form.slug).order_by(Form.slug))]
     return form
+
+
+def _edit_form(row: Destination) -> DestinationEditForm:
+    """The edit form: filled from the row on GET, from the request on POST."""
+    form = DestinationEditForm()
+    slugs = list(get_session().scalars(select(Form.slug).order_by(Form.slug)))
+    form.forms.choices = [SelectChoice(slug, slug) for slug in dict.fromkeys([*slugs, *row.forms])]
+    if request.method == "GET":
+        options = dict(row.options or {})
+        form.name.data, form.target.data, form.active.data = row.name, row.target, row.active
+        form.stages.data, form.forms.data = list(row.stages), list(row.forms)
+        form.oid.data = str(options.pop("oid", ""))
+        form.options.data = "\n".join(f"{key} = {value}" for key, value in sorted(options.items()))
+    return form
+
+
+def _options(form: DestinationEditForm) -> dict[str, Any]:
+    """`key = value` lines (and the oid field) as the destination's options; a line without `=` is refused."""
+    options: dict[str, Any] = {}
+    for number, line in enumerate((form.options.data or "").splitlines(), start=1):
+        if not line.strip() or line.strip().startswith("#"):
+            continue
+        key, eq, value = line.partition("=")
+        if not eq or not key.strip():
+            raise InvalidDestination(f"line {number}: write options as key = value")
+        options[key.strip()] = value.strip()
+    if form.oid.data:
+        options["oid"] = form.oid.data.strip()
+    return options
 
 
 def _stats() -> dict[int, dict[str, Any]]:
@@ -84,6 +113,30 @@ def destination(destination_id: int) -> str:
                            stats=_stats().get(destination_id, {}), action=RemoveForm())
 
 
+@bp.route("/destinations/<int:destination_id>/edit", methods=["GET", "POST"])
+@admin_only
+def destination_edit(destination_id: int) -> Any:
+    """Change a destination's target, routing, options or active flag; checked like a new one."""
+    db = get_session()
+    row = db.get(Destination, destination_id) or abort(404)
+    form = _edit_form(row)
+    if form.validate_on_submit():
+        try:
+            update_destination(
+                db, destination=row, target=(form.target.data or "").strip(),
+                name=(form.name.data or "").strip(), stages=form.stages.data or [],
+                forms=form.forms.data or [], options=_options(form), active=bool(form.active.data),
+                allowed_private=current_app.config["ALLOWED_PRIVATE_DESTINATIONS"], actor=g.user.email)
+        except InvalidDestination as exc:
+            db.rollback()
+            field = form.options if str(exc).startswith("line ") else form.target
+            field.errors = [*field.errors, str(exc)]
+        else:
+            flash(f"Saved “{row.name}”.", "ok")
+            return redirect(url_for("admin.destination", destination_id=destination_id))
+    return render_template("admin/destination_edit.html", row=row, form=form), 400 if form.errors else 200
+
+
 @bp.post("/destinations/<int:destination_id>/test")
 @admin_only
 def destination_test(destination_id: int) -> Any:
@@ -118,12 +171,17 @@ def destination_remove(destination_id: int) -> Any:
 @bp.post("/destinations/<int:destination_id>/replay")
 @admin_only
 def destination_replay(destination_id: int) -> Any:
-    """Replay every dead or failed delivery of this destination (or the ticked ones)."""
+    """Replay every dead or failed delivery of this destination (or the ticked ones, if they are its own)."""
     db = get_session()
+    db.get(Destination, destination_id) or abort(404)
     if not RemoveForm().validate_on_submit():
         abort(400)
-    ids = [int(v) for v in request.form.getlist("ids") if v.isdigit()] or list(db.scalars(
-        select(Delivery.id).where(Delivery.destination_id == destination_id, Delivery.status.in_((DEAD, FAILED)))))
+    ours = select(Delivery.id).where(Delivery.destination_id == destination_id,
+                                     Delivery.status.in_((DEAD, FAILED)))
+    ticked = [int(v) for v in request.form.getlist("ids") if v.isdigit()]
+    if ticked:  # ids of another destination's deliveries are ignored, not replayed
+        ours = ours.where(Delivery.id.in_(ticked))
+    ids = list(db.scalars(ours))
     reset = replay(db, ids, actor=g.user.email)
     attempts = dict(db.execute(select(Delivery.id, Delivery.attempts).where(Delivery.id.in_(reset))).all())
     for delivery_id in reset:

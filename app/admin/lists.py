@@ -10,8 +10,13 @@ from wtforms.fields.choices import SelectChoice
 
 from app.admin.blueprint import admin_only, bp
 from app.db import get_session
-from app.lists import LIST_KINDS, ListError, entries, export_csv, import_entries, remove_list_entry
-from forms.admin import ListEntryForm, RemoveForm
+from app.lists import (
+    LIST_KINDS, ListError, block_suggestion, count_entries, dismiss_suggestion, entries, export_csv,
+    import_entries, remove_list_entry, suggested_domains,
+)
+from forms.admin import ListEntryForm, RemoveForm, SuggestionForm
+
+PAGE_SIZE = 100
 
 
 def _kind() -> str:
@@ -37,9 +42,40 @@ def lists() -> Any:
         for error in result.errors[:20]:
             flash(error, "error")
         return redirect(url_for("admin.lists", kind=form.kind.data))
-    rows = entries(get_session(), kind)
+    db = get_session()
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    rows = entries(db, kind, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     return render_template("admin/lists.html", kind=kind, kinds=LIST_KINDS, rows=rows, form=form,
-                           remove=RemoveForm()), 400 if form.errors else 200
+                           remove=RemoveForm(), total=count_entries(db, kind), page=page, page_size=PAGE_SIZE,
+                           suggestions=suggested_domains(db), suggestion=SuggestionForm()), \
+        400 if form.errors else 200
+
+
+@bp.post("/lists/suggestions")
+@admin_only
+def list_suggestion() -> Any:
+    """Block or dismiss a domain sales marked as spam; both are audited."""
+    form = SuggestionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    action = request.form.get("action", "")
+    domain, note = form.domain.data or "", form.note.data or ""
+    try:
+        if action == "block":
+            added = block_suggestion(get_session(), domain=domain, actor=g.user.email, note=note)
+            if [e for e in added if e.kind == "blocked_email"]:
+                flash(f"Blocked only the address(es) {', '.join(e.value for e in added)}: {domain} is a "
+                      "free-mail provider, so blocking it would block everyone who uses it.", "ok")
+            else:
+                flash(f"Blocked {domain}.", "ok")
+        elif action == "dismiss":
+            dismiss_suggestion(get_session(), domain=domain, actor=g.user.email, note=note)
+            flash(f"Dismissed the suggestion to block {domain}.", "ok")
+        else:
+            abort(400)
+    except ListError as exc:
+        flash(str(exc), "error")
+    return redirect(url_for("admin.lists", kind=request.args.get("kind", "blocked_domain")))
 
 
 @bp.post("/lists/<int:entry_id>/remove")

@@ -39,6 +39,13 @@ def cors_headers(origin: str | None, allowed: Sequence[str], *, preflight: bool)
 
 
 def frame_ancestors(allowed: Sequence[str]) -> str:
-    """CSP frame-ancestors for a form's pages: its own origin plus the list, or anyone if there is none."""
-    entries = [a.strip().rstrip("/") for a in allowed if a.strip()]
+    """CSP frame-ancestors for a form's pages: its own origin plus the list, or anyone if there is none.
+
+    A CSP `https://*.example.com` matches subdomains only, while `origin_allowed` (CORS, the origin
+    signal) also lets the bare domain in; the bare host is added so both say the same."""
+    entries: list[str] = []
+    for entry in (a.strip().rstrip("/") for a in allowed if a.strip()):
+        scheme, sep, host = entry.partition("://")
+        bare = f"{scheme}{sep}{host[2:]}" if host.startswith("*.") else None
+        entries += [e for e in (entry, bare) if e and e not in entries]
     return "frame-ancestors " + (" ".join(["'self'", *entries]) if entries else "*")

@@ -173,7 +173,7 @@ def submit(slug: str) -> Any:
     signals = capture_signals(
         token=token, honeypot=form.website.data or "", origin=request.headers.get("Origin"),
         referer=request.headers.get("Referer"), allowed_origins=form_row.settings.get("allowed_origins", []),
-        own_origin=origin_of(request.host_url) or "",
+        own_origins=[origin_of(request.host_url) or "", origin_of(config["PUBLIC_BASE_URL"]) or ""],
     )
     raw = {key: value for key, value in formdata.items() if key != "token"}
     context = RequestContext(ip=_client_ip(), user_agent=request.user_agent.string or "", raw=raw, signals=signals,

@@ -42,11 +42,16 @@ def origin_allowed(origin: str | None, allowed: Iterable[str]) -> bool | None:
 
 
 def capture_signals(*, token: TokenCheck, honeypot: str, origin: str | None, referer: str | None,
-                    allowed_origins: Iterable[str], own_origin: str) -> dict[str, Any]:
-    """Everything suspicious or reassuring we can see before screening runs."""
+                    allowed_origins: Iterable[str], own_origins: Iterable[str]) -> dict[str, Any]:
+    """Everything suspicious or reassuring we can see before screening runs.
+
+    `own_origins` are the origins our own pages (hosted form, iframe) post from: the one the request
+    was addressed to and PUBLIC_BASE_URL's, which differ behind a TLS-terminating proxy that is not
+    trusted for X-Forwarded-Proto/Host."""
     seen_origin = origin if origin and origin != "null" else origin_of(referer)
     allowed = list(allowed_origins)
-    verdict = True if seen_origin == own_origin.lower() else origin_allowed(seen_origin, allowed)
+    own = {o.lower() for o in own_origins if o}
+    verdict = True if seen_origin in own else origin_allowed(seen_origin, allowed)
     return {
         "honeypot": bool(honeypot),
         "token": token.status,

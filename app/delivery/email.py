@@ -70,8 +70,8 @@ def parse_smtp_url(url: str) -> SmtpServer:
         raise EmailConfigError(f"SMTP_URL is not a valid URL: {exc}") from exc
     scheme = parts.scheme.lower()
     if scheme not in SMTP_SCHEMES or not parts.hostname:
-        raise EmailConfigError("SMTP_URL must look like smtp://host:25, smtp+starttls://host:587, smtps://host:465 "
-                               "or file:///directory/for/eml/files")
+        raise EmailConfigError("SMTP_URL must look like smtp://host:25, smtp+starttls://host:587, "
+                               "smtps://host:465 or file:///directory/for/eml/files")
     return SmtpServer(scheme=scheme, host=parts.hostname, port=port or SMTP_SCHEMES[scheme],
                       username=unquote(parts.username or ""), password=unquote(parts.password or ""))
 
@@ -83,7 +83,8 @@ def outbox_dir(url: str) -> Path | None:
         return None
     path = unquote(parts.path)
     if parts.netloc not in ("", "localhost") or not path.startswith("/"):
-        raise EmailConfigError("a file SMTP_URL must name an absolute directory, e.g. file:///srv/leadsieve/outbox")
+        raise EmailConfigError("a file SMTP_URL must name an absolute directory, "
+                               "e.g. file:///srv/leadsieve/outbox")
     return Path(path)
 
 

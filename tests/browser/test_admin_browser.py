@@ -63,6 +63,8 @@ def test_reviewer_approves_from_the_keyboard_and_the_lead_reaches_the_receiver(
     assert "is on the competitor list, added by anna on 3 Nov" in rows.nth(0).inner_text()
     page.screenshot(path=str(artifacts / "admin-queue.png"), full_page=True)
 
+    page.fill("#note", "partner confirmed by phone")  # the reason goes with the decision
+    page.locator("h1").click()  # leave the field: shortcuts are ignored while typing
     page.keyboard.press("j")  # first row
     page.keyboard.press("a")  # approve it
     page.wait_for_selector("text=Approved 1 submission(s).")
@@ -76,6 +78,7 @@ def test_reviewer_approves_from_the_keyboard_and_the_lead_reaches_the_receiver(
     page.goto(f"{live_server}/admin/leads/{lead_id}")
     timeline = page.locator(".timeline").inner_text()
     assert "delivered" in timeline and "CRM webhook" in timeline
+    assert "partner confirmed by phone" in timeline
     page.screenshot(path=str(artifacts / "admin-lead-timeline.png"), full_page=True)
 
 
@@ -141,6 +144,8 @@ def test_dashboard_draws_its_charts(signed_in, db_session, live_server, artifact
     page.goto(f"{live_server}/admin/dashboard")
     assert page.locator("svg.chart").count() >= 3
     assert page.locator("svg.chart rect.bar").count() > 5
+    for chart in ("rates-form", "rates-source"):  # spam / competitor / student / invalid shares, drawn in the page
+        assert page.locator(f"[data-chart={chart}] svg.chart.rates rect.bar").count() >= 4, chart
     page.set_viewport_size({"width": 1200, "height": 900})
     page.screenshot(path=str(artifacts / "admin-dashboard.png"), full_page=True)
     page.set_viewport_size({"width": 390, "height": 844})  # phone width: still readable, no horizontal page scroll

@@ -7,7 +7,7 @@ import time
 from sqlalchemy import select
 
 from app.embed.snippets import iframe_snippet, script_snippet
-from app.models import Form, Submission
+from app.models import Finding, Form, Submission
 
 
 def make_form(session, slug, *, kind="demo", allowed=(), **settings) -> Form:
@@ -115,6 +115,12 @@ def test_unlisted_origin_still_stores_and_is_marked(app, db_session, live_server
     [submission] = stored(db_session)
     assert submission.signals["origin"] == host_site.origin
     assert submission.signals["origin_allowed"] is False
+    run_worker()  # screening holds it for review, naming the origin; the lead is not lost
+    [submission] = stored(db_session)
+    assert (submission.status, submission.verdict) == ("screened", "held")
+    [finding] = db_session.scalars(select(Finding).where(Finding.submission_id == submission.id,
+                                                         Finding.code == "capture.origin")).all()
+    assert host_site.origin in finding.evidence
 
 
 def test_two_forms_on_one_page(app, db_session, live_server, host_site, page):

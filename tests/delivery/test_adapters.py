@@ -185,6 +185,40 @@ def test_email_without_smtp_url_fails_clearly(send_settings):
     assert not result.ok and "SMTP_URL is not set" in result.error
 
 
+def test_file_smtp_url_writes_one_eml_per_delivery(tmp_path, send_settings, caplog):
+    import email
+    import email.policy
+    import logging
+    from dataclasses import replace
+
+    outbox = tmp_path / "outbox"
+    file_settings = replace(send_settings, smtp_url=outbox.as_uri())
+    with caplog.at_level(logging.INFO, logger="app.delivery.email"):
+        first = send("email", "sales@example.com", file_settings, key="k/../1")
+        again = send("email", "sales@example.com", file_settings, key="k/../1")  # a retry: same file
+    [path] = outbox.iterdir()
+    assert path.name == "lead-k____1.eml"
+    assert first.ok and again.ok and first.response_excerpt == f"written to {path}"
+    assert str(path) in caplog.text
+    message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+    assert message["Subject"] == "SQL lead: Ana Silva (Initech & Sons)"
+    assert message["To"] == "sales@example.com"
+    assert "we need this by Q3." in message.get_body(("plain",)).get_content()
+
+    relative = send("email", "sales@example.com", replace(send_settings, smtp_url="file:outbox"))
+    assert not relative.ok and not relative.retryable and "absolute directory" in relative.error
+
+
+def test_without_smtp_url_development_writes_to_the_instance_outbox_and_production_refuses(tmp_path):
+    from config import ProductionConfig, TestConfig
+
+    development = TestConfig.from_env({"LEADSIEVE_INSTANCE": str(tmp_path)})
+    assert development["SMTP_URL"] == (tmp_path / "outbox").as_uri()
+    production = ProductionConfig.from_env({"SECRET_KEY": "x" * 40, "REDIS_URL": "redis://redis:6379/0",
+                                            "DATABASE_URL": "postgresql+psycopg://u:p@db/leadsieve"})
+    assert production["SMTP_URL"] == ""
+
+
 def test_unknown_kind_and_adapter_bugs_become_results(send_settings):
     assert send("fax", "x", send_settings).error == "unknown destination kind 'fax'"
     # A payload the adapter cannot serialise: an internal error, recorded and retryable, never raised.

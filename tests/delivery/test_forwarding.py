@@ -86,6 +86,29 @@ def test_sql_to_sales_webhook_and_inbox_mql_to_marketing(app, client, db_session
     assert attempt.ok and attempt.status_code in (200, 250) and attempt.latency_ms >= 0
 
 
+def test_demo_request_without_smtp_reaches_the_outbox_inbox(app, client, db_session, run_worker):
+    """A plain `make run` has no SMTP_URL: the lead e-mail becomes an .eml under instance/outbox/."""
+    import email
+    import email.policy
+    from pathlib import Path
+
+    from config import TestConfig
+
+    instance = Path(app.config["INSTANCE_PATH"])
+    app.config["SMTP_URL"] = TestConfig.from_env({"LEADSIEVE_INSTANCE": str(instance)})["SMTP_URL"]
+    add_destination(app, "email", "sales@example.com", stages=["SQL"])
+    submit(client, "request-demo", company="Initech", message="Call me")
+    run_worker()
+    run_worker()
+    [delivery] = deliveries(db_session)
+    assert (delivery.status, delivery.attempts) == ("delivered", 1)
+    [path] = (instance / "outbox").glob("*.eml")
+    assert attempts(db_session, delivery.id)[0].response_excerpt == f"written to {path}"
+    mail = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+    assert (mail["Subject"], mail["To"]) == ("SQL lead: Li Wei (Initech)", "sales@example.com")
+    assert "Call me" in mail.get_body(("plain",)).get_content()
+
+
 def test_worker_running_twice_sends_once(app, client, db_session, run_worker, http_receiver):
     add_destination(app, "webhook", http_receiver.url())
     submit(client, "request-demo")
@@ -291,3 +314,45 @@ def test_cli_add_refuses_bad_email_destinations(app, db_session, target):
     assert result.exit_code != 0 and "comma-separated" in result.output, result.output
     assert db_session.scalars(select(Destination)).all() == []
 
+
+
+def test_salesforce_without_oid_is_refused_at_save(app, db_session):
+    from app.destinations import InvalidDestination
+
+    runner = app.test_cli_runner()
+    url = "http://127.0.0.1:9/servlet/servlet.WebToLead?encoding=UTF-8"
+    for options in ([], ["--option", "oid="], ["--option", "lead_source=Web"]):
+        result = runner.invoke(cli, ["destinations", "add", "--kind", "salesforce", "--url", url, *options])
+        assert result.exit_code != 0 and "needs its organisation id" in result.output, result.output
+    with pytest.raises(InvalidDestination, match="oid=00D"):
+        add_destination(app, "salesforce", url)
+    assert db_session.scalars(select(Destination)).all() == []
+    ok = runner.invoke(cli, ["destinations", "add", "--kind", "salesforce", "--url", url,
+                             "--option", "oid=00D000000000001"])
+    assert ok.exit_code == 0, ok.output
+    assert db_session.scalars(select(Destination.options)).all() == [{"oid": "00D000000000001"}]
+
+
+def test_rotate_secret_prints_the_new_one_once_and_signs_with_it(app, client, db_session, run_worker,
+                                                                 http_receiver):
+    destination_id, old = add_destination(app, "webhook", http_receiver.url())
+    runner = app.test_cli_runner()
+    result = runner.invoke(cli, ["destinations", "rotate-secret", str(destination_id)])
+    assert result.exit_code == 0, result.output
+    new = result.output.split("(shown once): ", 1)[1].split()[0]
+    assert new != old and len(new) >= 40
+    assert db_session.get(Destination, destination_id).secret == new
+    assert new not in runner.invoke(cli, ["destinations", "list"]).output
+
+    submit(client, "request-demo")
+    run_worker()
+    [request] = http_receiver.requests
+    signature = request.headers["x-leadsieve-signature"]
+    assert verify_signature(new, signature, request.body)
+    assert not verify_signature(old, signature, request.body)
+
+    mail_id, _ = add_destination(app, "email", "sales@example.com")
+    for args in ([str(mail_id)], ["9999"]):
+        refused = runner.invoke(cli, ["destinations", "rotate-secret", *args])
+        assert refused.exit_code != 0 and ("only webhooks are signed" in refused.output
+                                           or "no destination 9999" in refused.output)

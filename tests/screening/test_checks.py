@@ -41,6 +41,9 @@ CASES = [
     ("syntax: accents are fine", C("josé@acme.com"), "email.syntax", False),
     ("quoted local part", C('"john doe"@acme.com'), "email.quoted", True),
     ("dotted local part is normal", C("john.doe@acme.com"), "email.quoted", False),
+    ("odd local part", C("li!x{1}@acme.com"), "email.odd_local", True),
+    ("plus tag is not odd", C("li+news@acme.com"), "email.odd_local", False),
+    ("48 characters is not odd", C("a" * 48 + "@acme.com"), "email.odd_local", False),
     ("typo gmial", C("li@gmial.com"), "email.typo", True),
     ("typo gmail.con", C("li@gmail.con"), "email.typo", True),
     ("typo hotmial", C("li@hotmial.com"), "email.typo", True),
@@ -118,6 +121,8 @@ CASES = [
         False,
     ),
     ("forged token", C(signals={"token": "forged"}), "capture.token_forged", True),
+    ("token for another form", C(signals={"token": "wrong_form"}), "capture.token_wrong_form", True),
+    ("valid token", C(signals={"token": "valid"}), "capture.token_wrong_form", False),
     ("expired token", C(signals={"token": "expired"}), "capture.token_expired", True),
     (
         "origin not allowed",
@@ -132,12 +137,22 @@ CASES = [
         False,
     ),
     ("blocked email", C("Troll@acme.com"), "blocked.email", True),
+    ("blocked email, another mailbox", C("troll2@acme.com"), "blocked.email", False),
+    ("blocked email on a lookalike domain", C("troll@acme.com.evil.net"), "blocked.email", False),
     ("blocked domain subdomain", C("li@mx.spammy.example"), "blocked.domain", True),
+    ("blocked domain, longer name", C("li@notspammy.example"), "blocked.domain", False),
+    ("blocked domain as a subdomain elsewhere", C("li@spammy.example.evil.net"), "blocked.domain", False),
     ("blocked range", C(ip="203.0.113.99"), "blocked.ip", True),
     ("blocked single IP", C(ip="198.51.100.7"), "blocked.ip", True),
     ("IP next to the blocked one", C(ip="198.51.100.8"), "blocked.ip", False),
     ("allowed domain", C("li@partner.example"), "allow.domain", True),
     ("allowed domain lookalike", C("li@partner.example.evil.net"), "allow.domain", False),
+    ("allowed email", C("Friend@Mailinator.com"), "allow.email", True),
+    ("allowed email, another mailbox", C("friend2@mailinator.com"), "allow.email", False),
+    ("allowed email, subdomain", C("friend@x.mailinator.com"), "allow.email", False),
+    ("student in the message", C(message="I am a PhD student writing on CRM"), "student.message", True),
+    ("student housing is a market", C(message="We run student housing"), "student.message", False),
+    ("message ignored beside a title", C(job_title="CTO", message="a student"), "student.message", False),
 ]
 
 
@@ -185,6 +200,65 @@ def test_professor_and_student_say_which_fired():
     assert (student.verdict, student.category) == ("held", "student")
     assert (professor.verdict, professor.category) == ("accepted", "academic")
     assert "not a student" in [f for f in professor.findings if f.code == "academic.staff"][0].evidence
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Doctoral researcher",
+        "Student at the Faculty of Law",
+        "MBA student, Dean's list",
+        "PhD student and researcher",
+    ],
+)
+def test_student_words_win_over_staff_words(title):
+    result = screen(C(job_title=title))
+    assert [f.code for f in result.findings] == ["student.title"]
+    assert (result.verdict, result.category) == ("held", "student")
+
+
+@pytest.mark.parametrize(
+    ("title", "code"),
+    [
+        ("Student Success Manager", None),
+        ("Director of Student Affairs", None),
+        ("Alumna relations officer", None),
+        ("Head of Students", None),
+        ("Post-doctoral researcher", "academic.staff"),
+        ("Lecturer for MBA students", "academic.staff"),
+    ],
+)
+def test_staff_of_student_services_are_not_students(title, code):
+    result = screen(C(job_title=title))
+    assert [f.code for f in result.findings] == ([code] if code else [])
+    assert result.verdict == "accepted"
+
+
+def test_evidence_says_student_words_won():
+    [finding] = screen(C(job_title="PhD student and researcher")).findings
+    assert finding.evidence.endswith("student words win over 'researcher'")
+
+
+IDN = "bücher.example"
+ACE = "xn--bcher-kva.example"
+
+
+@pytest.mark.parametrize(
+    ("kind", "stored", "email", "code"),
+    [
+        ("blocked_domain", ACE, f"li@{IDN}", "blocked.domain"),
+        ("blocked_domain", IDN, f"li@{ACE}", "blocked.domain"),
+        ("blocked_domain", f" @{IDN.upper()}. ", f"li@mx.{IDN}", "blocked.domain"),
+        ("blocked_email", f"troll@{ACE}", f"Troll@{IDN}", "blocked.email"),
+        ("blocked_email", f" Troll@{IDN} ", f"troll@{ACE}", "blocked.email"),
+        ("allowed_email", f"friend@{ACE}", f"friend@{IDN}", "allow.email"),
+        ("allowed_domain", IDN, f"li@{ACE}", "allow.domain"),
+        ("competitor_domain", IDN, f"li@eu.{ACE}", "competitor.domain"),
+    ],
+)
+def test_list_entries_match_in_either_idna_form(kind, stored, email, code):
+    lists = Lists.from_entries([(kind, ListEntry(stored))])
+    assert code in codes(C(email), Context(lists=lists))
 
 
 @pytest.mark.parametrize(

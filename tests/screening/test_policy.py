@@ -6,7 +6,7 @@ import pytest
 
 from screening import Candidate, Context, Finding, Policy, screen
 from screening.context import ListEntry, Lists
-from screening.errors import PolicyError
+from screening.errors import PolicyError, UnsafePolicyError
 from screening.pipeline import decide
 
 ALLOW = Lists.from_entries([("allowed_domain", ListEntry("mailinator.com", created_by="rita"))])
@@ -67,6 +67,35 @@ def test_policy_from_mapping_merges_actions_and_validates():
         Policy.from_mapping({"actions": {"spam": "delete"}})
     with pytest.raises(PolicyError):
         Policy.from_mapping({"hold_at": "many"})
+
+
+def test_policy_refuses_to_reject_uncertain_because_our_dns_failed():
+    with pytest.raises(UnsafePolicyError, match="'uncertain' cannot be 'reject': .*DNS time-outs"):
+        Policy.from_mapping({"actions": {"uncertain": "reject"}})
+    with pytest.raises(UnsafePolicyError):  # built directly, the default action standing in
+        Policy(actions={"spam": "reject"}, default_action="reject")
+    assert issubclass(UnsafePolicyError, PolicyError)  # the config loader's `except PolicyError` still holds
+    assert Policy.from_mapping({"actions": {"uncertain": "mark"}}).action_for("uncertain") == "mark"
+    assert Policy.from_mapping({"default_action": "reject"}).action_for("uncertain") == "hold"
+
+
+@pytest.mark.parametrize(
+    ("ip_count", "email_count", "expected", "verdict"),
+    [
+        (10, 5, [], "accepted"),  # exactly at both thresholds: not a burst
+        (11, 1, ["velocity.ip"], "held"),
+        (1, 6, ["velocity.email"], "held"),
+    ],
+)
+def test_velocity_fires_only_above_the_threshold(ip_count, email_count, expected, verdict):
+    counts = {"ip": ip_count, "email": email_count}
+    context = Context(recent_activity=lambda kind, value, window: counts[kind])
+    result = screen(Candidate("li@acme.com", ip="192.0.2.9"), context)
+    assert [f.code for f in result.findings] == expected and result.verdict == verdict
+    if expected == ["velocity.email"]:
+        assert result.category == "duplicate"
+        evidence = result.findings[0].evidence
+        assert "6 submissions from li@acme.com in the last 10 minutes (more than 5)" in evidence
 
 
 def test_velocity_asks_the_context_about_recent_activity():

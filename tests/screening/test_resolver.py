@@ -3,11 +3,25 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 
 import pytest
 
-from screening import Candidate, Context, screen
+from screening import Candidate, Context, Policy, screen
 from screening.resolver import A_ONLY, MX, NO_MAIL, NULL_MX, NXDOMAIN, UNKNOWN, MailResolver, parse_nameserver
+from tests.dnsserver import DnsServer, mx
+
+# Four DNSBL zones whose entry for 127.0.0.2 never answers, beside a mail domain that never answers.
+SILENT_ZONES = ("z1.example", "z2.example", "z3.example", "z4.example")
+
+
+@pytest.fixture
+def short_ttl_server() -> Iterator[DnsServer]:
+    """A private server: 1-second TTLs, and five names that time out (one MX, four DNSBL)."""
+    silent = ["timeout.example", *(f"2.0.0.127.{zone}" for zone in SILENT_ZONES)]
+    server = DnsServer({"acme.com": mx("mx.acme.com")}, silent=silent, ttl=1).start()
+    yield server
+    server.stop()
 
 
 @pytest.mark.parametrize(
@@ -58,12 +72,27 @@ def test_cache_answers_repeat_lookups_without_asking(dns_server, resolver):
     assert resolver.cache.hits() >= 8
 
 
-def test_budget_bounds_one_screening(resolver):
-    context = Context(resolver=resolver, dns_budget_seconds=0.2)
+def test_budget_bounds_one_screening(short_ttl_server):
+    """Five silent look-ups at 0.3 s each would take 1.5 s; the 0.5 s budget stops them together."""
+    resolver = MailResolver([short_ttl_server.address], timeout=0.3)
+    policy = Policy(dnsbl_zones=SILENT_ZONES)
+    context = Context(resolver=resolver, policy=policy, dns_budget_seconds=0.5)
     started = time.monotonic()
-    result = screen(Candidate("li@timeout.example"), context)
-    assert time.monotonic() - started < 0.6
-    assert result.verdict == "held"
+    result = screen(Candidate("li@timeout.example", ip="127.0.0.2"), context)
+    assert time.monotonic() - started < 0.9
+    assert [f.code for f in result.findings] == ["dns.unknown"] + ["dnsbl.unknown"] * 4
+    assert "budget for this screening was spent" in result.findings[-1].evidence
+    assert result.verdict == "held" and result.category == "uncertain"
+
+
+def test_cache_forgets_an_answer_when_its_ttl_runs_out(short_ttl_server):
+    resolver = MailResolver([short_ttl_server.address], timeout=0.3)
+    for _ in range(3):
+        assert resolver.mail_domain("acme.com").status == MX
+    assert short_ttl_server.queries[("acme.com", "MX")] == 1
+    time.sleep(1.1)
+    assert resolver.mail_domain("acme.com").status == MX
+    assert short_ttl_server.queries[("acme.com", "MX")] == 2
 
 
 def test_unreachable_nameserver_is_unknown_not_invalid(tmp_path):
