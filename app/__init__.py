@@ -27,8 +27,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from app import db, errors, observability, queue, security
     from app.admin import bp as admin_bp
     from app.capture import bp as capture_bp
-    from app.extensions import csrf, limiter
     from app.embed import bp as embed_bp
+    from app.extensions import csrf, limiter
     from app.feedback import bp as feedback_bp
 
     db.init_app(app)

@@ -87,9 +87,7 @@ def worker_command(burst: bool) -> None:
 @with_appcontext
 def sweep_command() -> None:
     """Re-enqueue submissions stuck in `received`."""
-    from app.sweep import sweep
-
-    from app.sweep import sweep_deliveries
+    from app.sweep import sweep, sweep_deliveries
 
     with session_scope() as session:
         count = sweep(session, older_than_seconds=current_app.config["SWEEP_AFTER_SECONDS"])
@@ -279,10 +277,10 @@ def screen_command(path: str, output: str, workers: int, no_dns: bool) -> None:
     """Screen a CSV or JSON-lines list (e.g. a trade-show export) through the same checks as the worker."""
     from dataclasses import replace
 
-    from app.screening_context import build_context
-    from screening.batch import CP1252, count_lines, detect_encoding, detect_format, run_batch
     from sqlalchemy.exc import SQLAlchemyError
 
+    from app.screening_context import build_context
+    from screening.batch import CP1252, count_lines, detect_encoding, detect_format, run_batch
     from screening.errors import BatchInputError
 
     try:

@@ -7,17 +7,9 @@ import io
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-# A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+from screening.spreadsheet import FORMULA_PREFIXES, safe_cell
 
-
-def safe_cell(value: Any) -> str:
-    """Text as typed, but never a formula: a leading trigger character gets a quote prefix."""
-    text = "" if value is None else str(value)
-    stripped = text.lstrip(" ")
-    if stripped.startswith(FORMULA_PREFIXES):
-        return "'" + text
-    return text
+__all__ = ["FORMULA_PREFIXES", "csv_text", "safe_cell"]
 
 
 def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:

@@ -7,7 +7,7 @@ already committed, and the sweeper enqueues it once Redis is back.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from flask import Flask, current_app
 from redis import Redis
@@ -82,8 +82,8 @@ def _is_pending(queue: Queue, job_id: str) -> bool:
         return False
     status = job.get_status(refresh=False)
     if status == JobStatus.STARTED and job.started_at is not None:
-        started = job.started_at if job.started_at.tzinfo else job.started_at.replace(tzinfo=timezone.utc)
-        if datetime.now(timezone.utc) - started > timedelta(seconds=_job_timeout() + 1):
+        started = job.started_at if job.started_at.tzinfo else job.started_at.replace(tzinfo=UTC)
+        if datetime.now(UTC) - started > timedelta(seconds=_job_timeout() + 1):
             log.warning("job %s was started at %s and its worker is gone; enqueueing it again", job_id, started)
             return False
     return status in PENDING

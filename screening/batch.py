@@ -27,6 +27,7 @@ from screening.errors import BatchInputError
 from screening.model import REJECTED, Candidate
 from screening.pipeline import screen
 from screening.scoring import STAGES
+from screening.spreadsheet import safe_cell
 
 OUTPUT_COLUMNS = ["verdict", "category", "categories", "score", "findings", "suggested_stage", "error"]
 TRAILING_COLUMNS = [*OUTPUT_COLUMNS, "line"]
@@ -356,7 +357,8 @@ def write_jsonl(records: Iterable[dict[str, Any]], sink: IO[str]) -> None:
 
 
 def write_csv(records: Iterable[dict[str, Any]], sink: IO[str]) -> None:
-    """CSV whose header is the union of every row's columns, first seen first, output columns last.
+    """CSV whose header is the union of every row's columns, first seen first, output columns last;
+    no cell can start a spreadsheet formula (`screening/spreadsheet.py`).
 
     A key that only later JSON rows have must still get a column, so rows are spooled
     (memory, then a temporary file) until the header is known.
@@ -371,8 +373,8 @@ def write_csv(records: Iterable[dict[str, Any]], sink: IO[str]) -> None:
         writer = csv.DictWriter(sink, fieldnames=header, restval="", lineterminator="\n")
         writer.writeheader()
         spool.seek(0)
-        for line in spool:
-            writer.writerow(json.loads(line))
+        for line in spool:  # every cell formula-safe: these files are opened in spreadsheets
+            writer.writerow({k: safe_cell(v) for k, v in json.loads(line).items()})
 
 
 def _cell(value: Any) -> Any:

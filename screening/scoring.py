@@ -131,7 +131,8 @@ class StageDecision:
 
 def decide_stage(*, current: str | None, intent: str, form_name: str, score: int, rules: ScoringRules) -> StageDecision:
     """Forward-only: the higher of the current stage, the intent's stage and the score's promotion."""
-    stage, reason = (current, None) if current in STAGES else (None, None)
+    stage: str | None = current if current in STAGES else None
+    reason: str | None = None
     if stage_rank(intent) > stage_rank(stage):
         label = {"prospect": "sign-up", "MQL": "engagement", "SQL": "sales request"}[intent]
         stage, reason = intent, f"{label} on form {form_name!r} ({intent})"

@@ -29,7 +29,6 @@ from config import TestConfig
 from tests.dnsserver import DnsServer, suite_server
 from worker import make_worker
 
-
 # Beside the three demo forms: the other two kinds, an inactive form, and one with an origin list.
 EXTRA_FORMS: list[dict[str, Any]] = [
     {"slug": "contact-sales", "name": "Contact sales", "kind": "contact_sales", "settings": {}},
@@ -141,6 +140,17 @@ def run_worker(app: Flask) -> Any:
             make_worker(app, worker_class=SimpleWorker).work(burst=True, with_scheduler=False)
 
     return run
+
+
+@pytest.fixture
+def admin(app: Flask) -> FlaskClient:
+    """A client signed in as an admin, apart from the visitor's `client`."""
+    from app.users import set_user
+    from tests.helpers import sign_in
+
+    with app.app_context(), session_scope() as session:
+        set_user(session, email="anna@example.com", password="admin password", role="admin")
+    return sign_in(app.test_client(), "anna@example.com", "admin password")
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask.testing import FlaskClient
 
+
 def fetch_token(client: FlaskClient, slug: str) -> str:
     """The signed token the hosted page hands out."""
     html = client.get(f"/f/{slug}").get_data(as_text=True)

@@ -12,8 +12,15 @@ from wtforms.fields.choices import SelectChoice
 from app.admin.blueprint import admin_only, bp
 from app.db import get_session
 from app.deliveries import DEAD, FAILED, replay
-from app.destinations import ADAPTERS, InvalidDestination, create_destination, list_destinations, \
-    remove_destination, test_destination, update_destination
+from app.destinations import (
+    ADAPTERS,
+    InvalidDestination,
+    create_destination,
+    list_destinations,
+    remove_destination,
+    test_destination,
+    update_destination,
+)
 from app.jobs import delivery_settings
 from app.models import Delivery, DeliveryAttempt, Destination, Form
 from app.queue import enqueue_delivery

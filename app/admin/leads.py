@@ -14,7 +14,15 @@ from app.db import get_session
 from app.deliveries import DEAD, FAILED, replay
 from app.export import csv_text
 from app.models import (
-    RECEIVED, AuditEvent, Delivery, Finding, Form, Lead, LeadFeedback, StageChange, Submission,
+    RECEIVED,
+    AuditEvent,
+    Delivery,
+    Finding,
+    Form,
+    Lead,
+    LeadFeedback,
+    StageChange,
+    Submission,
 )
 from app.queue import enqueue_delivery, enqueue_screening
 from app.review import REJECT_CATEGORIES
@@ -27,7 +35,9 @@ FILTERS = ("q", "stage", "verdict", "category", "form", "utm_source", "utm_campa
 
 
 def _filters() -> dict[str, str]:
-    return {name: request.args.get(name, "").strip()[:200] for name in FILTERS if request.args.get(name, "").strip()}
+    # NULs dropped: PostgreSQL raises on a NUL in a text parameter, and nothing stored contains one.
+    values = {name: request.args.get(name, "").replace("\x00", "").strip()[:200] for name in FILTERS}
+    return {name: value for name, value in values.items() if value}
 
 
 def _date(value: str) -> datetime | None:

@@ -5,14 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
-
 from wtforms.fields.choices import SelectChoice
 
 from app.admin.blueprint import admin_only, bp
 from app.db import get_session
 from app.lists import (
-    LIST_KINDS, ListError, block_suggestion, count_entries, dismiss_suggestion, entries, export_csv,
-    import_entries, remove_list_entry, suggested_domains,
+    LIST_KINDS,
+    ListError,
+    block_suggestion,
+    count_entries,
+    dismiss_suggestion,
+    entries,
+    export_csv,
+    import_entries,
+    remove_list_entry,
+    suggested_domains,
 )
 from forms.admin import ListEntryForm, RemoveForm, SuggestionForm
 

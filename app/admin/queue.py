@@ -10,9 +10,9 @@ from sqlalchemy.orm import selectinload
 
 from app.admin.blueprint import bp
 from app.db import get_session
+from app.lists import ListError
 from app.models import Submission
 from app.queue import enqueue_delivery
-from app.lists import ListError
 from app.review import REJECT_CATEGORIES, ReviewError, approve, list_senders, reject
 
 PAGE_SIZE = 50
@@ -55,7 +55,8 @@ def queue() -> str:
 @bp.get("/rejected")
 def rejected() -> str:
     """The spam folder: rejected submissions, newest first, filterable by reason."""
-    category = request.args.get("category") or None
+    # A NUL cannot be compared with a text column on PostgreSQL (it raises), and no category has one.
+    category = request.args.get("category", "").replace("\x00", "") or None
     rows, total, _ = _submissions("rejected", category=category, oldest_first=False)
     return render_template("admin/queue.html", rows=rows, total=total, page=_page(), page_size=PAGE_SIZE,
                            categories=REJECT_CATEGORIES, category=category, folder="rejected")

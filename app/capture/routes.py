@@ -19,6 +19,7 @@ from app.models import Form
 from app.privacy import truncate_ip
 from app.security import PUBLIC_CSP
 from forms import CONTEXT_FIELDS, LeadForm, build_form
+from forms.fields import clean_line
 
 # Ad-platform click ids the embed carries from the host page; kept in the submission's raw fields.
 CLICK_IDS = ("gclid", "fbclid", "msclkid", "li_fat_id", "ttclid", "wbraid", "gbraid")
@@ -176,8 +177,9 @@ def submit(slug: str) -> Any:
         own_origins=[origin_of(request.host_url) or "", origin_of(config["PUBLIC_BASE_URL"]) or ""],
     )
     raw = {key: value for key, value in formdata.items() if key != "token"}
-    context = RequestContext(ip=_client_ip(), user_agent=request.user_agent.string or "", raw=raw, signals=signals,
-                             request_id=g.get("request_id"))
+    # clean_line: a NUL (or other control character) in the header would make PostgreSQL refuse the row.
+    context = RequestContext(ip=_client_ip(), user_agent=clean_line(request.user_agent.string or ""), raw=raw,
+                             signals=signals, request_id=g.get("request_id"))
     submission_id = capture_submission(get_session(), form_row=form_row, form=form, request=context)
     return _thank(form_row, submission_id)
 

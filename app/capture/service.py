@@ -40,6 +40,8 @@ _INSERT_SUBMISSION = insert(Submission.__table__)
 
 def find_form(session: Session, slug: str) -> Form | None:
     """The form with this slug, active or not."""
+    if "\x00" in slug:  # from /f/%00: no slug has one, and PostgreSQL raises on a NUL in a text parameter
+        return None
     return session.scalars(_FORM_BY_SLUG, {"slug": slug}).first()
 
 

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from werkzeug.serving import make_server
+
+from app.embedded_redis import RedisServer
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -111,3 +118,65 @@ def wait_until(predicate: Callable[[], Any], *, timeout: float = 30.0, message: 
             return value
         time.sleep(0.1)
     raise AssertionError(f"timed out: {message}\n{logs() if logs else ''}")
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    """A Redis server for one test alone, so the test may stop and restart it (the session's stays up)."""
+    server = RedisServer(tmp_path / "private-redis").start()
+    yield server
+    server.stop()
+
+
+class LiveServer:
+    """The app served over real HTTP on loopback (werkzeug's threaded server), as a visitor reaches it."""
+
+    def __init__(self, app: Any) -> None:
+        self._server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self._server.server_port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def post_json(self, path: str, body: dict[str, Any], *, client_ip: str) -> tuple[int, Any]:
+        """POST JSON from `client_ip` (sent as X-Forwarded-For: the app trusts one proxy); (status, JSON)."""
+        request = urllib.request.Request(self.url + path, data=json.dumps(body).encode(), method="POST",
+                                         headers={"Content-Type": "application/json",
+                                                  "X-Forwarded-For": client_ip})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode(errors="replace")
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(5)
+
+
+@pytest.fixture
+def live_server(app: Any) -> Iterator[LiveServer]:
+    """The test app over HTTP; set TRUSTED_PROXY_COUNT=1 in `settings` to give visitors their own IPs."""
+    server = LiveServer(app)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Any]:
+    """An HTTP receiver on loopback that honours idempotency keys (tests/receivers.py)."""
+    from tests.receivers import HttpReceiver
+
+    instance = HttpReceiver().start()
+    yield instance
+    instance.stop()
+
+
+def add_webhook(app: Any, url: str) -> int:
+    """A webhook destination for every lead, to `url` on loopback."""
+    from app.db import session_scope
+    from app.destinations import create_destination
+
+    with app.app_context(), session_scope() as session:
+        return create_destination(session, kind="webhook", target=url, actor="test",
+                                  allowed_private=["127.0.0.1"]).id

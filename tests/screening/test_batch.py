@@ -155,3 +155,19 @@ def test_csv_output_spooled_to_disk_keeps_every_row(monkeypatch):
     rows = csv_rows(out)
     assert summary.rows == len(rows) == 51
     assert [r["n"] for r in rows[:3]] == ["0", "1", "2"] and rows[-1]["late"] == "ü"
+
+
+def test_csv_output_cannot_start_a_formula(tmp_path):
+    """The batch output is opened in spreadsheets: text cells never start a formula, numbers stay numbers."""
+    import csv as csv_module
+
+    from screening.batch import write_csv
+
+    sink = tmp_path / "out.csv"
+    with sink.open("w", encoding="utf-8", newline="") as out:
+        write_csv([{"company": "=HYPERLINK(\"http://x\",\"y\")", "note": "@SUM(A1)", "score": -10,
+                    "verdict": "accepted"}], out)
+    with sink.open(encoding="utf-8") as written:
+        [row] = list(csv_module.DictReader(written))
+    assert row["company"] == "'=HYPERLINK(\"http://x\",\"y\")" and row["note"] == "'@SUM(A1)"
+    assert row["score"] == "-10"
