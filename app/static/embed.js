@@ -148,33 +148,40 @@
       .catch(function () { /* Not allowed from this origin, or offline: the plain form still posts. */ });
   }
 
-  function sizeFrames() {
-    Array.prototype.forEach.call(document.querySelectorAll("iframe[data-leadsieve-frame]"), function (frame) {
-      if (frame.hasAttribute("data-leadsieve-seen")) return;
-      frame.setAttribute("data-leadsieve-seen", "true");
-      var url = new URL(frame.src, location.href);
-      var params = new URLSearchParams(location.search);
-      CONTEXT.forEach(function (name) { if (params.get(name)) url.searchParams.set(name, params.get(name)); });
-      url.searchParams.set("page_url", location.href.slice(0, 2048));
-      if (document.referrer) url.searchParams.set("referrer", document.referrer.slice(0, 2048));
-      url.searchParams.set("parent", location.origin);
-      frame.src = url.href;
-    });
+  function pageContext() {
+    var params = new URLSearchParams(location.search);
+    var fields = { page_url: location.href.slice(0, 2048), referrer: document.referrer.slice(0, 2048) };
+    CONTEXT.forEach(function (name) { if (params.get(name)) fields[name] = params.get(name).slice(0, 200); });
+    return fields;
   }
+
+  function frameOrigin(frame) { return new URL(frame.src, location.href).origin; }
+
+  // The frame takes the context by message (it asks when it loads, and is told at start in case it
+  // already has): reloading it with the context in its URL would lose what the visitor typed.
+  function tellFrame(frame) {
+    if (frame.contentWindow) {
+      frame.contentWindow.postMessage({ type: "leadsieve:context", fields: pageContext() }, frameOrigin(frame));
+    }
+  }
+
+  function frames() { return document.querySelectorAll("iframe[data-leadsieve-frame]"); }
 
   window.addEventListener("message", function (event) {
     var data = event.data;
-    if (!data || data.type !== "leadsieve:height" || typeof data.height !== "number") return;
-    Array.prototype.forEach.call(document.querySelectorAll("iframe[data-leadsieve-frame]"), function (frame) {
-      if (frame.contentWindow !== event.source) return;
-      if (new URL(frame.src, location.href).origin !== event.origin) return;
-      frame.style.height = Math.max(80, Math.min(data.height, 6000)) + "px";
+    if (!data || typeof data.type !== "string") return;
+    Array.prototype.forEach.call(frames(), function (frame) {
+      if (frame.contentWindow !== event.source || frameOrigin(frame) !== event.origin) return;
+      if (data.type === "leadsieve:ready") tellFrame(frame);
+      if (data.type === "leadsieve:height" && typeof data.height === "number") {
+        frame.style.height = Math.max(80, Math.min(data.height, 6000)) + "px";
+      }
     });
   });
 
   function start() {
     Array.prototype.forEach.call(document.querySelectorAll("form[data-leadsieve-form]"), enhance);
-    sizeFrames();
+    Array.prototype.forEach.call(frames(), tellFrame);
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();

@@ -1,8 +1,37 @@
-/* Inside the leadsieve iframe: tell the embedding page our height, and only that page. */
+/* Inside the leadsieve iframe: tell the embedding page our height, and take the page's context
+   (UTM, click ids, page URL, referrer) from it by postMessage, only from that page. The frame is
+   never reloaded for the context, so nothing a visitor typed is lost. */
 (function () {
   "use strict";
   var target = document.documentElement.getAttribute("data-parent-origin");
   if (!target || window.parent === window) return;
+  var FIELDS = ["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "gclid", "fbclid",
+    "msclkid", "li_fat_id", "ttclid", "wbraid", "gbraid", "page_url", "referrer"];
+
+  function setField(form, name, value) {
+    var input = form.elements[name];
+    if (!input) {
+      input = document.createElement("input");
+      input.type = "hidden";
+      input.name = name;
+      form.appendChild(input);
+    }
+    if (!input.value) input.value = value.slice(0, name === "page_url" || name === "referrer" ? 2048 : 200);
+  }
+
+  window.addEventListener("message", function (event) {
+    if (event.source !== window.parent || event.origin !== target) return;
+    var data = event.data;
+    if (!data || data.type !== "leadsieve:context" || !data.fields || typeof data.fields !== "object") return;
+    Array.prototype.forEach.call(document.querySelectorAll("form[data-leadsieve-form]"), function (form) {
+      FIELDS.forEach(function (name) {
+        if (typeof data.fields[name] === "string" && data.fields[name]) setField(form, name, data.fields[name]);
+      });
+    });
+    last = 0;  // the host script may have missed our first height: say it again
+    send();
+  });
+
   var last = 0;
   function send() {
     var height = Math.ceil(document.documentElement.getBoundingClientRect().height);
@@ -13,4 +42,6 @@
   if (window.ResizeObserver) new ResizeObserver(send).observe(document.documentElement);
   window.addEventListener("load", send);
   send();
+  // embed.js may have started before this document existed: ask it for the context now.
+  window.parent.postMessage({ type: "leadsieve:ready" }, target);
 })();

@@ -101,6 +101,31 @@ def test_iframe_embed_sizes_itself_and_stores(app, db_session, live_server, host
     wait_for(lambda: iframe.evaluate("f => f.getBoundingClientRect().height") != first_height)
 
 
+def test_iframe_keeps_what_was_typed_when_embed_js_arrives_late(app, db_session, live_server, host_site, page):
+    """The host script gives the frame its context by message: the frame is never reloaded, so a visitor
+    who started typing before the (async, perhaps slow) script arrived loses nothing."""
+    form = make_form(db_session, "late", kind="newsletter", allowed=[host_site.origin])
+    frame_only = snippet(app, form, live_server, "iframe").split("<script")[0]
+    host_site.pages["/late"] = host_page(frame_only)
+    loads = []
+    page.on("request", lambda request: loads.append(request.url) if "/f/late/embed" in request.url else None)
+    page.goto(f"{host_site.origin}/late?utm_source=partner&utm_campaign=late-script")
+    frame = page.frame_locator("iframe[data-leadsieve-frame]")
+    frame.locator("#email").fill("early@hooli.com")
+    page.add_script_tag(url=f"{live_server}/embed.js")
+    iframe = page.locator("iframe[data-leadsieve-frame]")
+    wait_for(lambda: iframe.evaluate("f => f.style.height") not in ("", "640px"))  # the script is talking to it
+    wait_for(lambda: frame.locator("input[name=utm_source]").input_value() == "partner")
+    assert frame.locator("#email").input_value() == "early@hooli.com"
+    frame.locator("button[type=submit]").click()
+    frame.get_by_text("Thanks from late!").wait_for()
+    [submission] = wait_for(lambda: stored(db_session))
+    assert submission.email == "early@hooli.com"
+    assert (submission.utm_source, submission.utm_campaign) == ("partner", "late-script")
+    assert submission.page_url.startswith(f"{host_site.origin}/late?utm_source=partner")
+    assert len([url for url in loads if "/f/late/embed" in url and "embed=1" not in url]) == 1  # loaded once
+
+
 def test_unlisted_origin_still_stores_and_is_marked(app, db_session, live_server, host_site, page, run_worker):
     form = make_form(db_session, "locked", kind="newsletter", allowed=["https://www.example.com"])
     host_site.pages["/new-site"] = host_page(snippet(app, form, live_server))
