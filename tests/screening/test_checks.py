@@ -68,6 +68,9 @@ CASES = [
     (".edu.au", C("li@unimelb.edu.au"), "academic.domain", True),
     ("bundled university", C("li@inf.ethz.ch"), "academic.domain", True),
     ("edu-consulting.com is not academic", C("li@edu-consulting.com"), "academic.domain", False),
+    ("swot list: German university", C("li@uni-passau.de"), "academic.domain", True),
+    ("swot list: lookalike of a university", C("li@uni-heidelberg-consulting.de"), "academic.domain", False),
+    ("swot stop list: a school's old name, now not academic", C("li@1kspa-ltm.cz"), "academic.domain", False),
     ("student title", C(job_title="PhD candidate"), "student.title", True),
     ("student title German", C(job_title="Werkstudentin Marketing"), "student.title", True),
     ("student title Spanish", C(job_title="Estudiante de ingeniería"), "student.title", True),
@@ -272,3 +275,10 @@ def test_list_entries_match_in_either_idna_form(kind, stored, email, code):
 )
 def test_company_key(name, key):
     assert company_key(name) == key
+
+
+def test_swot_evidence_names_the_school():
+    from screening.check_domain import academic_domain_reason
+
+    assert academic_domain_reason("fim.uni-passau.de") == (
+        "fim.uni-passau.de belongs to Universität Passau (swot academic domain list)")
