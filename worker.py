@@ -63,6 +63,26 @@ class Sweeper(threading.Thread):
             log.warning("retention purge failed, will retry: %s", exc)
 
 
+class ListsRefresher(threading.Thread):
+    """Keep the parent's copy of the admin lists fresh: every forked work horse inherits it, so
+    no job has to read (and compile) the lists itself while they are younger than their TTL."""
+
+    def __init__(self, app, every: float) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(name="leadsieve-lists", daemon=True)
+        self.app, self.every = app, every
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        from app.screening_context import refresh_lists
+
+        with self.app.app_context():
+            while not self.stopped.wait(self.every):
+                try:
+                    refresh_lists(self.app)
+                except SQLAlchemyError as exc:
+                    log.warning("could not refresh the screening lists, jobs read them: %s", exc)
+
+
 def make_worker(app, *, worker_class: type[Worker] = Worker) -> Worker:  # type: ignore[no-untyped-def]
     """An RQ worker on our queues; its connection has no socket timeout (it blocks on BLPOP)."""
     connection = Redis.from_url(app.config["REDIS_URL"])
@@ -81,15 +101,22 @@ def main(burst: bool = False) -> int:
         return 2
     app = create_app(settings)
     with app.app_context():
-        from app.screening_context import preload
+        from app.screening_context import preload, refresh_lists
 
         preload(app)  # bundled lists into sets, one resolver (and DNS cache) for every job
         sweeper = Sweeper(app, settings["SWEEP_INTERVAL_SECONDS"], settings["SWEEP_AFTER_SECONDS"])
         sweeper.start()
+        refresher = None
+        if settings["SCREENING_LISTS_TTL_SECONDS"] > 0:  # 0: every job reads the lists itself
+            refresh_lists(app)
+            refresher = ListsRefresher(app, max(1.0, settings["SCREENING_LISTS_TTL_SECONDS"] / 2))
+            refresher.start()
         try:
             make_worker(app).work(with_scheduler=True, burst=burst, logging_level=settings["LOG_LEVEL"])
         finally:
             sweeper.stopped.set()
+            if refresher is not None:
+                refresher.stopped.set()
     return 0
 
 

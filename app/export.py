@@ -4,12 +4,24 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+import itertools
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from screening.spreadsheet import FORMULA_PREFIXES, safe_cell
 
-__all__ = ["FORMULA_PREFIXES", "csv_text", "safe_cell"]
+__all__ = ["FORMULA_PREFIXES", "csv_lines", "csv_text", "safe_cell"]
+
+
+def csv_lines(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[str]:
+    """The CSV a line at a time, every cell made safe: big exports stream instead of filling memory."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for row in itertools.chain([header], rows):
+        writer.writerow([safe_cell(cell) for cell in row])
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
 
 
 def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:

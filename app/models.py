@@ -276,6 +276,8 @@ class AuditEvent(Base):
     """Who or what changed a verdict, stage, list or setting, and why."""
 
     __tablename__ = "audit_events"
+    # A subject's history: a lead's or submission's timeline, a delivery's replays.
+    __table_args__ = (Index("ix_audit_events_subject", "subject_type", "subject_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

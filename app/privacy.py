@@ -4,7 +4,8 @@ Erasure removes what identifies a person and keeps what is counted: rows stay wi
 their form, status, verdict, category, stage, score, utm and timestamps, so the
 dashboard funnel and the metrics do not change; names, addresses, messages,
 answers, raw posts, IPs, user agents, URLs, finding evidence, delivery payloads
-and response excerpts are blanked. The audit event names the person only by a
+and response excerpts are blanked, and the .eml files their e-mail deliveries left in a
+`file://` SMTP_URL outbox are deleted. The audit event names the person only by a
 SHA-256 of their normalised address, so a later request can be matched to it
 without the address being kept in clear.
 """
@@ -17,11 +18,14 @@ import logging
 import re
 from dataclasses import asdict, dataclass
 from datetime import timedelta
+from pathlib import Path
 
+from flask import current_app, has_app_context
 from redis import Redis
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from app.delivery.email import EmailConfigError, eml_path, outbox_dir
 from app.models import (
     AuditEvent,
     Delivery,
@@ -59,6 +63,7 @@ class ErasureReport:
     leads: int
     findings: int
     deliveries: int
+    outbox_files: int = 0
 
     @property
     def found(self) -> bool:
@@ -105,6 +110,18 @@ def _submission_ids(session: Session, key: str, lead: Lead | None) -> set[int]:
     return ids
 
 
+def _outbox_files(smtp_url: str, deliveries: list[Delivery]) -> list[Path]:
+    """The .eml files these deliveries left in a `file://` SMTP_URL outbox (none for a real SMTP server)."""
+    try:
+        outbox = outbox_dir(smtp_url)
+    except EmailConfigError as exc:  # the adapter refuses such a URL too, so it wrote nothing there
+        log.warning("erasure: SMTP_URL names no usable outbox (%s); no .eml files looked for", exc)
+        return []
+    if outbox is None:
+        return []
+    return [path for d in deliveries if (path := eml_path(outbox, d.idempotency_key)).is_file()]
+
+
 def _redactor(values: set[str]) -> re.Pattern[str] | None:
     values = {v for v in values if v and len(v) >= 3}
     if not values:
@@ -112,12 +129,19 @@ def _redactor(values: set[str]) -> re.Pattern[str] | None:
     return re.compile("|".join(re.escape(v) for v in sorted(values, key=len, reverse=True)), re.IGNORECASE)
 
 
-def erase_person(session: Session, *, email: str, actor: str) -> ErasureReport:
+def erase_person(session: Session, *, email: str, actor: str, smtp_url: str | None = None) -> ErasureReport:
     """Remove the personal data of the person with this address; audited, committed.
 
-    Raises InvalidEmail for something that is not an address. An address nobody used
-    gives a report with `found == False` (and is audited as a request all the same).
+    Args:
+        smtp_url: the SMTP_URL the e-mail adapter writes with; when it is a `file://` outbox, the
+            person's .eml files there are deleted. None: the current app's SMTP_URL (none outside one).
+
+    Raises InvalidEmail for something that is not an address, OSError when an outbox file cannot
+    be deleted (nothing is committed then). An address nobody used gives a report with
+    `found == False` (and is audited as a request all the same).
     """
+    if smtp_url is None:
+        smtp_url = current_app.config.get("SMTP_URL", "") if has_app_context() else ""
     key = _normalised(email)
     now = utcnow()
     lead = session.scalars(select(Lead).where(Lead.email == key)).first()
@@ -177,14 +201,21 @@ def erase_person(session: Session, *, email: str, actor: str) -> ErasureReport:
             if (event.details or {}).get("note"):
                 event.details = {**event.details, "note": ERASED}
 
+    # Last before the commit: a file that cannot be deleted fails the whole erasure (rolled back,
+    # so it can be run again) instead of leaving the person in the outbox behind a success.
+    files = _outbox_files(smtp_url, deliveries)
+    for path in files:
+        path.unlink(missing_ok=True)
+
     report = ErasureReport(email_sha256=email_hash(key), submissions=len(submissions),
-                           leads=int(lead is not None), findings=findings, deliveries=len(deliveries))
+                           leads=int(lead is not None), findings=findings, deliveries=len(deliveries),
+                           outbox_files=len(files))
     session.add(AuditEvent(actor=actor, action="privacy.erased", subject_type="person",
                            subject_id=lead.id if lead is not None else None,
                            details={**asdict(report), "found": report.found}))
     session.commit()
-    log.info("erased personal data of %s: %d submission(s), %d lead(s), %d delivery(ies)",
-             report.email_sha256[:12], report.submissions, report.leads, report.deliveries)
+    log.info("erased personal data of %s: %d submission(s), %d lead(s), %d delivery(ies), %d outbox file(s)",
+             report.email_sha256[:12], report.submissions, report.leads, report.deliveries, report.outbox_files)
     return report
 
 

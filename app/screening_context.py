@@ -80,6 +80,17 @@ def lists_for(app: Flask, session: Session) -> Lists:
     return lists
 
 
+def refresh_lists(app: Flask) -> Lists:
+    """Read the lists now, in this process. The worker's parent does this every TTL, so the work
+    horses RQ forks from it start with a fresh copy instead of each reading the lists again."""
+    from app.db import session_scope
+
+    with session_scope() as session:
+        lists = load_lists(session)
+    app.extensions[_LISTS] = (time.monotonic(), lists)
+    return lists
+
+
 def activity_counter(session: Session) -> RecentActivity:
     """`recent_activity(kind, value, window)` over the submissions table, through `session`."""
 

@@ -40,6 +40,9 @@ POPULAR_DOMAINS = (
     "libero.it",
 )
 # Typo'd top-level domains after a popular provider name: gmail.con, yahoo.cmo, outlook.co ...
+# `co` and `cm` are real TLDs, but only the exact provider name before them counts, and Microsoft's
+# consumer domains are live.co.uk / outlook.co.th / hotmail.co.jp ... (the `co` is a second level
+# there, so `name` below is "live.co"); no bare live.co, outlook.co nor hotmail.co mailbox exists.
 TLD_TYPOS = {
     "con": "com",
     "cmo": "com",
@@ -115,46 +118,50 @@ ROLE_LOCAL_PARTS = frozenset(
 )
 
 
-def _distance(a: str, b: str, limit: int = 2) -> int:
-    """Damerau-Levenshtein (optimal string alignment) distance, stopping early past `limit`."""
-    if abs(len(a) - len(b)) > limit:
-        return limit + 1
-    previous2: list[int] = []
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i] + [0] * len(b)
-        for j, cb in enumerate(b, 1):
-            cost = 0 if ca == cb else 1
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
-                current[j] = min(current[j], previous2[j - 2] + 1)
-        if min(current) > limit:
-            return limit + 1
-        previous2, previous = previous, current
-    return previous[-1]
+# Real, separately registered mail domains one letter away from a popular provider: never typos.
+REAL_LOOKALIKES = frozenset({"tmail.com", "hmail.com", "fmail.com", "ymail.com", "email.com", "mail.com"})
+
+
+def _one_slip(typed: str, intended: str) -> bool:
+    """`typed` is `intended` with one slip of the fingers: two neighbours swapped (gmial), one letter
+    left out (gmai, but never the first: mail, cloud) or one letter doubled (gmaill).
+
+    A letter replaced by another (tmail, hmail, fmail, hotmart) is not a slip we flag: it is how
+    different, real domains differ, and the DNS checks still catch a name that does not exist.
+    """
+    if len(typed) == len(intended):
+        diffs = [i for i, (a, b) in enumerate(zip(typed, intended, strict=True)) if a != b]
+        return (
+            len(diffs) == 2
+            and diffs[1] == diffs[0] + 1
+            and typed[diffs[0]] == intended[diffs[1]]
+            and typed[diffs[1]] == intended[diffs[0]]
+        )
+    if len(typed) == len(intended) - 1:
+        return any(intended[:i] + intended[i + 1 :] == typed for i in range(1, len(intended)))
+    if len(typed) == len(intended) + 1:
+        return any(
+            typed[i] == typed[i - 1] and typed[:i] + typed[i + 1 :] == intended for i in range(1, len(typed))
+        )
+    return False
 
 
 def suggest_domain(domain: str) -> str | None:
     """The popular provider a domain looks like a typo of (gmial.com -> gmail.com), or None."""
-    if domain in POPULAR_DOMAINS or domain in freemail_domains():
+    if domain in POPULAR_DOMAINS or domain in REAL_LOOKALIKES or domain in freemail_domains():
         return None
     name, _, tld = domain.rpartition(".")
     for popular in POPULAR_DOMAINS:
         popular_name, _, popular_tld = popular.rpartition(".")
         if name == popular_name and TLD_TYPOS.get(tld) == popular_tld:
             return popular
-    best: tuple[int, str] | None = None
     for popular in POPULAR_DOMAINS:
         # Only the name part may be misspelt (gmial.com); a different TLD alone is a different domain.
         popular_name, _, popular_tld = popular.rpartition(".")
         # Short names (qq, aol, mail, web) are one letter away from too many real domains.
-        if tld != popular_tld or len(popular_name) < 5:
-            continue
-        limit = 1 if len(popular) <= 9 else 2
-        d = _distance(domain, popular, limit)
-        if d <= limit and (best is None or d < best[0]):
-            best = (d, popular)
-    return best[1] if best else None
+        if tld == popular_tld and len(popular_name) >= 5 and _one_slip(name, popular_name):
+            return popular
+    return None
 
 
 def check_syntax(candidate: Candidate, context: Context) -> Iterable[Finding]:

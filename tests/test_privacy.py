@@ -15,6 +15,7 @@ from sqlalchemy import func, inspect, select, text
 from app.capture.service import consent_version
 from app.cli import cli
 from app.db import session_scope
+from app.delivery.email import outbox_dir
 from app.models import (
     AuditEvent,
     Delivery,
@@ -169,6 +170,38 @@ def test_pending_deliveries_of_an_erased_person_are_never_sent(app, client, db_s
     assert delivery.status == "erased" and delivery.attempts == 0
 
 
+@pytest.fixture
+def outbox_mail(app, client, run_worker):
+    """Jane and Sam each forwarded to an e-mail destination; no SMTP_URL, so both sit in the outbox."""
+    outbox = outbox_dir(app.config["SMTP_URL"])
+    assert outbox is not None  # the development default: a file:// outbox under the instance
+    with app.app_context(), session_scope() as session:
+        session.add(Destination(name="sales inbox", kind="email", target="sales@example.com"))
+        session.commit()
+    submit(client, "request-demo", email=PERSON, first_name="Janelle", last_name="Doerington")
+    submit(client, "newsletter", ip="198.51.100.5", email="sam@hooli.com")
+    run_worker()
+    files = sorted(outbox.glob("lead-*.eml"))
+    assert len(files) == 2 and any("jane.doe@acme.com" in f.read_text().lower() for f in files)
+    return outbox
+
+
+def test_erase_removes_the_persons_e_mails_from_the_file_outbox(app, db_session, outbox_mail):
+    result = app.test_cli_runner().invoke(cli, ["erase", PERSON])
+    assert result.exit_code == 0, result.output
+    [left] = outbox_mail.glob("lead-*.eml")
+    kept = left.read_text().lower()
+    assert "sam@hooli.com" in kept and "jane.doe@acme.com" not in kept and "doerington" not in kept
+    [event] = db_session.scalars(select(AuditEvent).where(AuditEvent.action == "privacy.erased")).all()
+    assert event.details["outbox_files"] == 1
+
+
+def test_erase_leaves_files_alone_when_smtp_url_is_not_a_file_outbox(db_session, outbox_mail):
+    report = erase_person(db_session, email=PERSON, actor="test", smtp_url="smtp://mail.example:25")
+    assert report.submissions == 1 and report.outbox_files == 0
+    assert len(list(outbox_mail.glob("lead-*.eml"))) == 2
+
+
 # --- the admin action ------------------------------------------------------------------------------
 
 @pytest.fixture
@@ -228,6 +261,61 @@ def test_erase_needs_a_csrf_token_and_a_login(app, client, db_session, person_wi
     assert forged.status_code == 400
     db_session.expire_all()
     assert db_session.get(Lead, lead_id).erased_at is None
+
+
+def rejected_only(client, db_session, email="rex@globex.com"):
+    """A person whose only submission a reviewer rejected: no lead, so no lead page."""
+    submission_id = submit(client, "contact-sales", ip="192.0.2.44", email=email, first_name="Rexford",
+                           message="Rexford here, call me")
+    row = db_session.get(Submission, submission_id)
+    row.status, row.verdict, row.reason_category = "screened", "rejected", "spam"
+    db_session.commit()
+    assert db_session.scalar(select(func.count()).select_from(Lead)) == 0
+    return submission_id
+
+
+def test_admin_erases_a_rejected_only_person_from_the_submission_page(app, client, db_session, people):
+    submission_id = rejected_only(client, db_session)
+    submit(client, "newsletter", ip="198.51.100.5", email="sam@hooli.com")
+    sign_in(client, "admin@example.com", "admin password here")
+    url = f"/admin/submissions/{submission_id}"
+    page = client.get(url).get_data(as_text=True)
+    assert "Erase personal data</button>" in page
+    token = csrf_from(page)
+
+    forged = client.post(f"{url}/erase", data={"confirm_email": "rex@globex.com"})
+    assert forged.status_code == 400
+    wrong = client.post(f"{url}/erase", data={"csrf_token": token, "confirm_email": "sam@hooli.com"},
+                        follow_redirects=True)
+    assert "does not match" in wrong.get_data(as_text=True)
+    db_session.expire_all()
+    assert db_session.get(Submission, submission_id).erased_at is None
+
+    done = client.post(f"{url}/erase", data={"csrf_token": token, "confirm_email": " Rex@Globex.com "},
+                       follow_redirects=True)
+    assert done.status_code == 200
+    assert "Personal data erased: 1 submission(s)" in done.get_data(as_text=True)
+    db_session.expire_all()
+    erased = db_session.get(Submission, submission_id)
+    assert erased.erased_at is not None and erased.verdict == "rejected"
+    stored = everything_stored(app)
+    assert "rex@globex.com" not in stored and "rexford" not in stored and "192.0.2.44" not in stored
+    assert "sam@hooli.com" in stored
+    event = db_session.scalars(select(AuditEvent).where(AuditEvent.action == "privacy.erased")).one()
+    assert event.actor == "admin@example.com" and event.details["email_sha256"] == email_hash("rex@globex.com")
+    assert "Erase personal data</button>" not in client.get(url).get_data(as_text=True)
+
+
+def test_reviewers_cannot_erase_from_the_submission_page(app, client, db_session, people):
+    submission_id = rejected_only(client, db_session)
+    sign_in(client, "rita@example.com", "reviewer password")
+    page = client.get(f"/admin/submissions/{submission_id}").get_data(as_text=True)
+    assert "Erase personal data</button>" not in page
+    response = client.post(f"/admin/submissions/{submission_id}/erase",
+                           data={"csrf_token": csrf_from(page), "confirm_email": "rex@globex.com"})
+    assert response.status_code == 403
+    db_session.expire_all()
+    assert db_session.get(Submission, submission_id).erased_at is None
 
 
 # --- retention --------------------------------------------------------------------------------------

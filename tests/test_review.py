@@ -282,3 +282,16 @@ def test_queue_shows_the_evidence_screening_produced_end_to_end(reviewer, client
     html = reviewer.get("/admin/").get_data(as_text=True)
     row = html.split(f'id="row-{submission.id}"')[1].split("</tr>")[0]
     assert "li@eu.rival.co.uk" in row and evidence[0] in row and "competitor.domain" in row
+
+
+def test_csv_export_streams_every_row_past_one_batch(app, reviewer, db_session):
+    """More rows than one fetch batch (500): all of them, each exactly once, from a streamed response."""
+    form_id = db_session.scalars(select(Form.id).where(Form.slug == "request-demo")).one()
+    db_session.execute(Submission.__table__.insert(), [
+        {"form_id": form_id, "email": f"bulk{i}@acme.com", "status": "screened", "verdict": "accepted",
+         "raw": {}, "signals": {}, "answers": {}} for i in range(1203)])
+    db_session.commit()
+    response = reviewer.get("/admin/leads.csv")
+    assert response.is_streamed
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert sorted(r["email"] for r in rows) == sorted(f"bulk{i}@acme.com" for i in range(1203))

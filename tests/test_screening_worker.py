@@ -237,3 +237,34 @@ def test_dns_cache_without_redis_falls_back_to_asking(app, dns_server):
     assert resolver.mail_domain("initech.com").status == "mx"
     assert resolver.mail_domain("initech.com").status == "mx"  # this process's copy
     assert cache.hits() == 1
+
+
+def test_forked_work_horses_use_the_lists_the_parent_refreshed(app, db_session):
+    """The worker's parent re-reads the lists every TTL; a horse forked from it must not read them again."""
+    import os
+    import warnings
+
+    from sqlalchemy import event
+
+    from app.screening_context import build_context, refresh_lists
+
+    app.config["SCREENING_LISTS_TTL_SECONDS"] = 60
+    _list(db_session, "blocked_domain", "spam.example")
+    with app.app_context():
+        refresh_lists(app)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            pid = os.fork()
+        if pid == 0:  # the "work horse"
+            engine = app.extensions["leadsieve.engine"]
+            reads = []
+            event.listen(engine, "before_cursor_execute",
+                         lambda _c, _cur, statement, *_: reads.append(statement) if "list_entries" in statement
+                         else None)
+            from app.db import session_scope
+
+            with session_scope() as session:
+                context = build_context(session=session)
+            os._exit(0 if "spam.example" in context.lists.blocked_domains and not reads else 1)
+    _, code = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(code) == 0

@@ -88,11 +88,16 @@ def outbox_dir(url: str) -> Path | None:
     return Path(path)
 
 
+def eml_path(directory: Path, idempotency_key: str) -> Path:
+    """Where the outbox keeps one delivery's message: `lead-<key>.eml` (erasure finds it here too)."""
+    name = re.sub(r"[^A-Za-z0-9_-]", "_", idempotency_key)[:100] or "unkeyed"
+    return directory / f"lead-{name}.eml"
+
+
 def write_eml(directory: Path, msg: EmailMessage, *, idempotency_key: str) -> Path:
     """Write the message as `lead-<key>.eml` (atomically; a retry replaces the same file); its path."""
-    name = re.sub(r"[^A-Za-z0-9_-]", "_", idempotency_key)[:100] or "unkeyed"
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"lead-{name}.eml"
+    path = eml_path(directory, idempotency_key)
     with NamedTemporaryFile("wb", dir=directory, prefix=".lead-", suffix=".tmp", delete=False) as tmp:
         tmp.write(msg.as_bytes())
     os.replace(tmp.name, path)
