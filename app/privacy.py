@@ -16,6 +16,7 @@ import hashlib
 import ipaddress
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -110,7 +111,7 @@ def _submission_ids(session: Session, key: str, lead: Lead | None) -> set[int]:
     return ids
 
 
-def _outbox_files(smtp_url: str, deliveries: list[Delivery]) -> list[Path]:
+def _outbox_files(smtp_url: str, deliveries: Sequence[Delivery]) -> list[Path]:
     """The .eml files these deliveries left in a `file://` SMTP_URL outbox (none for a real SMTP server)."""
     try:
         outbox = outbox_dir(smtp_url)

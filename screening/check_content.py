@@ -36,24 +36,24 @@ SPAM_PHRASES = [
         (r"\b(web ?design|app development) (services|company)\b", "web design pitch"),
     ]
 ]
-KEYBOARD_RUNS = (
-    "qwert",
-    "werty",
-    "asdf",
-    "sdfg",
-    "dfgh",
-    "fghj",
-    "ghjk",
-    "hjkl",
-    "zxcv",
-    "xcvb",
-    "cvbn",
-    "yxcv",
-    "qwertz",
-    "azerty",
-    "uiop",
+# Keys next to each other on one row (QWERTY, QWERTZ, AZERTY), typed either way. The top rows need
+# five keys in a row: four-key runs there are inside real names (Doherty: erty, Wertheim: wert).
+TOP_ROWS = ("qwertyuiop", "qwertzuiop", "azertyuiop")
+LOWER_ROWS = ("asdfghjkl", "qsdfghjklm", "zxcvbnm", "yxcvbnm", "wxcvbn")
+KEYBOARD_RUNS = frozenset(
+    text[i : i + size]
+    for rows, size in ((TOP_ROWS, 5), (LOWER_ROWS, 4))
+    for row in rows
+    for text in (row, row[::-1])
+    for i in range(len(text) - size + 1)
 )
-VOWELS = set("aeiouyàáâãäåæèéêëìíîïòóôõöøùúûüýÿ")
+# Vowels by base letter, so ą, ę, ő, ů ... count (Brzęczyszczykiewicz); y too (Mkrtchyan, Llywelyn).
+VOWELS = frozenset("aeiouyæøœı")
+# One sound written with two or three consonants: a run counts each as one letter
+# (Mkrtchyan, Kirschstein, Hengstschläger).
+CONSONANT_CLUSTERS = re.compile(r"sch|ng|[cgkpstz]h|ck|[csrd]z")
+# Long runs of consonants: six, with w counted as a vowel (Welsh: Llywelyn, Gwyn).
+MAX_CONSONANT_RUN = 6
 SCRIPTS = ("LATIN", "CYRILLIC", "GREEK")
 
 
@@ -98,6 +98,10 @@ def check_message(candidate: Candidate, context: Context) -> Iterable[Finding]:
         )
 
 
+def _is_vowel(c: str) -> bool:
+    return unicodedata.normalize("NFD", c)[0] in VOWELS
+
+
 def _gibberish(word: str) -> str | None:
     letters = [c for c in word if c.isalpha()]
     if len(letters) < 4 or URL.search(word) or BARE_DOMAIN.search(word):
@@ -105,15 +109,23 @@ def _gibberish(word: str) -> str | None:
     lower = "".join(letters).lower()
     if any(run in lower for run in KEYBOARD_RUNS):
         return "keyboard mashing"
+    if re.search(r"(.)\1{3}", lower):
+        return "one letter over and over"
     if not all(ord(c) < 0x250 for c in lower):
         return None  # consonant/vowel heuristics only hold for Latin script
-    if len(lower) >= 6 and not any(c in VOWELS for c in lower):
+    if len(lower) >= 6 and not any(_is_vowel(c) for c in lower):
         return "no vowels"
-    if re.search(r"[^aeiouyàáâãäåæèéêëìíîïòóôõöøùúûüýÿw]{6,}", lower):
+    shape = "".join("v" if c == "w" or _is_vowel(c) else "c" for c in CONSONANT_CLUSTERS.sub("c", lower))
+    if "c" * MAX_CONSONANT_RUN in shape:
         return "a long run of consonants"
-    inner_caps = sum(1 for a, b in zip(letters, letters[1:], strict=False) if a.islower() and b.isupper())
-    if inner_caps >= 2:
-        return "random upper/lower case"
+    # One capital inside each part is a name (McDonald-McKay, O'Brien, DeVito, MacArthur); more is noise.
+    for part in re.split(r"[-'’]", word):
+        part_letters = [c for c in part if c.isalpha()]
+        inner_caps = sum(
+            1 for a, b in zip(part_letters, part_letters[1:], strict=False) if a.islower() and b.isupper()
+        )
+        if inner_caps >= 2:
+            return "random upper/lower case"
     if any(c.isdigit() for c in word) and len(letters) >= 2:
         return "digits in a name"
     return None

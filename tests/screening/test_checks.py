@@ -164,6 +164,80 @@ def test_check_table(candidate, code, present):
     assert (code in codes(candidate)) is present
 
 
+@pytest.mark.parametrize(
+    ("domain", "suggestion"),
+    [
+        # hits: one slip of the fingers on a popular provider, or a typo'd TLD after its exact name
+        ("gmial.com", "gmail.com"),  # two letters swapped
+        ("hotmial.com", "hotmail.com"),
+        ("gmai.com", "gmail.com"),  # one letter left out
+        ("yaho.com", "yahoo.com"),
+        ("outlok.com", "outlook.com"),
+        ("gmaill.com", "gmail.com"),  # one letter doubled
+        ("hotmial.co.uk", "hotmail.co.uk"),
+        ("gmail.con", "gmail.com"),
+        ("gmail.co", "gmail.com"),
+        ("gmail.cm", "gmail.com"),
+        # Microsoft's .co mailboxes are second-level (live.co.uk, outlook.co.th): bare .co is a typo
+        ("hotmail.co", "hotmail.com"),
+        ("outlook.co", "outlook.com"),
+        ("live.co", "live.com"),
+        # near misses: real, separately registered domains
+        ("tmail.com", None),  # first letter replaced
+        ("hmail.com", None),
+        ("fmail.com", None),
+        ("gnail.com", None),  # a replaced letter is not a slip we flag; DNS checks still run
+        ("hotmart.com", None),  # two letters replaced
+        ("cloud.com", None),  # the first letter left out of icloud
+        ("ymail.com", None),
+        ("live.co.uk", None),
+        ("live.co.za", None),
+        ("outlook.co.th", None),
+        ("hotmail.co.jp", None),
+    ],
+)
+def test_typo_suggestions(domain, suggestion):
+    from screening.check_email import suggest_domain
+
+    assert suggest_domain(domain) == suggestion
+    assert ("email.typo" in codes(C(f"li@{domain}"))) is (suggestion is not None)
+
+
+@pytest.mark.parametrize(
+    ("name", "present"),
+    [
+        # hits: keyboard mashing, repeats, random case
+        ("asdfgh", True),
+        ("qwertyuiop", True),
+        ("lkjhgf", True),  # a row typed backwards
+        ("xkcdjfhqz", True),
+        ("jjjjjj", True),
+        ("aaaaaa", True),
+        ("tHiSiSaNaMe", True),
+        ("AsDfGhJk", True),
+        ("Xkcdjfa", True),  # six consonants in a row, vowel or not at the end
+        # near misses: real names
+        ("Mkrtchyan", False),
+        ("McDonald-McKay", False),
+        ("Nguyen", False),
+        ("Ngozi", False),
+        ("Tsvetkova", False),
+        ("Schwarzkopf", False),
+        ("Llywelyn", False),
+        ("Srinivasan", False),
+        ("O'Brien-Smith", False),
+        ("Zbigniew", False),
+        ("Doherty", False),  # erty is on the top row
+        ("Wertheim", False),
+        ("Brzęczyszczykiewicz", False),
+        ("Hengstschläger", False),
+        ("DiCaprio", False),
+    ],
+)
+def test_gibberish_names(name, present):
+    assert ("spam.gibberish" in codes(C(last_name=name))) is present
+
+
 def test_every_check_has_a_case():
     covered = {case[2].split(".")[0] for case in CASES}
     assert {
