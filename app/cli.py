@@ -334,14 +334,15 @@ def erase_command(email: str) -> None:
 
     with session_scope() as session:
         try:
-            report = erase_person(session, email=email, actor="cli")
+            report = erase_person(session, email=email, actor="cli", smtp_url=current_app.config["SMTP_URL"])
         except InvalidEmail as exc:
             raise click.ClickException(str(exc)) from exc
     if not report.found:
         click.echo(f"no personal data found for that address (audited as {report.email_sha256[:12]}…)", err=True)
         sys.exit(1)
     click.echo(f"erased {report.submissions} submission(s), {report.leads} lead(s), {report.findings} finding(s), "
-               f"{report.deliveries} delivery(ies); audit id {report.email_sha256[:12]}…")
+               f"{report.deliveries} delivery(ies), {report.outbox_files} outbox e-mail(s); "
+               f"audit id {report.email_sha256[:12]}…")
 
 
 @cli.command("purge")

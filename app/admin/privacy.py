@@ -21,17 +21,8 @@ from screening.identity import lead_key
 @admin_only
 def erase_lead(lead_id: int) -> Any:
     """Remove the lead's personal data everywhere (app/privacy.py); the counts stay."""
-    db = get_session()
-    lead = db.get(Lead, lead_id) or abort(404)
-    form = EraseForm()
-    if not form.validate_on_submit():
-        abort(400)
-    if lead.erased_at is not None:
-        flash("This lead's personal data was already erased.", "error")
-    elif lead_key(form.confirm_email.data or "") != lead.email:
-        flash("The address typed does not match this lead; nothing was erased.", "error")
-    else:
-        _erase(db, email=lead.email)
+    lead = get_session().get(Lead, lead_id) or abort(404)
+    _confirm_and_erase(what="lead", email=lead.email, erased_at=lead.erased_at)
     return redirect(url_for("admin.lead", lead_id=lead_id))
 
 
@@ -39,22 +30,22 @@ def erase_lead(lead_id: int) -> Any:
 @admin_only
 def erase_submitter(submission_id: int) -> Any:
     """Remove the personal data of whoever sent this submission, by its address (lead or not)."""
-    db = get_session()
-    item = db.get(Submission, submission_id) or abort(404)
-    form = EraseForm()
-    if not form.validate_on_submit():
-        abort(400)
-    if item.erased_at is not None:
-        flash("This submission's personal data was already erased.", "error")
-    elif lead_key(form.confirm_email.data or "") != lead_key(item.email):
-        flash("The address typed does not match this submission; nothing was erased.", "error")
-    else:
-        _erase(db, email=item.email)
+    item = get_session().get(Submission, submission_id) or abort(404)
+    _confirm_and_erase(what="submission", email=item.email, erased_at=item.erased_at)
     return redirect(url_for("admin.submission", submission_id=submission_id))
 
 
-def _erase(db: Any, *, email: str) -> None:
-    """Erase (with the app's SMTP_URL outbox) and say what went."""
-    report = erase_person(db, email=email, actor=g.user.email, smtp_url=current_app.config["SMTP_URL"])
+def _confirm_and_erase(*, what: str, email: str, erased_at: Any) -> None:
+    """Erase `email` if the admin typed the same address (compared as lead keys); flash what happened."""
+    form = EraseForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if erased_at is not None:
+        flash(f"This {what}'s personal data was already erased.", "error")
+        return
+    if lead_key(form.confirm_email.data or "") != lead_key(email):
+        flash(f"The address typed does not match this {what}; nothing was erased.", "error")
+        return
+    report = erase_person(get_session(), email=email, actor=g.user.email, smtp_url=current_app.config["SMTP_URL"])
     flash(f"Personal data erased: {report.submissions} submission(s), {report.deliveries} delivery(ies), "
           f"{report.outbox_files} outbox file(s).")
