@@ -43,7 +43,8 @@ def columns(items: Sequence[tuple[str, int]], *, title: str, width: int = 720, h
         h = (height - bottom - 10) * value / top
         x = left + i * step
         parts.append(f'<rect class="bar" x="{x + step * 0.1:.1f}" y="{height - bottom - h:.1f}" '
-                     f'width="{max(step * 0.8, 1):.1f}" height="{h:.1f}"><title>{escape(label)}: {value}</title></rect>')
+                     f'width="{max(step * 0.8, 1):.1f}" height="{h:.1f}">'
+                     f'<title>{escape(label)}: {value}</title></rect>')
     if items:
         parts.append(f'<text x="{left}" y="{height - 4}">{escape(items[0][0])}</text>')
         parts.append(f'<text x="{width}" y="{height - 4}" text-anchor="end">{escape(items[-1][0])}</text>')

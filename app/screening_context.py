@@ -1,7 +1,8 @@
 """Build the `screening.Context` from configuration, the admin lists and recent activity.
 
 The resolver is made once per process and kept in `app.extensions`; its DNS
-cache lives in Redis, shared by every work horse and worker; the lists are re-read from the database when the cached copy
+cache lives in Redis, shared by every work horse and worker; the lists are re-read
+from the database when the cached copy
 is older than SCREENING_LISTS_TTL_SECONDS (admins add entries during the day).
 """
 

@@ -51,7 +51,8 @@ class FormEditor(FlaskForm):
     active = BooleanField("Active (accepting submissions)", default=True)
     intro = TextAreaField("Introduction", validators=[Optional(), Length(max=2000)])
     shown = MultiCheckboxField("Fields shown", choices=[SelectChoice(n, n.replace("_", " ")) for n in CONTACT_FIELDS])
-    required = MultiCheckboxField("Fields required", choices=[SelectChoice(n, n.replace("_", " ")) for n in CONTACT_FIELDS])
+    required = MultiCheckboxField("Fields required",
+                                  choices=[SelectChoice(n, n.replace("_", " ")) for n in CONTACT_FIELDS])
     consent_text = TextAreaField("Consent text (leave empty for no consent box)",
                                  validators=[Optional(), Length(max=2000)])
     thank_you = TextAreaField("Thank-you message", validators=[Optional(), Length(max=2000)])

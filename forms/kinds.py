@@ -15,11 +15,12 @@ from forms.base import MQL, PROSPECT, SQL, LeadForm
 BUDGET = [SelectChoice("", "Choose…"), SelectChoice("under_10k", "Under $10k a year"),
           SelectChoice("10k_50k", "$10k–50k a year"), SelectChoice("over_50k", "Over $50k a year"),
           SelectChoice("none", "No budget yet")]
-AUTHORITY = [SelectChoice("", "Choose…"), SelectChoice("decision_maker", "I make the decision"), SelectChoice("influencer", "I recommend"),
-             SelectChoice("researcher", "I am researching")]
-NEED = [SelectChoice("", "Choose…"), SelectChoice("urgent", "We need a solution now"), SelectChoice("exploring", "We are exploring options")]
-TIMELINE = [SelectChoice("", "Choose…"), SelectChoice("now", "Within a month"), SelectChoice("quarter", "This quarter"), SelectChoice("year", "This year"),
-            SelectChoice("none", "No timeline")]
+AUTHORITY = [SelectChoice("", "Choose…"), SelectChoice("decision_maker", "I make the decision"),
+             SelectChoice("influencer", "I recommend"), SelectChoice("researcher", "I am researching")]
+NEED = [SelectChoice("", "Choose…"), SelectChoice("urgent", "We need a solution now"),
+        SelectChoice("exploring", "We are exploring options")]
+TIMELINE = [SelectChoice("", "Choose…"), SelectChoice("now", "Within a month"), SelectChoice("quarter", "This quarter"),
+            SelectChoice("year", "This year"), SelectChoice("none", "No timeline")]
 # Company size, a fit attribute scored beside the BANT answers (screening/scoring.py `company_size`).
 COMPANY_SIZE = [SelectChoice("", "Choose…"), SelectChoice("1_10", "1–10 employees"),
                 SelectChoice("11_50", "11–50 employees"), SelectChoice("51_200", "51–200 employees"),

@@ -62,8 +62,9 @@ def test_create_form_and_capture_uses_its_fields(admin, client, db_session):
     assert form.settings["shown"] == ["email", "first_name", "company", "job_title"]
     assert form.settings["required"] == ["email", "company"]
     assert form.settings["allowed_origins"] == ["https://www.example.org", "https://*.example.net"]
-    assert db_session.scalars(select(AuditEvent).where(AuditEvent.action == "form.created",
-                                                        AuditEvent.subject_id == form.id)).one().actor == "anna@example.com"
+    created = db_session.scalars(select(AuditEvent).where(AuditEvent.action == "form.created",
+                                                          AuditEvent.subject_id == form.id)).one()
+    assert created.actor == "anna@example.com"
     page = client.get("/f/q4-pricing").get_data(as_text=True)
     assert 'name="job_title"' in page and 'name="last_name"' not in page
     token = fetch_token(client, "q4-pricing")
@@ -93,7 +94,8 @@ def test_form_editor_rejects_bad_values_field_by_field(admin, db_session, fields
 def test_edit_page_has_embed_panel_and_deactivation_closes_the_form(admin, client, db_session):
     form = db_session.scalars(select(Form).where(Form.slug == "request-demo")).one()
     html = admin.get(f"/admin/forms/{form.id}").get_data(as_text=True)
-    assert "data-leadsieve-form=&#34;request-demo&#34;" in html or "data-leadsieve-form=&quot;request-demo&quot;" in html
+    assert ("data-leadsieve-form=&#34;request-demo&#34;" in html
+            or "data-leadsieve-form=&quot;request-demo&quot;" in html)
     assert "/embed.js?v=" in html and "/f/request-demo/embed" in html
     assert 'data-copy="snippet-script"' in html and 'data-copy="snippet-iframe"' in html
     token = csrf_from(html)
@@ -177,7 +179,8 @@ def test_list_remove_with_note_is_audited_and_export_is_formula_safe(admin, db_s
 
 
 def _submission(session, form_id, *, verdict, category=None, source="", lead=None, days_ago=0):
-    session.add(Submission(form_id=form_id, email=f"x{session.scalar(select(Submission.id).order_by(Submission.id.desc())) or 0}@acme.com",
+    last_id = session.scalar(select(Submission.id).order_by(Submission.id.desc())) or 0
+    session.add(Submission(form_id=form_id, email=f"x{last_id}@acme.com",
                            status="screened", verdict=verdict, reason_category=category, utm_source=source,
                            lead_id=lead.id if lead else None, received_at=utcnow() - timedelta(days=days_ago)))
     session.commit()

@@ -150,3 +150,20 @@ def test_own_pages_behind_a_tls_proxy_count_as_allowed(app, client, db_session, 
     assert response.status_code == 200
     signals = db_session.scalars(select(Submission)).one().signals
     assert (signals["origin"], signals["origin_allowed"]) == ("https://leads.example.com", True)
+
+
+@pytest.mark.parametrize(("url", "origin"), [
+    ("https://www.example.com/pricing?x=1", "https://www.example.com"),
+    ("https://www.example.com:443/", "https://www.example.com"),
+    ("http://Example.com:80", "http://example.com"),
+    ("http://127.0.0.1:8080/f/demo", "http://127.0.0.1:8080"),
+    ("https://user:pw@leads.example.com/", "https://leads.example.com"),
+    ("http://[::1]:5000/x", "http://[::1]:5000"),
+    ("https://example.com:notaport/", None),
+    ("/relative/path", None),
+    ("", None),
+])
+def test_origin_of_states_an_origin_as_browsers_send_it(url, origin):
+    from app.capture.signals import origin_of
+
+    assert origin_of(url) == origin

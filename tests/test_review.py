@@ -128,7 +128,8 @@ def test_unknown_action_is_400(reviewer):
 
 def test_leads_list_filters_and_paginates_in_sql(reviewer, db_session):
     for i in range(55):
-        held(db_session, email=f"p{i}@acme.com", verdict="accepted", category=None, utm_source="google" if i % 2 else "")
+        held(db_session, email=f"p{i}@acme.com", verdict="accepted", category=None,
+             utm_source="google" if i % 2 else "")
     page1 = reviewer.get("/admin/leads").get_data(as_text=True)
     assert "55 screened submission(s) match" in page1 and "Page 1 of 2" in page1
     assert reviewer.get("/admin/leads?page=2").get_data(as_text=True).count("@acme.com</a>") == 5

@@ -32,7 +32,8 @@ LOG_SIZE = 100
 def _editor() -> DestinationForm:
     form = DestinationForm()
     form.kind.choices = [SelectChoice(kind, kind) for kind in sorted(ADAPTERS)]
-    form.forms.choices = [SelectChoice(slug, slug) for slug in get_session().scalars(select(Form.slug).order_by(Form.slug))]
+    slugs = get_session().scalars(select(Form.slug).order_by(Form.slug))
+    form.forms.choices = [SelectChoice(slug, slug) for slug in slugs]
     return form
 
 

@@ -101,8 +101,9 @@ CSV_HEADER = ["received_at", "email", "first_name", "last_name", "company", "job
 def _csv_lines(query: Any) -> Iterator[str]:
     """The export, streamed in batches of 500 rows (one SELECT plus its eager loads each), with no row limit.
     Its own session: the request's is closed once the response starts."""
-    with session_scope() as session:
-        rows = session.scalars(query.order_by(Submission.received_at.desc()).execution_options(yield_per=500))
+    statement = query.order_by(Submission.received_at.desc()).execution_options(yield_per=500)
+    # On PostgreSQL yield_per is a server-side cursor: closed here even when the download is cut short.
+    with session_scope() as session, session.scalars(statement) as rows:
         yield from csv_lines(CSV_HEADER, (
             [s.received_at.isoformat(), s.email, s.first_name, s.last_name, s.company, s.job_title, s.phone,
              s.country, s.form.slug, s.verdict or "", s.reason_category or "", s.lead.stage if s.lead else "",

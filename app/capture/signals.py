@@ -8,15 +8,27 @@ from urllib.parse import urlsplit
 
 from app.capture.tokens import TokenCheck
 
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
 
 def origin_of(url: str | None) -> str | None:
-    """scheme://host[:port] of a URL, or None if it has none."""
+    """scheme://host[:port] of a URL as a browser states its origin (no user info, no default port),
+    or None if it has none."""
     if not url:
         return None
     parts = urlsplit(url)
-    if not parts.scheme or not parts.netloc:
+    scheme = parts.scheme.lower()
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError:  # a port that is not a number
         return None
-    return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
+    if not scheme or not host:
+        return None
+    if ":" in host:
+        host = f"[{host}]"
+    if port is None or DEFAULT_PORTS.get(scheme) == port:
+        return f"{scheme}://{host}"
+    return f"{scheme}://{host}:{port}"
 
 
 def origin_allowed(origin: str | None, allowed: Iterable[str]) -> bool | None:

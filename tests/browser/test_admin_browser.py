@@ -43,7 +43,8 @@ def held_submission(session, *, email, company="Rival Ltd", days_ago=0, **fields
     session.add(submission)
     session.flush()
     session.add(Finding(submission_id=submission.id, code="competitor.domain", category="competitor", weight=60,
-                        evidence=f"domain {email.rpartition('@')[2]} is on the competitor list, added by anna on 3 Nov"))
+                        evidence=f"domain {email.rpartition('@')[2]} is on the competitor list, "
+                                 "added by anna on 3 Nov"))
     session.commit()
     return submission.id
 

@@ -41,7 +41,8 @@ class WorkerProcesses:
             "LEADSIEVE_ENV": "development", "LEADSIEVE_INSTANCE": str(self.log_dir / "instance"),
             "ALLOWED_PRIVATE_DESTINATIONS": "127.0.0.1", "LOG_LEVEL": "INFO",
             "DNS_TIMEOUT_SECONDS": "0.5", "DNS_BUDGET_SECONDS": "1.5", "SCREENING_LISTS_TTL_SECONDS": "0",
-            "JOB_TIMEOUT_SECONDS": "3", "SQLITE_BUSY_TIMEOUT_SECONDS": "1", "DELIVERY_TIMEOUT_SECONDS": "2", "DELIVERY_BACKOFF": "1,1,1",
+            "JOB_TIMEOUT_SECONDS": "3", "SQLITE_BUSY_TIMEOUT_SECONDS": "1", "DELIVERY_TIMEOUT_SECONDS": "2",
+            "DELIVERY_BACKOFF": "1,1,1",
             "SWEEP_AFTER_SECONDS": "1", "SWEEP_INTERVAL_SECONDS": "1",
         })
         env.update({k: str(v) for k, v in overrides.items()})
