@@ -134,6 +134,8 @@ class Config:
             "SCORING_RULES": _json(environ, "SCORING_RULES", {}),
             # Screening (see README "Screening"). Nameservers as host[:port], comma-separated; empty = system's.
             "DNS_NAMESERVERS": _list(environ, "DNS_NAMESERVERS"),
+            # A domain that surely receives mail: NXDOMAIN / no-mail answers count only while it resolves.
+            "DNS_CANARY_DOMAIN": (environ.get("DNS_CANARY_DOMAIN", "gmail.com") or "").strip(),
             "DNS_ENABLED": _bool(environ, "DNS_ENABLED", True),
             # Seconds one DNS query may take, and all look-ups of one screening together.
             "DNS_TIMEOUT_SECONDS": float(environ.get("DNS_TIMEOUT_SECONDS") or 2.0),

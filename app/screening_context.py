@@ -48,7 +48,7 @@ def resolver_for(app: Flask) -> MailResolver:
             redis = app.extensions.get("leadsieve.redis")
             cache = SharedDnsCache(redis) if redis is not None else None
             resolver = MailResolver(app.config["DNS_NAMESERVERS"], timeout=app.config["DNS_TIMEOUT_SECONDS"],
-                                    cache=cache)
+                                    cache=cache, canary=app.config.get("DNS_CANARY_DOMAIN", ""))
             app.extensions[_RESOLVER] = resolver
         return resolver
 

@@ -65,6 +65,10 @@ class MailResolver:
         cache_size: entries kept in the LRU cache shared by every caller.
         cache: any object with dnspython's cache protocol (`get(key)`, `put(key, answer)`,
             `flush(key=None)`) to use instead, e.g. one that forked worker processes share.
+        canary: a domain known to receive mail (e.g. gmail.com). Before a "does not exist" or
+            "no mail" answer counts, the canary must resolve: a resolver that only knows internal
+            names, or a sandbox's, says NXDOMAIN for everything, and that must never reject people.
+            Empty: negative answers are taken as they come.
     """
 
     def __init__(
@@ -74,8 +78,10 @@ class MailResolver:
         timeout: float = 2.0,
         cache_size: int = 50_000,
         cache: object | None = None,
+        canary: str = "",
     ) -> None:
         self.timeout = timeout
+        self.canary = canary.strip().rstrip(".")
         self.problem = ""
         if nameservers:
             resolver = dns.resolver.Resolver(configure=False)
@@ -132,7 +138,26 @@ class MailResolver:
         return "ok", answer, ""
 
     def mail_domain(self, domain: str, *, deadline: float | None = None) -> MailDomain:
-        """MX first; with no MX, A then AAAA (RFC 5321 implicit MX)."""
+        """MX first; with no MX, A then AAAA (RFC 5321 implicit MX). A negative outcome counts only
+        if the resolver passes the canary check; otherwise it is unknown."""
+        outcome = self._mail_domain(domain, deadline)
+        if outcome.status in (NXDOMAIN, NO_MAIL) and self.canary:
+            doubt = self._canary_doubt(deadline)
+            if doubt:
+                return MailDomain(UNKNOWN, (), doubt)
+        return outcome
+
+    def _canary_doubt(self, deadline: float | None) -> str:
+        """Why this resolver's negative answers cannot be trusted right now, or '' if they can."""
+        status, answer, why = self._query(self.canary, "MX", deadline)
+        if status == "ok" and answer is not None and answer.rrset is not None and len(answer.rrset):
+            return ""
+        if status == UNKNOWN:
+            return f"could not check that the resolver works (canary {self.canary}: {why})"
+        return (f"the resolver says {self.canary} has no mail servers either, so its negative answers "
+                "cannot be trusted (a resolver without internet access?)")
+
+    def _mail_domain(self, domain: str, deadline: float | None) -> MailDomain:
         status, answer, why = self._query(domain, "MX", deadline)
         if status != "ok":
             return MailDomain(status, (), why)

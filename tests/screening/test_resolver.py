@@ -134,3 +134,39 @@ def test_parse_nameserver(text, address, port):
 def test_bad_nameserver_is_refused_loudly(text):
     with pytest.raises(ValueError, match="nameserver"):
         parse_nameserver(text)
+
+
+@pytest.fixture
+def internal_only_server() -> Iterator[DnsServer]:
+    """A resolver that knows only internal names: NXDOMAIN for the rest of the world (gmail.com too)."""
+    server = DnsServer({"intranet.corp": mx("mx.intranet.corp")}).start()
+    yield server
+    server.stop()
+
+
+@pytest.mark.parametrize(("domain", "status"), [("nowhere.example", NXDOMAIN), ("no-mail.example", NO_MAIL),
+                                                ("acme.com", MX)])
+def test_negative_answers_count_while_the_canary_resolves(dns_server, domain, status):
+    resolver = MailResolver([dns_server.address], timeout=0.3, canary="gmail.com")
+    assert resolver.mail_domain(domain).status == status
+
+
+def test_a_resolver_that_denies_the_canary_gives_unknown_not_nxdomain(internal_only_server):
+    resolver = MailResolver([internal_only_server.address], timeout=0.3, canary="gmail.com")
+    outcome = resolver.mail_domain("initech.com")
+    assert outcome.status == UNKNOWN
+    assert "gmail.com has no mail servers either" in outcome.detail
+    assert MailResolver([internal_only_server.address], timeout=0.3).mail_domain("initech.com").status == NXDOMAIN
+
+
+def test_behind_an_internal_only_resolver_people_are_held_not_rejected(internal_only_server):
+    resolver = MailResolver([internal_only_server.address], timeout=0.3, canary="gmail.com")
+    result = screen(Candidate(email="li@initech.com"), Context(resolver=resolver, dns_budget_seconds=1.0))
+    assert result.verdict == "held"
+    assert [f.code for f in result.findings] == ["dns.unknown"]
+
+
+def test_an_unanswered_canary_is_unknown_too(short_ttl_server):
+    resolver = MailResolver([short_ttl_server.address], timeout=0.3, canary="timeout.example")
+    outcome = resolver.mail_domain("nowhere.example")
+    assert outcome.status == UNKNOWN and "could not check that the resolver works" in outcome.detail
