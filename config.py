@@ -136,6 +136,9 @@ class Config:
             "DNS_NAMESERVERS": _list(environ, "DNS_NAMESERVERS"),
             # A domain that surely receives mail: NXDOMAIN / no-mail answers count only while it resolves.
             "DNS_CANARY_DOMAIN": (environ.get("DNS_CANARY_DOMAIN", "gmail.com") or "").strip(),
+            # Held only because DNS did not answer: screened again after this long, at most this often.
+            "DNS_RETRY_AFTER_SECONDS": _int(environ, "DNS_RETRY_AFTER_SECONDS", 900),
+            "DNS_RETRY_LIMIT": _int(environ, "DNS_RETRY_LIMIT", 3),
             "DNS_ENABLED": _bool(environ, "DNS_ENABLED", True),
             # Seconds one DNS query may take, and all look-ups of one screening together.
             "DNS_TIMEOUT_SECONDS": float(environ.get("DNS_TIMEOUT_SECONDS") or 2.0),

@@ -21,14 +21,14 @@ from app.db import session_scope
 from app.embedded_redis import ping
 from app.observability import configure_logging
 from app.queue import QUEUE_NAMES
-from app.sweep import sweep, sweep_deliveries, take_turn
+from app.sweep import retry_dns_holds, sweep, sweep_deliveries, take_turn
 from config import load_config
 
 log = logging.getLogger("leadsieve.worker")
 
 
 class Sweeper(threading.Thread):
-    """Periodically re-enqueue submissions stuck in `received`."""
+    """Periodically re-enqueue submissions stuck in `received`, due deliveries, and holds DNS caused."""
 
     def __init__(self, app, interval: float, older_than: int) -> None:  # type: ignore[no-untyped-def]
         super().__init__(name="leadsieve-sweeper", daemon=True)
@@ -45,6 +45,8 @@ class Sweeper(threading.Thread):
                         with session_scope() as session:
                             sweep(session, older_than_seconds=self.older_than)
                             sweep_deliveries(session)
+                            retry_dns_holds(session, after_seconds=self.app.config["DNS_RETRY_AFTER_SECONDS"],
+                                            limit=self.app.config["DNS_RETRY_LIMIT"])
                 except (SQLAlchemyError, RedisError) as exc:
                     log.warning("sweep failed, will retry: %s", exc)
                 self.retain()

@@ -86,13 +86,17 @@ def worker_command(burst: bool) -> None:
 @cli.command("sweep")
 @with_appcontext
 def sweep_command() -> None:
-    """Re-enqueue submissions stuck in `received`."""
-    from app.sweep import sweep, sweep_deliveries
+    """Re-enqueue submissions stuck in `received`, due deliveries, and holds caused by DNS failures."""
+    from app.sweep import retry_dns_holds, sweep, sweep_deliveries
 
+    config = current_app.config
     with session_scope() as session:
-        count = sweep(session, older_than_seconds=current_app.config["SWEEP_AFTER_SECONDS"])
+        count = sweep(session, older_than_seconds=config["SWEEP_AFTER_SECONDS"])
         deliveries = sweep_deliveries(session)
-    click.echo(f"re-enqueued {count} submission(s) and {deliveries} due deliveries")
+        dns = retry_dns_holds(session, after_seconds=config["DNS_RETRY_AFTER_SECONDS"],
+                              limit=config["DNS_RETRY_LIMIT"])
+    click.echo(f"re-enqueued {count} submission(s) and {deliveries} due deliveries; "
+               f"{dns} DNS hold(s) screened again")
 
 
 @cli.command("embed")

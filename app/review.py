@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from app.flows import accept
 from app.lists import add_list_entry, is_freemail, normalize_value
-from app.models import AuditEvent, Lead, StageChange, Submission
+from app.models import RECEIVED, AuditEvent, Finding, Lead, StageChange, Submission
 from screening.scoring import STAGES, stage_rank
 
 HELD, REJECTED, ACCEPTED = "held", "rejected", "accepted"
@@ -120,3 +120,19 @@ def list_senders(session: Session, *, submission_ids: Sequence[int], allow: bool
             add_list_entry(session, kind=kind, value=value, actor=actor, note=note or "from the screening queue")
             bucket.append(value)
     return listed
+
+
+def reopen_for_screening(session: Session, *, submission_id: int, actor: str, action: str = "submission.rescreen",
+                         details: dict[str, object] | None = None) -> bool:
+    """Put a held or rejected submission back to `received` (findings cleared, audited) so it is
+    screened again with today's lists, rules and DNS. The caller commits, then enqueues it."""
+    changed = session.execute(
+        update(Submission).where(Submission.id == submission_id, Submission.verdict.in_((HELD, REJECTED)))
+        .values(status=RECEIVED, verdict=None, reason_category=None, score=None, screened_at=None)
+    ).rowcount
+    if not changed:
+        return False
+    session.execute(delete(Finding).where(Finding.submission_id == submission_id))
+    session.add(AuditEvent(actor=actor, action=action, subject_type="submission", subject_id=submission_id,
+                           details=details or {}))
+    return True

@@ -151,3 +151,54 @@ def test_worker_sweeper_thread_sweeps_on_start_and_stops(app, db_session):
         sweeper.join(timeout=5)
         redis.close()
     assert not sweeper.is_alive()
+
+
+def _age_hold(db_session, submission_id, hours=1):
+    db_session.execute(update(Submission).where(Submission.id == submission_id)
+                       .values(screened_at=utcnow() - timedelta(hours=hours)))
+    db_session.commit()
+
+
+def test_holds_caused_by_dns_are_screened_again_once_dns_answers(app, db_session, run_worker):
+    from app.sweep import retry_dns_holds
+
+    dns_hold = _submission(db_session, email="li@acme.com", status="screened", verdict="held",
+                           reason_category="uncertain")
+    db_session.add(Finding(submission_id=dns_hold, code="dns.unknown", category="uncertain", weight=50,
+                           evidence="could not check acme.com over DNS: no answer within 0.5s"))
+    competitor = _submission(db_session, email="li@rival.com", status="screened", verdict="held",
+                             reason_category="competitor")
+    db_session.add(Finding(submission_id=competitor, code="competitor.domain", category="competitor", weight=60,
+                           evidence="rival.com is on the competitor list"))
+    fresh = _submission(db_session, email="kim@acme.com", status="screened", verdict="held",
+                        reason_category="uncertain", screened_at=utcnow())
+    db_session.add(Finding(submission_id=fresh, code="dns.unknown", category="uncertain", weight=50, evidence="…"))
+    db_session.commit()
+    _age_hold(db_session, dns_hold)
+    _age_hold(db_session, competitor)
+    with app.app_context(), session_scope() as session:
+        assert retry_dns_holds(session, after_seconds=900, limit=3) == 1
+    run_worker()
+    db_session.expire_all()
+    assert db_session.get(Submission, dns_hold).verdict == "accepted"  # DNS answers now: no reviewer needed
+    assert db_session.get(Submission, competitor).verdict == "held"  # a reviewer's call, not DNS's
+    assert db_session.get(Submission, fresh).verdict == "held"  # not old enough yet
+    [retry] = db_session.scalars(select(AuditEvent).where(AuditEvent.action == "submission.dns_retry")).all()
+    assert (retry.actor, retry.subject_id, retry.details) == ("sweeper", dns_hold, {"attempt": 1, "of": 3})
+
+
+def test_dns_holds_are_retried_at_most_the_limit(app, db_session):
+    from app.sweep import retry_dns_holds
+
+    submission_id = _submission(db_session, email="li@timeout.example")
+    with app.app_context():
+        assert screen_submission(submission_id) == "held"
+        for _ in range(2):
+            _age_hold(db_session, submission_id)
+            with session_scope() as session:
+                assert retry_dns_holds(session, after_seconds=900, limit=2) == 1
+            assert screen_submission(submission_id) == "held"  # the name still never answers
+        _age_hold(db_session, submission_id)
+        with session_scope() as session:
+            assert retry_dns_holds(session, after_seconds=900, limit=2) == 0  # left to a reviewer now
+            assert retry_dns_holds(session, after_seconds=0, limit=2) == 0  # 0 turns the retries off

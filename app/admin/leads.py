@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Response, abort, flash, g, redirect, render_template, request, stream_with_context, url_for
-from sqlalchemy import Select, and_, delete, func, or_, select, update
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from app.admin.blueprint import bp
@@ -18,7 +18,6 @@ from app.models import (
     RECEIVED,
     AuditEvent,
     Delivery,
-    Finding,
     Form,
     Lead,
     LeadFeedback,
@@ -26,7 +25,7 @@ from app.models import (
     Submission,
 )
 from app.queue import enqueue_delivery, enqueue_screening
-from app.review import REJECT_CATEGORIES
+from app.review import REJECT_CATEGORIES, reopen_for_screening
 
 PAGE_SIZE = 50
 AUDIT_LABELS = {"submission.approved": "Approved", "submission.released": "Released from the spam folder",
@@ -160,14 +159,7 @@ def submission(submission_id: int) -> str:
 def rescreen(submission_id: int) -> Any:
     """Screen a held or rejected submission again with today's lists and rules."""
     db = get_session()
-    changed = db.execute(
-        update(Submission).where(Submission.id == submission_id, Submission.verdict.in_(("held", "rejected")))
-        .values(status=RECEIVED, verdict=None, reason_category=None, score=None, screened_at=None)
-    ).rowcount
-    if changed:
-        db.execute(delete(Finding).where(Finding.submission_id == submission_id))
-        db.add(AuditEvent(actor=g.user.email, action="submission.rescreen", subject_type="submission",
-                          subject_id=submission_id))
+    if reopen_for_screening(db, submission_id=submission_id, actor=g.user.email):
         db.commit()
         enqueue_screening(submission_id)
         flash("Queued for screening again.")
