@@ -296,3 +296,17 @@ def test_csv_export_streams_every_row_past_one_batch(app, reviewer, db_session):
     assert response.is_streamed
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
     assert sorted(r["email"] for r in rows) == sorted(f"bulk{i}@acme.com" for i in range(1203))
+
+
+def test_bulk_screen_again_runs_the_screening_once_more(reviewer, db_session, run_worker):
+    a = held(db_session, email="fine@acme.com", category="uncertain")
+    b = held(db_session, email="also@acme.com", category="uncertain")
+    decided = held(db_session, email="done@acme.com", verdict="accepted", category=None)
+    response = decide(reviewer, action="rescreen", ids=[str(a), str(b), str(decided), str(a)], note="DNS is back")
+    assert response.status_code == 302
+    assert "Queued 2 submission(s) for screening again." in reviewer.get("/admin/").get_data(as_text=True)
+    run_worker()
+    db_session.expire_all()
+    assert [db_session.get(Submission, i).verdict for i in (a, b, decided)] == ["accepted"] * 3
+    audits = db_session.scalars(select(AuditEvent).where(AuditEvent.action == "submission.rescreen")).all()
+    assert sorted(e.subject_id for e in audits) == [a, b] and audits[0].details == {"note": "DNS is back"}

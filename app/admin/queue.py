@@ -12,8 +12,8 @@ from app.admin.blueprint import bp
 from app.db import get_session
 from app.lists import ListError
 from app.models import Submission
-from app.queue import enqueue_delivery
-from app.review import REJECT_CATEGORIES, ReviewError, approve, list_senders, reject
+from app.queue import enqueue_delivery, enqueue_screening
+from app.review import REJECT_CATEGORIES, ReviewError, approve, list_senders, reject, reopen_for_screening
 
 PAGE_SIZE = 50
 
@@ -64,7 +64,7 @@ def rejected() -> str:
 
 @bp.post("/decide")
 def decide() -> Any:
-    """Approve / release / reject the selected submissions, or list their domain."""
+    """Approve / release / reject / screen again the selected submissions, or list their domain."""
     action = request.form.get("action", "")
     ids = _ids()
     back = request.form.get("back") or url_for("admin.queue")
@@ -86,6 +86,13 @@ def decide() -> Any:
             count = reject(db, submission_ids=ids, actor=actor, category=request.form.get("category", ""),
                            note=note)
             flash(f"Rejected {count} submission(s).")
+        elif action == "rescreen":  # e.g. after DNS came back, or a list entry was added
+            reopened = [i for i in dict.fromkeys(ids) if reopen_for_screening(
+                db, submission_id=i, actor=actor, details={"note": note} if note else None)]
+            db.commit()
+            for submission_id in reopened:
+                enqueue_screening(submission_id)
+            flash(f"Queued {len(reopened)} submission(s) for screening again.")
         elif action in ("allow_domain", "block_domain"):
             allow = action == "allow_domain"
             listed = list_senders(db, submission_ids=ids, allow=allow, actor=actor, note=note)
