@@ -103,9 +103,14 @@ def main(burst: bool = False) -> int:
         return 2
     app = create_app(settings)
     with app.app_context():
+        from app.jobs import warm_up
         from app.screening_context import preload, refresh_lists
 
         preload(app)  # bundled lists into sets, one resolver (and DNS cache) for every job
+        try:
+            warm_up()  # one job's statements compiled here, once, instead of in every forked work horse
+        except SQLAlchemyError as exc:
+            log.warning("warm-up skipped (%s); jobs will build what they need themselves", exc)
         sweeper = Sweeper(app, settings["SWEEP_INTERVAL_SECONDS"], settings["SWEEP_AFTER_SECONDS"])
         sweeper.start()
         refresher = None

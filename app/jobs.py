@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from datetime import timedelta
@@ -62,30 +63,10 @@ def screen_submission(submission_id: int) -> str:
         started = time.perf_counter()
         result = screening.screen(candidate_for(submission), screening_context(session))
         elapsed = time.perf_counter() - started
-        claimed = session.execute(
-            update(Submission)
-            .where(Submission.id == submission_id, Submission.status == RECEIVED)
-            .values(status=SCREENED, verdict=result.verdict, reason_category=result.category,
-                    score=result.score, screened_at=utcnow())
-        ).rowcount
-        if claimed != 1:
+        deliveries = _record(session, submission, result)
+        if deliveries is None:
             session.rollback()
             return "already screened"
-        # Re-screening replaces the findings of an earlier run, never adds to them.
-        session.execute(delete(Finding).where(Finding.submission_id == submission_id))
-        session.add_all(
-            Finding(submission_id=submission_id, code=f.code, category=f.category, weight=f.weight,
-                    evidence=f.evidence)
-            for f in result.findings
-        )
-        session.add(AuditEvent(actor="screening", action="screened", subject_type="submission",
-                               subject_id=submission_id,
-                               details={"verdict": result.verdict, "category": result.category,
-                                        "score": result.score}))
-        deliveries = []
-        if result.verdict == ACCEPTED:
-            session.refresh(submission)
-            deliveries = accept(session, submission=submission, actor="classifier")
         session.commit()
     observe_screening(current_app.extensions["leadsieve.redis"], elapsed)
     log.info("screened submission %s: %s", submission_id, result.verdict,
@@ -94,6 +75,59 @@ def screen_submission(submission_id: int) -> str:
     for delivery_id in deliveries:
         enqueue_delivery(delivery_id, 0)
     return result.verdict
+
+
+def _record(session: Session, submission: Submission, result: screening.Screening) -> list[int] | None:
+    """Store the verdict (guarded by `status = received`), findings and audit event, and classify and
+    route an accepted lead; the new delivery ids, or None if another worker got there first. No commit."""
+    claimed = session.execute(
+        update(Submission)
+        .where(Submission.id == submission.id, Submission.status == RECEIVED)
+        .values(status=SCREENED, verdict=result.verdict, reason_category=result.category,
+                score=result.score, screened_at=utcnow())
+    ).rowcount
+    if claimed != 1:
+        return None
+    # Re-screening replaces the findings of an earlier run, never adds to them.
+    session.execute(delete(Finding).where(Finding.submission_id == submission.id))
+    session.add_all(
+        Finding(submission_id=submission.id, code=f.code, category=f.category, weight=f.weight,
+                evidence=f.evidence)
+        for f in result.findings
+    )
+    session.add(AuditEvent(actor="screening", action="screened", subject_type="submission",
+                           subject_id=submission.id,
+                           details={"verdict": result.verdict, "category": result.category,
+                                    "score": result.score}))
+    if result.verdict != ACCEPTED:
+        return []
+    session.refresh(submission)
+    return accept(session, submission=submission, actor="classifier")
+
+
+def warm_up() -> bool:
+    """Run one screening job's statements in a transaction that is rolled back, without DNS.
+
+    RQ forks a work horse per job from the worker's process: whatever that process has built
+    (SQLAlchemy's compiled statements, lazily loaded modules and tables) each horse inherits, and
+    whatever it has not, every horse builds again. Measured: ~49 ms a job cold, ~23 ms warm.
+    False when there is no form to warm up with (a fresh database)."""
+    from app.models import Form
+    from app.screening_context import build_context
+
+    with session_scope() as session:
+        form_id = session.scalar(select(Form.id).order_by(Form.id).limit(1))
+        if form_id is None:
+            return False
+        submission = Submission(form_id=form_id, email="info@example.com", first_name="Warm", last_name="Up",
+                                company="Example", status=RECEIVED, signals={}, raw={}, answers={})
+        session.add(submission)  # a role address: accepted, with a finding, so every INSERT gets compiled
+        session.flush()
+        context = build_context(session=session)
+        context = dataclasses.replace(context, resolver=None)  # no network at start-up
+        _record(session, submission, screening.screen(candidate_for(submission), context))
+        session.rollback()
+    return True
 
 
 def delivery_settings() -> DeliverySettings:

@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     import rq
 
     from app import create_app
-    from app.jobs import screen_submission
+    from app.jobs import warm_up
     from app.screening_context import preload
     from config import load_config
     from tests.dnsserver import suite_server
@@ -147,10 +147,10 @@ def main(argv: list[str] | None = None) -> int:
             seed(env)
             app = create_app(load_config(env))
             with app.app_context():
+                # As worker.py starts: bundled lists, resolver, and one rolled-back job (app.jobs.warm_up).
+                # DNS answers are not warmed here: the first horses put them in the shared Redis cache.
                 preload(app)
-                # Warm the DNS cache (and the lists) in this process, which the work horses fork from.
-                for submission_id in store_submissions(app, len(DOMAINS), "warm"):
-                    screen_submission(submission_id)
+                warm_up()
                 for name in args.classes:
                     worker_class = getattr(rq, name)
                     for run in range(args.runs):

@@ -202,3 +202,48 @@ def test_dns_holds_are_retried_at_most_the_limit(app, db_session):
         with session_scope() as session:
             assert retry_dns_holds(session, after_seconds=900, limit=2) == 0  # left to a reviewer now
             assert retry_dns_holds(session, after_seconds=0, limit=2) == 0  # 0 turns the retries off
+
+
+def test_warm_up_leaves_nothing_behind(app, db_session):
+    """The worker's start-up warm-up runs a whole accepted screening, classification and routing
+    included, and rolls it all back."""
+    from app.destinations import create_destination
+    from app.jobs import warm_up
+    from app.models import Base
+
+    with app.app_context(), session_scope() as session:  # so the warm-up routes to a destination too
+        create_destination(session, kind="webhook", target="http://127.0.0.1:9/hook", actor="test",
+                           allowed_private=["127.0.0.1"])
+
+    def counts():
+        db_session.expire_all()
+        return {t.name: db_session.scalar(select(func.count()).select_from(t)) for t in Base.metadata.sorted_tables}
+
+    from sqlalchemy import event
+
+    engine = app.extensions["leadsieve.engine"]
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        statements.append(statement.split("(")[0].strip())
+
+    before = counts()
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        with app.app_context():
+            assert warm_up() is True
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert {"INSERT INTO submissions", "INSERT INTO findings", "INSERT INTO leads",
+            "INSERT INTO deliveries"} <= set(statements)  # the whole path ran...
+    assert counts() == before  # ...and left nothing behind
+
+
+def test_warm_up_needs_a_form(app, db_session):
+    from app.jobs import warm_up
+    from app.models import Form
+
+    db_session.execute(Form.__table__.delete())
+    db_session.commit()
+    with app.app_context():
+        assert warm_up() is False
