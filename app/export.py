@@ -8,9 +8,7 @@ import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from screening.spreadsheet import FORMULA_PREFIXES, safe_cell
-
-__all__ = ["FORMULA_PREFIXES", "csv_lines", "csv_text", "safe_cell"]
+from screening.spreadsheet import safe_cell
 
 
 def csv_lines(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[str]:

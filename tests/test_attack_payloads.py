@@ -19,8 +19,8 @@ from sqlalchemy import select
 
 from app.db import session_scope
 from app.destinations import create_destination
-from app.export import FORMULA_PREFIXES, safe_cell
 from app.models import Delivery, Submission
+from screening.spreadsheet import FORMULA_PREFIXES, safe_cell
 from tests.conftest import free_port
 from tests.helpers import csrf_from
 from tests.receivers import HttpReceiver, SmtpReceiver

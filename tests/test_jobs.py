@@ -247,3 +247,25 @@ def test_warm_up_needs_a_form(app, db_session):
     db_session.commit()
     with app.app_context():
         assert warm_up() is False
+
+
+def test_worker_lists_refresher_keeps_the_parents_copy_fresh_and_stops(app, db_session):
+    """worker.py's thread behind test_forked_work_horses_use_the_lists_the_parent_refreshed."""
+    from app.models import ListEntry
+    from worker import ListsRefresher
+
+    refresher = ListsRefresher(app, every=0.05)
+    refresher.start()
+    try:
+        db_session.add(ListEntry(kind="blocked_domain", value="fresh.example", created_by="anna@example.com"))
+        db_session.commit()
+        for _ in range(100):
+            cached = app.extensions.get("leadsieve.screening_lists")
+            if cached and "fresh.example" in cached[1].blocked_domains:
+                break
+            refresher.stopped.wait(0.05)
+        assert "fresh.example" in app.extensions["leadsieve.screening_lists"][1].blocked_domains
+    finally:
+        refresher.stopped.set()
+        refresher.join(timeout=5)
+    assert not refresher.is_alive()

@@ -26,6 +26,12 @@ CLICK_IDS = ("gclid", "fbclid", "msclkid", "li_fat_id", "ttclid", "wbraid", "gbr
 
 bp = Blueprint("capture", __name__)
 
+
+@bp.context_processor
+def _embed_context_fields() -> dict[str, Any]:
+    """The host-page fields the iframe may take from embed.js (frame.js reads them from the page)."""
+    return {"embed_context_fields": " ".join((*CONTEXT_FIELDS, *CLICK_IDS))}
+
 # Endpoints a script on another origin may call.
 CORS_ENDPOINTS = {"capture.submit", "capture.show", "capture.token"}
 

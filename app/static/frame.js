@@ -5,8 +5,8 @@
   "use strict";
   var target = document.documentElement.getAttribute("data-parent-origin");
   if (!target || window.parent === window) return;
-  var FIELDS = ["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "gclid", "fbclid",
-    "msclkid", "li_fat_id", "ttclid", "wbraid", "gbraid", "page_url", "referrer"];
+  // The server names the fields (forms.CONTEXT_FIELDS and the click ids in app/capture/routes.py).
+  var FIELDS = (document.documentElement.getAttribute("data-context-fields") || "").split(" ");
 
   function setField(form, name, value) {
     var input = form.elements[name];
