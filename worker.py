@@ -18,10 +18,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app import create_app
 from app.db import session_scope
-from app.embedded_redis import ping
 from app.observability import configure_logging
-from app.queue import QUEUE_NAMES
-from app.sweep import retry_dns_holds, sweep, sweep_deliveries, take_turn
+from app.runtime.embedded_redis import ping
+from app.runtime.queues import QUEUE_NAMES
+from app.runtime.sweeper import retry_dns_holds, sweep, sweep_deliveries, take_turn
 from config import load_config
 
 log = logging.getLogger("leadsieve.worker")
@@ -45,8 +45,11 @@ class Sweeper(threading.Thread):
                         with session_scope() as session:
                             sweep(session, older_than_seconds=self.older_than)
                             sweep_deliveries(session)
-                            retry_dns_holds(session, after_seconds=self.app.config["DNS_RETRY_AFTER_SECONDS"],
-                                            limit=self.app.config["DNS_RETRY_LIMIT"])
+                            retry_dns_holds(
+                                session,
+                                after_seconds=self.app.config["DNS_RETRY_AFTER_SECONDS"],
+                                limit=self.app.config["DNS_RETRY_LIMIT"],
+                            )
                 except (SQLAlchemyError, RedisError) as exc:
                     log.warning("sweep failed, will retry: %s", exc)
                 self.retain()
@@ -55,12 +58,15 @@ class Sweeper(threading.Thread):
 
     def retain(self) -> None:
         """Purge rejected submissions past RETENTION_REJECTED_DAYS; at most hourly across all workers."""
-        from app.privacy import purge_if_due
+        from app.privacy.erasure import purge_if_due
 
         try:
             with session_scope() as session:
-                purge_if_due(session, self.app.extensions["leadsieve.redis"],
-                             older_than_days=self.app.config["RETENTION_REJECTED_DAYS"])
+                purge_if_due(
+                    session,
+                    self.app.extensions["leadsieve.redis"],
+                    older_than_days=self.app.config["RETENTION_REJECTED_DAYS"],
+                )
         except (SQLAlchemyError, RedisError) as exc:
             log.warning("retention purge failed, will retry: %s", exc)
 
@@ -75,7 +81,7 @@ class ListsRefresher(threading.Thread):
         self.stopped = threading.Event()
 
     def run(self) -> None:
-        from app.screening_context import refresh_lists
+        from app.screening_context.builder import refresh_lists
 
         with self.app.app_context():
             while not self.stopped.wait(self.every):
@@ -97,14 +103,17 @@ def main(burst: bool = False) -> int:
     settings = load_config()
     configure_logging(level=settings["LOG_LEVEL"], fmt=settings["LOG_FORMAT"])
     if not ping(settings["REDIS_URL"]):
-        hint = ("REDIS_URL is unset, so the worker expects the embedded Redis that `leadsieve run` starts"
-                if settings["REDIS_EMBEDDED"] else "check REDIS_URL")
+        hint = (
+            "REDIS_URL is unset, so the worker expects the embedded Redis that `leadsieve run` starts"
+            if settings["REDIS_EMBEDDED"]
+            else "check REDIS_URL"
+        )
         print(f"leadsieve worker: no Redis answers at {settings['REDIS_URL']} ({hint}).", file=sys.stderr)
         return 2
     app = create_app(settings)
     with app.app_context():
         from app.jobs import warm_up
-        from app.screening_context import preload, refresh_lists
+        from app.screening_context.builder import preload, refresh_lists
 
         preload(app)  # bundled lists into sets, one resolver (and DNS cache) for every job
         try:

@@ -24,15 +24,16 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_timeout": 1, "socket_connect_timeout": 1})
 
-    from app import db, errors, observability, queue, security
+    from app import db, errors, observability, security
     from app.admin import bp as admin_bp
     from app.capture import bp as capture_bp
     from app.embed import bp as embed_bp
     from app.extensions import csrf, limiter
-    from app.feedback import bp as feedback_bp
+    from app.leads.routes import bp as feedback_bp
+    from app.runtime import queues
 
     db.init_app(app)
-    queue.init_app(app)
+    queues.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
     errors.register(app)

@@ -14,8 +14,13 @@ from app import create_app
 from app.db import session_scope
 
 
-@click.group(cls=FlaskGroup, create_app=lambda: create_app(), add_default_commands=False,
-             add_version_option=False, load_dotenv=False)
+@click.group(
+    cls=FlaskGroup,
+    create_app=lambda: create_app(),
+    add_default_commands=False,
+    add_version_option=False,
+    load_dotenv=False,
+)
 def cli() -> None:
     """leadsieve: lead capture, screening and forwarding."""
 
@@ -25,7 +30,7 @@ def cli() -> None:
 @click.option("--port", default=5000, show_default=True, type=int)
 def run_command(host: str, port: int) -> None:
     """Everything for local use: embedded Redis, migrations, demo, web and worker. Ctrl-C stops it all."""
-    from app.launcher import run_all
+    from app.runtime.launcher import run_all
 
     sys.exit(run_all(host=host, port=port))
 
@@ -45,7 +50,7 @@ def serve_command(host: str, port: int) -> None:
 @with_appcontext
 def seed_demo_command() -> None:
     """Create the demo forms and the first admin (only what is missing)."""
-    from app.seed import ensure_admin, seed_demo
+    from app.runtime.seed import ensure_admin, seed_demo
 
     base = current_app.config["PUBLIC_BASE_URL"]
     with session_scope() as session:
@@ -65,7 +70,7 @@ def seed_demo_command() -> None:
 @with_appcontext
 def create_admin_command(email: str, password: str | None, role: str) -> None:
     """Create an admin (or reset their password)."""
-    from app.users import set_user
+    from app.accounts.users import set_user
 
     with session_scope() as session:
         user, password_used, created = set_user(session, email=email, password=password, role=role)
@@ -87,16 +92,14 @@ def worker_command(burst: bool) -> None:
 @with_appcontext
 def sweep_command() -> None:
     """Re-enqueue submissions stuck in `received`, due deliveries, and holds caused by DNS failures."""
-    from app.sweep import retry_dns_holds, sweep, sweep_deliveries
+    from app.runtime.sweeper import retry_dns_holds, sweep, sweep_deliveries
 
     config = current_app.config
     with session_scope() as session:
         count = sweep(session, older_than_seconds=config["SWEEP_AFTER_SECONDS"])
         deliveries = sweep_deliveries(session)
-        dns = retry_dns_holds(session, after_seconds=config["DNS_RETRY_AFTER_SECONDS"],
-                              limit=config["DNS_RETRY_LIMIT"])
-    click.echo(f"re-enqueued {count} submission(s) and {deliveries} due deliveries; "
-               f"{dns} DNS hold(s) screened again")
+        dns = retry_dns_holds(session, after_seconds=config["DNS_RETRY_AFTER_SECONDS"], limit=config["DNS_RETRY_LIMIT"])
+    click.echo(f"re-enqueued {count} submission(s) and {deliveries} due deliveries; {dns} DNS hold(s) screened again")
 
 
 @cli.command("embed")
@@ -114,8 +117,9 @@ def embed_command(slug: str, iframe: bool) -> None:
             raise click.ClickException(f"no form with slug {slug!r}")
         base = current_app.config["PUBLIC_BASE_URL"]
         with current_app.test_request_context(base_url=base):
-            click.echo(iframe_snippet(form_row, base_url=base) if iframe else script_snippet(form_row, base_url=base),
-                       nl=False)
+            click.echo(
+                iframe_snippet(form_row, base_url=base) if iframe else script_snippet(form_row, base_url=base), nl=False
+            )
 
 
 @cli.group("destinations")
@@ -133,15 +137,22 @@ def destinations_group() -> None:
 @with_appcontext
 def destinations_add(kind: str, target: str, name: str, stages: str, forms: str, options: tuple[str, ...]) -> None:
     """Add a destination; a webhook's signing secret is printed once."""
-    from app.destinations import InvalidDestination, create_destination
+    from app.forwarding.destinations import InvalidDestination, create_destination
 
     split = lambda text: [item.strip() for item in text.split(",") if item.strip()]  # noqa: E731
     with session_scope() as session:
         try:
             destination = create_destination(
-                session, kind=kind, target=target, name=name, stages=split(stages), forms=split(forms),
+                session,
+                kind=kind,
+                target=target,
+                name=name,
+                stages=split(stages),
+                forms=split(forms),
                 options=dict(option.split("=", 1) for option in options if "=" in option),
-                allowed_private=current_app.config["ALLOWED_PRIVATE_DESTINATIONS"], actor="cli")
+                allowed_private=current_app.config["ALLOWED_PRIVATE_DESTINATIONS"],
+                actor="cli",
+            )
         except InvalidDestination as exc:
             raise click.ClickException(str(exc)) from exc
         click.echo(f"Added destination {destination.id}: {destination.kind} {destination.target}")
@@ -153,13 +164,15 @@ def destinations_add(kind: str, target: str, name: str, stages: str, forms: str,
 @with_appcontext
 def destinations_list() -> None:
     """One line per destination."""
-    from app.destinations import list_destinations
+    from app.forwarding.destinations import list_destinations
 
     with session_scope() as session:
         for d in list_destinations(session):
             state = "active" if d.active else "inactive"
-            click.echo(f"{d.id}\t{d.kind}\t{d.target}\tstages={','.join(d.stages) or 'all'}"
-                       f"\tforms={','.join(d.forms) or 'all'}\t{state}")
+            click.echo(
+                f"{d.id}\t{d.kind}\t{d.target}\tstages={','.join(d.stages) or 'all'}"
+                f"\tforms={','.join(d.forms) or 'all'}\t{state}"
+            )
 
 
 @destinations_group.command("remove")
@@ -167,7 +180,7 @@ def destinations_list() -> None:
 @with_appcontext
 def destinations_remove(destination_id: int) -> None:
     """Delete a destination (deactivate it if it has deliveries)."""
-    from app.destinations import InvalidDestination, remove_destination
+    from app.forwarding.destinations import InvalidDestination, remove_destination
 
     with session_scope() as session:
         try:
@@ -181,7 +194,7 @@ def destinations_remove(destination_id: int) -> None:
 @with_appcontext
 def destinations_rotate_secret(destination_id: int) -> None:
     """Replace a webhook's signing secret; the new one is printed once."""
-    from app.destinations import InvalidDestination, rotate_secret
+    from app.forwarding.destinations import InvalidDestination, rotate_secret
 
     with session_scope() as session:
         try:
@@ -189,8 +202,10 @@ def destinations_rotate_secret(destination_id: int) -> None:
         except InvalidDestination as exc:
             raise click.ClickException(str(exc)) from exc
     click.echo(f"New signing secret for destination {destination_id} (shown once): {secret}")
-    click.echo("Deliveries are signed with it from now on; let the receiver accept the old and the new "
-               "secret until it is updated.")
+    click.echo(
+        "Deliveries are signed with it from now on; let the receiver accept the old and the new "
+        "secret until it is updated."
+    )
 
 
 @destinations_group.command("test")
@@ -198,7 +213,7 @@ def destinations_rotate_secret(destination_id: int) -> None:
 @with_appcontext
 def destinations_test(destination_id: int) -> None:
     """Send a sample lead to a destination now and show the answer."""
-    from app.destinations import test_destination
+    from app.forwarding.destinations import test_destination
     from app.jobs import delivery_settings
     from app.models import Destination
 
@@ -207,8 +222,10 @@ def destinations_test(destination_id: int) -> None:
         if destination is None:
             raise click.ClickException(f"no destination {destination_id}")
         result = test_destination(destination, delivery_settings())
-    click.echo(f"{'OK' if result.ok else 'FAILED'} status={result.status_code} {result.latency_ms} ms "
-               f"{result.error or result.response_excerpt[:200]}")
+    click.echo(
+        f"{'OK' if result.ok else 'FAILED'} status={result.status_code} {result.latency_ms} ms "
+        f"{result.error or result.response_excerpt[:200]}"
+    )
     if not result.ok:
         sys.exit(1)
 
@@ -226,9 +243,9 @@ def deliveries_replay(delivery_ids: tuple[int, ...], all_dead: bool) -> None:
     """Send dead or failed deliveries again (same idempotency key)."""
     from sqlalchemy import select
 
-    from app.deliveries import DEAD, FAILED, replay
+    from app.forwarding.deliveries import DEAD, FAILED, replay
     from app.models import Delivery
-    from app.queue import enqueue_delivery
+    from app.runtime.queues import enqueue_delivery
 
     with session_scope() as session:
         ids = list(delivery_ids)
@@ -239,8 +256,10 @@ def deliveries_replay(delivery_ids: tuple[int, ...], all_dead: bool) -> None:
     for delivery_id in replayed:
         enqueue_delivery(delivery_id, attempts[delivery_id])
     skipped = sorted(set(ids) - set(replayed))
-    click.echo(f"replaying {len(replayed)} deliver{'y' if len(replayed) == 1 else 'ies'}"
-               + (f"; not dead or failed: {', '.join(map(str, skipped))}" if skipped else ""))
+    click.echo(
+        f"replaying {len(replayed)} deliver{'y' if len(replayed) == 1 else 'ies'}"
+        + (f"; not dead or failed: {', '.join(map(str, skipped))}" if skipped else "")
+    )
 
 
 @cli.group("db")
@@ -253,7 +272,7 @@ def db_group() -> None:
 @with_appcontext
 def db_upgrade(revision: str) -> None:
     """Upgrade the schema (default: to head)."""
-    from app.migrate import upgrade
+    from app.runtime.migrations import upgrade
 
     upgrade(current_app.config["DATABASE_URL"], revision)
     click.echo(f"database at {revision}")
@@ -264,7 +283,7 @@ def db_upgrade(revision: str) -> None:
 @with_appcontext
 def db_downgrade(revision: str) -> None:
     """Downgrade the schema to REVISION ('base' removes every table)."""
-    from app.migrate import downgrade
+    from app.runtime.migrations import downgrade
 
     downgrade(current_app.config["DATABASE_URL"], revision)
     click.echo(f"database at {revision}")
@@ -273,8 +292,13 @@ def db_downgrade(revision: str) -> None:
 @cli.command("screen")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("-o", "--output", default="-", show_default=True, help="Output file (.csv or .jsonl); - for stdout.")
-@click.option("--workers", default=8, show_default=True, type=click.IntRange(1, 64),
-              help="Rows screened at once (bounds concurrent DNS look-ups).")
+@click.option(
+    "--workers",
+    default=8,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Rows screened at once (bounds concurrent DNS look-ups).",
+)
 @click.option("--no-dns", is_flag=True, help="Skip DNS checks (offline).")
 @with_appcontext
 def screen_command(path: str, output: str, workers: int, no_dns: bool) -> None:
@@ -283,14 +307,15 @@ def screen_command(path: str, output: str, workers: int, no_dns: bool) -> None:
 
     from sqlalchemy.exc import SQLAlchemyError
 
-    from app.screening_context import build_context
+    from app.screening_context.builder import build_context
     from screening.batch import CP1252, count_lines, detect_encoding, detect_format, run_batch
     from screening.errors import BatchInputError
 
     try:
         in_format = detect_format(path)
-        out_format = "csv" if output == "-" and in_format == "csv" else ("jsonl" if output == "-" else
-                                                                       detect_format(output))
+        out_format = (
+            "csv" if output == "-" and in_format == "csv" else ("jsonl" if output == "-" else detect_format(output))
+        )
     except BatchInputError as exc:
         raise click.UsageError(str(exc)) from exc
     try:
@@ -316,11 +341,19 @@ def screen_command(path: str, output: str, workers: int, no_dns: bool) -> None:
         try:
             if show_bar:
                 with click.progressbar(length=max(total, 0), label="screening", file=sys.stderr) as bar:
-                    summary = run_batch(source, sink, in_format=in_format, out_format=out_format, context=context,
-                                        workers=workers, progress=bar.update)
+                    summary = run_batch(
+                        source,
+                        sink,
+                        in_format=in_format,
+                        out_format=out_format,
+                        context=context,
+                        workers=workers,
+                        progress=bar.update,
+                    )
             else:
-                summary = run_batch(source, sink, in_format=in_format, out_format=out_format, context=context,
-                                    workers=workers)
+                summary = run_batch(
+                    source, sink, in_format=in_format, out_format=out_format, context=context, workers=workers
+                )
         except BatchInputError as exc:
             raise click.ClickException(str(exc)) from exc
     for _line, error in summary.errors:
@@ -334,7 +367,7 @@ def screen_command(path: str, output: str, workers: int, no_dns: bool) -> None:
 @with_appcontext
 def erase_command(email: str) -> None:
     """Erase the personal data of the person with address EMAIL (counts stay; see README "Privacy")."""
-    from app.privacy import InvalidEmail, erase_person
+    from app.privacy.erasure import InvalidEmail, erase_person
 
     with session_scope() as session:
         try:
@@ -344,9 +377,11 @@ def erase_command(email: str) -> None:
     if not report.found:
         click.echo(f"no personal data found for that address (audited as {report.email_sha256[:12]}…)", err=True)
         sys.exit(1)
-    click.echo(f"erased {report.submissions} submission(s), {report.leads} lead(s), {report.findings} finding(s), "
-               f"{report.deliveries} delivery(ies), {report.outbox_files} outbox e-mail(s); "
-               f"audit id {report.email_sha256[:12]}…")
+    click.echo(
+        f"erased {report.submissions} submission(s), {report.leads} lead(s), {report.findings} finding(s), "
+        f"{report.deliveries} delivery(ies), {report.outbox_files} outbox e-mail(s); "
+        f"audit id {report.email_sha256[:12]}…"
+    )
 
 
 @cli.command("purge")
@@ -354,7 +389,7 @@ def erase_command(email: str) -> None:
 @with_appcontext
 def purge_command(days: int | None) -> None:
     """Delete rejected submissions older than RETENTION_REJECTED_DAYS (0 = keep forever)."""
-    from app.privacy import purge_rejected
+    from app.privacy.erasure import purge_rejected
 
     days = current_app.config["RETENTION_REJECTED_DAYS"] if days is None else days
     if days <= 0:
@@ -369,7 +404,9 @@ def main() -> None:
     """Console-script entry point."""
     from app.observability import configure_logging
 
-    configure_logging(level=os.environ.get("LOG_LEVEL") or "INFO", fmt=os.environ.get("LOG_FORMAT") or
-                      ("json" if os.environ.get("LEADSIEVE_ENV") == "production" else "text"))
+    configure_logging(
+        level=os.environ.get("LOG_LEVEL") or "INFO",
+        fmt=os.environ.get("LOG_FORMAT") or ("json" if os.environ.get("LEADSIEVE_ENV") == "production" else "text"),
+    )
     logging.getLogger("alembic").setLevel(logging.WARNING)
     cli.main(prog_name="leadsieve")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from app.leads import classify
+from app.forwarding.routing import feedback_token, route
+from app.leads.classification import classify
 from app.models import Submission
-from app.routing import feedback_token, route
 from screening.scoring import ScoringRules
 
 
@@ -23,6 +23,7 @@ def accept(session: Session, *, submission: Submission, actor: str) -> list[int]
     session.flush()
     config = current_app.config
     token = feedback_token(config["SECRET_KEY"], lead.id)
-    deliveries = route(session, submission=submission, lead=lead,
-                       feedback_url=f"{config['PUBLIC_BASE_URL']}/feedback/{token}")
+    deliveries = route(
+        session, submission=submission, lead=lead, feedback_url=f"{config['PUBLIC_BASE_URL']}/feedback/{token}"
+    )
     return [d.id for d in deliveries]

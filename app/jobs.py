@@ -13,14 +13,14 @@ from sqlalchemy.orm import Session
 
 import screening
 from app.db import session_scope
-from app.deliveries import claim, record_attempt
-from app.delivery import DeliverySettings, DestinationSpec
-from app.delivery import deliver as send
 from app.flows import accept
+from app.forwarding.adapters import DeliverySettings, DestinationSpec
+from app.forwarding.adapters import deliver as send
+from app.forwarding.deliveries import claim, record_attempt
 from app.models import RECEIVED, SCREENED, AuditEvent, Finding, Submission, utcnow
 from app.observability.context import bind_job_request_id, current_request_id
 from app.observability.metrics import observe_screening
-from app.queue import enqueue_delivery
+from app.runtime.queues import enqueue_delivery
 from forms import FORM_KINDS
 from screening import ACCEPTED
 
@@ -31,17 +31,24 @@ def candidate_for(submission: Submission) -> screening.Candidate:
     """The screening view of a stored submission."""
     kind = submission.form.kind
     return screening.Candidate(
-        email=submission.email, first_name=submission.first_name, last_name=submission.last_name,
-        company=submission.company, job_title=submission.job_title, phone=submission.phone,
-        country=submission.country, message=submission.message, ip=submission.ip,
-        form_kind=kind, form_intent=FORM_KINDS[kind].INTENT if kind in FORM_KINDS else "",
+        email=submission.email,
+        first_name=submission.first_name,
+        last_name=submission.last_name,
+        company=submission.company,
+        job_title=submission.job_title,
+        phone=submission.phone,
+        country=submission.country,
+        message=submission.message,
+        ip=submission.ip,
+        form_kind=kind,
+        form_intent=FORM_KINDS[kind].INTENT if kind in FORM_KINDS else "",
         signals=dict(submission.signals or {}),
     )
 
 
 def screening_context(session: Session) -> screening.Context:
     """Fresh admin lists, this process's resolver and the configured policy (app/screening_context.py)."""
-    from app.screening_context import build_context
+    from app.screening_context.builder import build_context
 
     return build_context(session=session)
 
@@ -69,9 +76,17 @@ def screen_submission(submission_id: int) -> str:
             return "already screened"
         session.commit()
     observe_screening(current_app.extensions["leadsieve.redis"], elapsed)
-    log.info("screened submission %s: %s", submission_id, result.verdict,
-             extra={"submission_id": submission_id, "verdict": result.verdict, "category": result.category,
-                    "duration_ms": round(elapsed * 1000, 1)})
+    log.info(
+        "screened submission %s: %s",
+        submission_id,
+        result.verdict,
+        extra={
+            "submission_id": submission_id,
+            "verdict": result.verdict,
+            "category": result.category,
+            "duration_ms": round(elapsed * 1000, 1),
+        },
+    )
     for delivery_id in deliveries:
         enqueue_delivery(delivery_id, 0)
     return result.verdict
@@ -83,22 +98,31 @@ def _record(session: Session, submission: Submission, result: screening.Screenin
     claimed = session.execute(
         update(Submission)
         .where(Submission.id == submission.id, Submission.status == RECEIVED)
-        .values(status=SCREENED, verdict=result.verdict, reason_category=result.category,
-                score=result.score, screened_at=utcnow())
+        .values(
+            status=SCREENED,
+            verdict=result.verdict,
+            reason_category=result.category,
+            score=result.score,
+            screened_at=utcnow(),
+        )
     ).rowcount
     if claimed != 1:
         return None
     # Re-screening replaces the findings of an earlier run, never adds to them.
     session.execute(delete(Finding).where(Finding.submission_id == submission.id))
     session.add_all(
-        Finding(submission_id=submission.id, code=f.code, category=f.category, weight=f.weight,
-                evidence=f.evidence)
+        Finding(submission_id=submission.id, code=f.code, category=f.category, weight=f.weight, evidence=f.evidence)
         for f in result.findings
     )
-    session.add(AuditEvent(actor="screening", action="screened", subject_type="submission",
-                           subject_id=submission.id,
-                           details={"verdict": result.verdict, "category": result.category,
-                                    "score": result.score}))
+    session.add(
+        AuditEvent(
+            actor="screening",
+            action="screened",
+            subject_type="submission",
+            subject_id=submission.id,
+            details={"verdict": result.verdict, "category": result.category, "score": result.score},
+        )
+    )
     if result.verdict != ACCEPTED:
         return []
     session.refresh(submission)
@@ -113,14 +137,23 @@ def warm_up() -> bool:
     whatever it has not, every horse builds again. Measured: ~49 ms a job cold, ~23 ms warm.
     False when there is no form to warm up with (a fresh database)."""
     from app.models import Form
-    from app.screening_context import build_context
+    from app.screening_context.builder import build_context
 
     with session_scope() as session:
         form_id = session.scalar(select(Form.id).order_by(Form.id).limit(1))
         if form_id is None:
             return False
-        submission = Submission(form_id=form_id, email="info@example.com", first_name="Warm", last_name="Up",
-                                company="Example", status=RECEIVED, signals={}, raw={}, answers={})
+        submission = Submission(
+            form_id=form_id,
+            email="info@example.com",
+            first_name="Warm",
+            last_name="Up",
+            company="Example",
+            status=RECEIVED,
+            signals={},
+            raw={},
+            answers={},
+        )
         session.add(submission)  # a role address: accepted, with a finding, so every INSERT gets compiled
         session.flush()
         context = build_context(session=session)
@@ -133,10 +166,13 @@ def warm_up() -> bool:
 def delivery_settings() -> DeliverySettings:
     """Adapter settings from configuration."""
     config = current_app.config
-    return DeliverySettings(timeout=config["DELIVERY_TIMEOUT_SECONDS"],
-                            allowed_private_destinations=tuple(config["ALLOWED_PRIVATE_DESTINATIONS"]),
-                            smtp_url=config["SMTP_URL"], smtp_from=config["SMTP_FROM"],
-                            user_agent="leadsieve/0.1")
+    return DeliverySettings(
+        timeout=config["DELIVERY_TIMEOUT_SECONDS"],
+        allowed_private_destinations=tuple(config["ALLOWED_PRIVATE_DESTINATIONS"]),
+        smtp_url=config["SMTP_URL"],
+        smtp_from=config["SMTP_FROM"],
+        user_agent="leadsieve/0.1",
+    )
 
 
 def deliver(delivery_id: int) -> str:
@@ -147,17 +183,26 @@ def deliver(delivery_id: int) -> str:
         if delivery is None:
             return "not due"
         if not current_request_id():  # enqueued by the sweeper: adopt the id stored at capture
-            bind_job_request_id(session.scalar(select(Submission.request_id)
-                                               .where(Submission.id == delivery.submission_id)))
+            bind_job_request_id(
+                session.scalar(select(Submission.request_id).where(Submission.id == delivery.submission_id))
+            )
         destination = delivery.destination
-        spec = DestinationSpec(kind=destination.kind, target=destination.target, secret=destination.secret,
-                               options=dict(destination.options or {}))
-        result = send(spec, delivery.payload, idempotency_key=delivery.idempotency_key,
-                      settings=delivery_settings())
+        spec = DestinationSpec(
+            kind=destination.kind,
+            target=destination.target,
+            secret=destination.secret,
+            options=dict(destination.options or {}),
+        )
+        result = send(spec, delivery.payload, idempotency_key=delivery.idempotency_key, settings=delivery_settings())
         delay = record_attempt(session, delivery, result, backoff=current_app.config["DELIVERY_BACKOFF"])
         status, attempts = delivery.status, delivery.attempts
-    log.info("delivery %s attempt %s: %s", delivery_id, attempts, status,
-             extra={"delivery_id": delivery_id, "status": status, "attempts": attempts})
+    log.info(
+        "delivery %s attempt %s: %s",
+        delivery_id,
+        attempts,
+        status,
+        extra={"delivery_id": delivery_id, "status": status, "attempts": attempts},
+    )
     if delay is not None:
         enqueue_delivery(delivery_id, attempts, delay=delay)
     return status

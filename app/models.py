@@ -234,9 +234,7 @@ class Delivery(Base):
     """One submission sent to one destination: at-least-once, keyed for idempotency."""
 
     __tablename__ = "deliveries"
-    __table_args__ = (
-        UniqueConstraint("submission_id", "destination_id", name="uq_deliveries_submission_destination"),
-    )
+    __table_args__ = (UniqueConstraint("submission_id", "destination_id", name="uq_deliveries_submission_destination"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"))
@@ -253,8 +251,9 @@ class Delivery(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     destination: Mapped[Destination] = relationship()
-    attempt_log: Mapped[list[DeliveryAttempt]] = relationship(order_by="DeliveryAttempt.id",
-                                                              cascade="all, delete-orphan")
+    attempt_log: Mapped[list[DeliveryAttempt]] = relationship(
+        order_by="DeliveryAttempt.id", cascade="all, delete-orphan"
+    )
 
 
 class DeliveryAttempt(Base):

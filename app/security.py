@@ -7,8 +7,10 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
 # Admin pages run no inline script and are never framed.
-ADMIN_CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-             "frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+ADMIN_CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
 # Public pages: no inline script either; framing is decided per form by the embed feature.
 PUBLIC_CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; base-uri 'none'"
 

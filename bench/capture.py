@@ -57,8 +57,7 @@ def capture_script(path: Path, *, slug: str, token: str, tag: str, forwarded: bo
     """
     prefix = urlencode({**FIELDS, "token": token}) + "&email="
     client = (
-        '["X-Forwarded-For"] = "10." .. tid .. "." .. (math.floor(counter / 250) % 250) .. "." '
-        ".. (counter % 250), "
+        '["X-Forwarded-For"] = "10." .. tid .. "." .. (math.floor(counter / 250) % 250) .. "." .. (counter % 250), '
         if forwarded
         else ""
     )
@@ -121,9 +120,7 @@ def bench_database(kind: str, work: Path, hello: Gunicorn, args: argparse.Namesp
             token = fetch_token(server.base, SLUG)
             hello_lua = work / "hello.lua"
             # Warm both up (imports, pools, first queries) before measuring.
-            run_wrk(
-                hello.base + "/", hello_lua, duration=3, connections=args.connections, threads=args.threads
-            )
+            run_wrk(hello.base + "/", hello_lua, duration=3, connections=args.connections, threads=args.threads)
             run_wrk(
                 server.base + f"/f/{SLUG}",
                 capture_script(directory / "warm.lua", slug=SLUG, token=token, tag=f"{kind}w"),
@@ -192,9 +189,7 @@ def bench_database(kind: str, work: Path, hello: Gunicorn, args: argparse.Namesp
 
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments, run, print a summary (and write JSON with --json)."""
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--db", nargs="+", choices=["sqlite", "postgres"], default=["sqlite", "postgres"])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--duration", type=int, default=15, help="seconds per wrk run")
@@ -233,10 +228,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{r['capture_non_2xx_3xx']} | rows {r['rows_stored']} for {r['capture_answered']} answers"
         )
         for pid, rss in r["web_worker_rss_kib"].items():
-            print(
-                f"           web worker {pid}: VmRSS {rss['VmRSS'] / 1024:.1f} MiB "
-                f"(peak {rss['VmHWM'] / 1024:.1f})"
-            )
+            print(f"           web worker {pid}: VmRSS {rss['VmRSS'] / 1024:.1f} MiB (peak {rss['VmHWM'] / 1024:.1f})")
     print("machine after:", json.dumps(facts))
     if args.json:
         args.json.write_text(

@@ -71,7 +71,7 @@ def machine() -> dict[str, str]:
 @contextmanager
 def private_redis(directory: Path) -> Iterator[str]:
     """Our own redis-server on a unix socket; yields its URL."""
-    from app.embedded_redis import RedisServer
+    from app.runtime.embedded_redis import RedisServer
 
     server = RedisServer(directory / "redis").start()
     try:
@@ -83,7 +83,7 @@ def private_redis(directory: Path) -> Iterator[str]:
 @contextmanager
 def database(kind: str, directory: Path) -> Iterator[str]:
     """A migrated, empty database: a SQLite file, or a PostgreSQL database dropped afterwards."""
-    from app.migrate import upgrade
+    from app.runtime.migrations import upgrade
 
     if kind == "sqlite":
         url = f"sqlite:///{directory / 'bench.db'}"
@@ -133,7 +133,7 @@ def seed(env: dict[str, str]) -> list[str]:
     """The demo forms, created in the benchmark's database; returns their slugs."""
     from app import create_app
     from app.db import session_scope
-    from app.seed import seed_demo
+    from app.runtime.seed import seed_demo
     from config import load_config
 
     app = create_app(load_config(env))
@@ -245,9 +245,7 @@ end
 """
 
 
-def run_wrk(
-    url: str, script: Path, *, threads: int = 2, connections: int = 32, duration: int = 15
-) -> dict[str, Any]:
+def run_wrk(url: str, script: Path, *, threads: int = 2, connections: int = 32, duration: int = 15) -> dict[str, Any]:
     """Run wrk and return req/s, p50/p99 (ms) and error counts."""
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install -y wrk")

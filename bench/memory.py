@@ -47,9 +47,7 @@ def _children(pid: int) -> list[int]:
 
 def main(argv: list[str] | None = None) -> int:
     """Submit, read the web workers' RSS, screen, read the RQ worker's RSS."""
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--n", type=int, default=10_000)
     parser.add_argument("--timeout", type=float, default=1800, help="seconds to wait for screening")

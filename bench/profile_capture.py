@@ -67,13 +67,9 @@ def breakdown(env: dict[str, str], n: int) -> None:
     real_enqueue, real_capture = service.enqueue_screening, routes.capture_submission
     try:
         service.enqueue_screening = lambda submission_id, **_: True
-        rows.append(
-            ("... and no enqueue", poster(create_app({**settings, "RATELIMIT_ENABLED": False}), "noq"))
-        )
+        rows.append(("... and no enqueue", poster(create_app({**settings, "RATELIMIT_ENABLED": False}), "noq")))
         routes.capture_submission = lambda session, **_: 0
-        rows.append(
-            ("... and no INSERT/commit", poster(create_app({**settings, "RATELIMIT_ENABLED": False}), "nodb"))
-        )
+        rows.append(("... and no INSERT/commit", poster(create_app({**settings, "RATELIMIT_ENABLED": False}), "nodb")))
         health = create_app(settings).test_client()
         rows.append(("GET /healthz (Flask + test client floor)", lambda i: health.get("/healthz") and None))
         for label, call in rows:
@@ -84,9 +80,7 @@ def breakdown(env: dict[str, str], n: int) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Post `--n` times under the profiler and print the top functions."""
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--n", type=int, default=2000)
     parser.add_argument("--sort", default="tottime", choices=["tottime", "cumulative"])

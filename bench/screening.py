@@ -165,9 +165,7 @@ def machine() -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--domains", type=int, default=2_000)
     parser.add_argument("--workers", type=int, default=8)
@@ -198,12 +196,8 @@ def main() -> int:
 
         resolver = MailResolver([server.address], timeout=2.0)
         dns = Context(lists=lists, resolver=resolver)
-        results.append(
-            timed("screen(), one at a time, DNS cold", len(leads), lambda: [screen(c, dns) for c in leads])
-        )
-        results.append(
-            timed("screen(), one at a time, DNS warm", len(leads), lambda: [screen(c, dns) for c in leads])
-        )
+        results.append(timed("screen(), one at a time, DNS cold", len(leads), lambda: [screen(c, dns) for c in leads]))
+        results.append(timed("screen(), one at a time, DNS warm", len(leads), lambda: [screen(c, dns) for c in leads]))
 
         def batch(context: Context) -> None:
             run_batch(

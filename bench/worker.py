@@ -94,7 +94,7 @@ def drain(app: Any, worker_class: type) -> float:
 
 def run_class(app: Any, worker_class: type, n: int, run: int) -> dict[str, float]:
     """One timing of N no-op jobs and one of N screening jobs."""
-    from app.queue import SCREENING, enqueue_screening, get_queue
+    from app.runtime.queues import SCREENING, enqueue_screening, get_queue
 
     queue = get_queue(SCREENING)
     for _ in range(n):
@@ -115,9 +115,7 @@ def run_class(app: Any, worker_class: type, n: int, run: int) -> dict[str, float
 
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments, run every class `--runs` times, print a table."""
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=500, help="jobs of each kind per run")
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
@@ -128,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from app import create_app
     from app.jobs import warm_up
-    from app.screening_context import preload
+    from app.screening_context.builder import preload
     from config import load_config
     from tests.dnsserver import suite_server
 
@@ -141,9 +139,7 @@ def main(argv: list[str] | None = None) -> int:
             private_redis(Path(tmp)) as redis_url,
             database(args.db, Path(tmp)) as url,
         ):
-            env = app_env(
-                database_url=url, redis_url=redis_url, instance=Path(tmp), DNS_NAMESERVERS=dns.address
-            )
+            env = app_env(database_url=url, redis_url=redis_url, instance=Path(tmp), DNS_NAMESERVERS=dns.address)
             seed(env)
             app = create_app(load_config(env))
             with app.app_context():

@@ -1,4 +1,4 @@
-"""Alembic environment: the URL comes from the caller (app.migrate) or DATABASE_URL."""
+"""Alembic environment: the URL comes from the caller (app.runtime.migrations) or DATABASE_URL."""
 
 from __future__ import annotations
 
@@ -24,8 +24,7 @@ def _url() -> str:
 
 def run_migrations_offline() -> None:
     """Emit SQL without a connection (`alembic upgrade --sql`)."""
-    context.configure(url=_url(), target_metadata=target_metadata, literal_binds=True,
-                      render_as_batch=True)
+    context.configure(url=_url(), target_metadata=target_metadata, literal_binds=True, render_as_batch=True)
     with context.begin_transaction():
         context.run_migrations()
 
@@ -34,8 +33,9 @@ def run_migrations_online() -> None:
     """Apply migrations over a real connection; batch mode lets SQLite alter tables."""
     engine = make_engine(_url())
     with engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True,
-                          compare_type=True)
+        context.configure(
+            connection=connection, target_metadata=target_metadata, render_as_batch=True, compare_type=True
+        )
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()

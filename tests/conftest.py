@@ -21,10 +21,10 @@ from rq import SimpleWorker
 
 from app import create_app
 from app.db import make_engine, session_scope
-from app.embedded_redis import RedisServer
-from app.migrate import downgrade, upgrade
 from app.models import Base, Form
-from app.seed import DEMO_FORMS
+from app.runtime.embedded_redis import RedisServer
+from app.runtime.migrations import downgrade, upgrade
+from app.runtime.seed import DEMO_FORMS
 from config import TestConfig
 from tests.dnsserver import DnsServer, suite_server
 from worker import make_worker
@@ -32,11 +32,19 @@ from worker import make_worker
 # Beside the three demo forms: the other two kinds, an inactive form, and one with an origin list.
 EXTRA_FORMS: list[dict[str, Any]] = [
     {"slug": "contact-sales", "name": "Contact sales", "kind": "contact_sales", "settings": {}},
-    {"slug": "newsletter", "name": "Newsletter", "kind": "newsletter",
-     "settings": {"redirect_url": "https://www.example.com/thanks"}},
+    {
+        "slug": "newsletter",
+        "name": "Newsletter",
+        "kind": "newsletter",
+        "settings": {"redirect_url": "https://www.example.com/thanks"},
+    },
     {"slug": "old-webinar", "name": "Old webinar", "kind": "webinar", "active": False, "settings": {}},
-    {"slug": "embedded", "name": "Embedded", "kind": "newsletter",
-     "settings": {"allowed_origins": ["https://www.example.com", "https://*.example.org"]}},
+    {
+        "slug": "embedded",
+        "name": "Embedded",
+        "kind": "newsletter",
+        "settings": {"allowed_origins": ["https://www.example.com", "https://*.example.org"]},
+    },
 ]
 
 
@@ -79,17 +87,19 @@ _DNS: dict[str, str] = {}
 
 def make_settings(tmp_path: Path, *, database_url: str, redis_url: str, **overrides: Any) -> dict[str, Any]:
     """Test settings without touching os.environ or any config class."""
-    settings = TestConfig.from_env({
-        "LEADSIEVE_INSTANCE": str(tmp_path / "instance"),
-        "DATABASE_URL": database_url,
-        "REDIS_URL": redis_url,
-        "REDIS_TIMEOUT_SECONDS": "0.5",
-        # The loopback DNS server (tests/dnsserver.py); screening never asks a real resolver here.
-        "DNS_NAMESERVERS": _DNS["address"],
-        "DNS_TIMEOUT_SECONDS": "0.5",
-        "DNS_BUDGET_SECONDS": "1.5",
-        "SCREENING_LISTS_TTL_SECONDS": "0",
-    })
+    settings = TestConfig.from_env(
+        {
+            "LEADSIEVE_INSTANCE": str(tmp_path / "instance"),
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            "REDIS_TIMEOUT_SECONDS": "0.5",
+            # The loopback DNS server (tests/dnsserver.py); screening never asks a real resolver here.
+            "DNS_NAMESERVERS": _DNS["address"],
+            "DNS_TIMEOUT_SECONDS": "0.5",
+            "DNS_BUDGET_SECONDS": "1.5",
+            "SCREENING_LISTS_TTL_SECONDS": "0",
+        }
+    )
     settings.update(overrides)
     return settings
 
@@ -116,8 +126,15 @@ def app(settings: dict[str, Any], redis_server: RedisServer) -> Iterator[Flask]:
     redis.flushdb()
     with application.app_context(), session_scope() as session:
         for spec in [*DEMO_FORMS, *EXTRA_FORMS]:
-            session.add(Form(slug=spec["slug"], name=spec["name"], kind=spec["kind"],
-                             active=spec.get("active", True), settings=dict(spec["settings"])))
+            session.add(
+                Form(
+                    slug=spec["slug"],
+                    name=spec["name"],
+                    kind=spec["kind"],
+                    active=spec.get("active", True),
+                    settings=dict(spec["settings"]),
+                )
+            )
         session.commit()
     yield application
     _clean(application)
@@ -145,7 +162,7 @@ def run_worker(app: Flask) -> Any:
 @pytest.fixture
 def admin(app: Flask) -> FlaskClient:
     """A client signed in as an admin, apart from the visitor's `client`."""
-    from app.users import set_user
+    from app.accounts.users import set_user
     from tests.helpers import sign_in
 
     with app.app_context(), session_scope() as session:

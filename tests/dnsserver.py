@@ -40,8 +40,7 @@ class DnsServer:
         ttl: int = TTL,
     ) -> None:
         self.zone = {
-            self._key(name): {t.upper(): list(v) for t, v in records.items()}
-            for name, records in zone.items()
+            self._key(name): {t.upper(): list(v) for t, v in records.items()} for name, records in zone.items()
         }
         self.servfail = {self._key(n) for n in servfail}
         self.silent = {self._key(n) for n in silent}
@@ -98,9 +97,7 @@ class DnsServer:
         if records is None:
             response.set_rcode(dns.rcode.NXDOMAIN)
         elif records.get(rdtype):
-            response.answer.append(
-                dns.rrset.from_text_list(question.name, self.ttl, "IN", rdtype, records[rdtype])
-            )
+            response.answer.append(dns.rrset.from_text_list(question.name, self.ttl, "IN", rdtype, records[rdtype]))
         return response.to_wire()
 
     def start(self) -> DnsServer:

@@ -21,10 +21,19 @@ def fetch_token(client: FlaskClient, slug: str) -> str:
 VALID = {
     "whitepaper-lead-quality": {"email": "jane@acme.com", "first_name": "Jane", "company": "Acme", "consent": "y"},
     "webinar-pipeline-live": {"email": "raj@globex.com", "first_name": "Raj", "last_name": "Patel"},
-    "request-demo": {"email": "li@initech.com", "first_name": "Li", "last_name": "Wei", "company": "Initech",
-                     "consent": "y"},
-    "contact-sales": {"email": "ana@umbrella.com", "first_name": "Ana", "company": "Umbrella",
-                      "message": "We need pricing for 40 seats."},
+    "request-demo": {
+        "email": "li@initech.com",
+        "first_name": "Li",
+        "last_name": "Wei",
+        "company": "Initech",
+        "consent": "y",
+    },
+    "contact-sales": {
+        "email": "ana@umbrella.com",
+        "first_name": "Ana",
+        "company": "Umbrella",
+        "message": "We need pricing for 40 seats.",
+    },
     "newsletter": {"email": "sam@hooli.com"},
     "embedded": {"email": "kim@vandelay.com"},
 }
@@ -37,8 +46,9 @@ def valid_fields(slug: str, **extra: Any) -> dict[str, Any]:
 
 def csrf_from(html: str) -> str:
     """The Flask-WTF CSRF token rendered in an admin page."""
-    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or \
-        re.search(r'type="hidden" name="csrf_token" value="([^"]+)"', html)
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
+        r'type="hidden" name="csrf_token" value="([^"]+)"', html
+    )
     assert match, "no CSRF token in the page"
     return match.group(1)
 

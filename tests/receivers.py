@@ -72,8 +72,7 @@ class HttpReceiver:
             tls.sni_callback = lambda _sock, name, _ctx: self.server_names.append(name)
             self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
             self.scheme = "https"
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     @property
     def port(self) -> int:
@@ -157,10 +156,14 @@ class _Collector:
         with self.receiver.lock:
             if self.receiver.replies:
                 return self.receiver.replies.popleft()
-            message = email.message_from_bytes(envelope.original_content or envelope.content,
-                                               policy=email.policy.default)
-            self.receiver.messages.append(SmtpMessage(envelope.mail_from, list(envelope.rcpt_tos), message,
-                                                      envelope.original_content or envelope.content))
+            message = email.message_from_bytes(
+                envelope.original_content or envelope.content, policy=email.policy.default
+            )
+            self.receiver.messages.append(
+                SmtpMessage(
+                    envelope.mail_from, list(envelope.rcpt_tos), message, envelope.original_content or envelope.content
+                )
+            )
         return "250 Message accepted for delivery"
 
 

@@ -1,6 +1,15 @@
-"""Admin blueprint: one module per page family, all behind login and CSRF."""
+"""Admin blueprint: one module per page family, named after the service it calls; all behind login and CSRF."""
 
-from app.admin import auth, dashboard, destination_pages, form_pages, leads, lists, privacy, queue  # noqa: F401
+from app.admin import (  # noqa: F401
+    auth,
+    dashboard,
+    destinations,
+    form_settings,
+    lists,
+    privacy,
+    review,
+    submissions,
+)
 from app.admin.blueprint import bp
 
 __all__ = ["bp"]

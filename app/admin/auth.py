@@ -6,11 +6,11 @@ from typing import Any
 
 from flask import current_app, redirect, render_template, request, session, url_for
 
+from app.accounts.users import authenticate
 from app.admin.blueprint import bp
 from app.db import get_session
 from app.extensions import limiter
 from app.models import utcnow
-from app.users import authenticate
 from forms.admin import LoginForm, LogoutForm
 
 

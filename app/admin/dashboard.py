@@ -7,10 +7,10 @@ from typing import Any
 from flask import render_template, request
 
 from app.admin.blueprint import bp
-from app.charts import columns, hbar, rate_bars
-from app.dashboard import RATE_CATEGORIES, overview, period
 from app.db import get_session
 from app.models import utcnow
+from app.reporting.charts import columns, hbar, rate_bars
+from app.reporting.dashboard import RATE_CATEGORIES, overview, period
 
 CHART_GROUPS = 8  # the busiest forms / sources get a chart; the tables below list them all
 
@@ -35,5 +35,13 @@ def dashboard() -> str:
         "rates_source": _rates(data["by_source"], f"Screening rates per utm source {start} to {end}"),
     }
     age = utcnow() - data["queue_oldest"] if data["queue_oldest"] else None
-    return render_template("admin/dashboard.html", start=start, end=end, data=data, total=total, charts=charts,
-                           categories=RATE_CATEGORIES, queue_age=age)
+    return render_template(
+        "admin/dashboard.html",
+        start=start,
+        end=end,
+        data=data,
+        total=total,
+        charts=charts,
+        categories=RATE_CATEGORIES,
+        queue_age=age,
+    )

@@ -9,7 +9,7 @@ from wtforms.fields.choices import SelectChoice
 
 from app.admin.blueprint import admin_only, bp
 from app.db import get_session
-from app.lists import (
+from app.screening_context.lists import (
     LIST_KINDS,
     ListError,
     block_suggestion,
@@ -43,8 +43,13 @@ def lists() -> Any:
     if request.method == "GET":
         form.kind.data = kind
     elif form.validate_on_submit():
-        result = import_entries(get_session(), kind=form.kind.data or kind, text=form.values.data or "",
-                                actor=g.user.email, note=form.note.data or "")
+        result = import_entries(
+            get_session(),
+            kind=form.kind.data or kind,
+            text=form.values.data or "",
+            actor=g.user.email,
+            note=form.note.data or "",
+        )
         flash(f"Added {result.added}; {result.existing} already listed.", "ok")
         for error in result.errors[:20]:
             flash(error, "error")
@@ -52,10 +57,19 @@ def lists() -> Any:
     db = get_session()
     page = max(1, request.args.get("page", 1, type=int) or 1)
     rows = entries(db, kind, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
-    return render_template("admin/lists.html", kind=kind, kinds=LIST_KINDS, rows=rows, form=form,
-                           remove=RemoveForm(), total=count_entries(db, kind), page=page, page_size=PAGE_SIZE,
-                           suggestions=suggested_domains(db), suggestion=SuggestionForm()), \
-        400 if form.errors else 200
+    return render_template(
+        "admin/lists.html",
+        kind=kind,
+        kinds=LIST_KINDS,
+        rows=rows,
+        form=form,
+        remove=RemoveForm(),
+        total=count_entries(db, kind),
+        page=page,
+        page_size=PAGE_SIZE,
+        suggestions=suggested_domains(db),
+        suggestion=SuggestionForm(),
+    ), 400 if form.errors else 200
 
 
 @bp.post("/lists/suggestions")
@@ -71,8 +85,11 @@ def list_suggestion() -> Any:
         if action == "block":
             added = block_suggestion(get_session(), domain=domain, actor=g.user.email, note=note)
             if [e for e in added if e.kind == "blocked_email"]:
-                flash(f"Blocked only the address(es) {', '.join(e.value for e in added)}: {domain} is a "
-                      "free-mail provider, so blocking it would block everyone who uses it.", "ok")
+                flash(
+                    f"Blocked only the address(es) {', '.join(e.value for e in added)}: {domain} is a "
+                    "free-mail provider, so blocking it would block everyone who uses it.",
+                    "ok",
+                )
             else:
                 flash(f"Blocked {domain}.", "ok")
         elif action == "dismiss":
@@ -106,5 +123,8 @@ def list_export(kind: str) -> Response:
     """The list as CSV (value,note,added_by,added_at), ready to import elsewhere."""
     if kind not in LIST_KINDS:
         abort(404)
-    return Response(export_csv(entries(get_session(), kind)), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="leadsieve-{kind}.csv"'})
+    return Response(
+        export_csv(entries(get_session(), kind)),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="leadsieve-{kind}.csv"'},
+    )

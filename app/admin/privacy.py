@@ -12,7 +12,7 @@ from flask import abort, current_app, flash, g, redirect, url_for
 from app.admin.blueprint import admin_only, bp
 from app.db import get_session
 from app.models import Lead, Submission
-from app.privacy import erase_person
+from app.privacy.erasure import erase_person
 from forms.privacy import EraseForm
 from screening.identity import lead_key
 
@@ -47,5 +47,7 @@ def _confirm_and_erase(*, what: str, email: str, erased_at: Any) -> None:
         flash(f"The address typed does not match this {what}; nothing was erased.", "error")
         return
     report = erase_person(get_session(), email=email, actor=g.user.email, smtp_url=current_app.config["SMTP_URL"])
-    flash(f"Personal data erased: {report.submissions} submission(s), {report.deliveries} delivery(ies), "
-          f"{report.outbox_files} outbox file(s).")
+    flash(
+        f"Personal data erased: {report.submissions} submission(s), {report.deliveries} delivery(ies), "
+        f"{report.outbox_files} outbox file(s)."
+    )

@@ -28,11 +28,13 @@ def cors_headers(origin: str | None, allowed: Sequence[str], *, preflight: bool)
         return {}
     headers = {"Access-Control-Allow-Origin": echoed}
     if preflight:
-        headers.update({
-            "Access-Control-Allow-Methods": "GET, POST",
-            "Access-Control-Allow-Headers": "Content-Type, Accept",
-            "Access-Control-Max-Age": "600",
-        })
+        headers.update(
+            {
+                "Access-Control-Allow-Methods": "GET, POST",
+                "Access-Control-Allow-Headers": "Content-Type, Accept",
+                "Access-Control-Max-Age": "600",
+            }
+        )
     else:
         headers["Access-Control-Expose-Headers"] = "Retry-After"
     return headers

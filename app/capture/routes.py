@@ -16,7 +16,7 @@ from app.db import get_session
 from app.errors import wants_json
 from app.extensions import limiter
 from app.models import Form
-from app.privacy import truncate_ip
+from app.privacy.erasure import truncate_ip
 from app.security import PUBLIC_CSP
 from forms import CONTEXT_FIELDS, LeadForm, build_form
 from forms.fields import clean_line
@@ -31,6 +31,7 @@ bp = Blueprint("capture", __name__)
 def _embed_context_fields() -> dict[str, Any]:
     """The host-page fields the iframe may take from embed.js (frame.js reads them from the page)."""
     return {"embed_context_fields": " ".join((*CONTEXT_FIELDS, *CLICK_IDS))}
+
 
 # Endpoints a script on another origin may call.
 CORS_ENDPOINTS = {"capture.submit", "capture.show", "capture.token"}
@@ -69,8 +70,9 @@ def _cross_origin(response: Response) -> Response:
         form_row = find_form(get_session(), slug)
     allowed = list(form_row.settings.get("allowed_origins", [])) if form_row is not None else []
     if request.endpoint in CORS_ENDPOINTS or request.method == "OPTIONS":
-        response.headers.update(cors_headers(request.headers.get("Origin"), allowed,
-                                             preflight=request.method == "OPTIONS"))
+        response.headers.update(
+            cors_headers(request.headers.get("Origin"), allowed, preflight=request.method == "OPTIONS")
+        )
         response.vary.add("Origin")
     response.headers["Content-Security-Policy"] = f"{PUBLIC_CSP}; {frame_ancestors(allowed)}"
     return response
@@ -113,9 +115,15 @@ def _parent_origin(form_row: Form) -> str | None:
 
 
 def _render_form(form_row: Form, form: LeadForm, *, embed: bool) -> str:
-    return render_template("capture/form.html", form_row=form_row, form=form, layout=_layout() if not embed
-                           else "embed_base.html", embed=embed, parent_origin=_parent_origin(form_row) if embed
-                           else None, click_ids=_click_ids(request.values))
+    return render_template(
+        "capture/form.html",
+        form_row=form_row,
+        form=form,
+        layout=_layout() if not embed else "embed_base.html",
+        embed=embed,
+        parent_origin=_parent_origin(form_row) if embed else None,
+        click_ids=_click_ids(request.values),
+    )
 
 
 def _click_ids(values: Any) -> dict[str, str]:
@@ -139,7 +147,7 @@ def _page(slug: str, *, embed: bool) -> str:
     form = _build_form(form_row)
     form.token.data = issue_token(current_app.config["SECRET_KEY"], form_row.id)
     for name in CONTEXT_FIELDS:
-        form[name].data = request.args.get(name, "")[:200 if name.startswith("utm_") else 2048]
+        form[name].data = request.args.get(name, "")[: 200 if name.startswith("utm_") else 2048]
     if not form.referrer.data and not embed:
         form.referrer.data = (request.referrer or "")[:2048]
     if not form.page_url.data and not embed:
@@ -151,8 +159,12 @@ def _page(slug: str, *, embed: bool) -> str:
 def token(slug: str) -> Any:
     """A fresh signed token for a form on another site (embed.js asks before upgrading a form)."""
     form_row = _load(slug)
-    response = jsonify({"token": issue_token(current_app.config["SECRET_KEY"], form_row.id),
-                        "max_age": current_app.config["FORM_TOKEN_MAX_AGE"]})
+    response = jsonify(
+        {
+            "token": issue_token(current_app.config["SECRET_KEY"], form_row.id),
+            "max_age": current_app.config["FORM_TOKEN_MAX_AGE"],
+        }
+    )
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -169,23 +181,37 @@ def submit(slug: str) -> Any:
     form = _build_form(form_row, formdata)
     if not form.validate():
         if wants_json():
-            return jsonify({"error": "Bad Request", "message": "Some fields need attention.",
-                            "fields": form.errors}), 400
+            return jsonify(
+                {"error": "Bad Request", "message": "Some fields need attention.", "fields": form.errors}
+            ), 400
         return _render_form(form_row, form, embed=request.args.get("embed") == "1"), 400
 
     config = current_app.config
-    token = read_token(config["SECRET_KEY"], form.token.data, form_id=form_row.id,
-                       max_age=config["FORM_TOKEN_MAX_AGE"], static_max_age=config["STATIC_TOKEN_MAX_AGE"],
-                       fallbacks=config.get("SECRET_KEY_FALLBACKS", ()))
+    token = read_token(
+        config["SECRET_KEY"],
+        form.token.data,
+        form_id=form_row.id,
+        max_age=config["FORM_TOKEN_MAX_AGE"],
+        static_max_age=config["STATIC_TOKEN_MAX_AGE"],
+        fallbacks=config.get("SECRET_KEY_FALLBACKS", ()),
+    )
     signals = capture_signals(
-        token=token, honeypot=form.website.data or "", origin=request.headers.get("Origin"),
-        referer=request.headers.get("Referer"), allowed_origins=form_row.settings.get("allowed_origins", []),
+        token=token,
+        honeypot=form.website.data or "",
+        origin=request.headers.get("Origin"),
+        referer=request.headers.get("Referer"),
+        allowed_origins=form_row.settings.get("allowed_origins", []),
         own_origins=[origin_of(request.host_url) or "", origin_of(config["PUBLIC_BASE_URL"]) or ""],
     )
     raw = {key: value for key, value in formdata.items() if key != "token"}
     # clean_line: a NUL (or other control character) in the header would make PostgreSQL refuse the row.
-    context = RequestContext(ip=_client_ip(), user_agent=clean_line(request.user_agent.string or ""), raw=raw,
-                             signals=signals, request_id=g.get("request_id"))
+    context = RequestContext(
+        ip=_client_ip(),
+        user_agent=clean_line(request.user_agent.string or ""),
+        raw=raw,
+        signals=signals,
+        request_id=g.get("request_id"),
+    )
     submission_id = capture_submission(get_session(), form_row=form_row, form=form, request=context)
     return _thank(form_row, submission_id)
 
@@ -203,5 +229,10 @@ def _thank(form_row: Form, submission_id: int) -> Any:
     if settings.get("redirect_url"):
         return redirect(settings["redirect_url"], code=303)
     embed = request.args.get("embed") == "1"
-    return render_template("capture/thanks.html", form_row=form_row, message=message, layout=_layout(),
-                           parent_origin=_parent_origin(form_row) if embed else None)
+    return render_template(
+        "capture/thanks.html",
+        form_row=form_row,
+        message=message,
+        layout=_layout(),
+        parent_origin=_parent_origin(form_row) if embed else None,
+    )

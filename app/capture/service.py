@@ -15,7 +15,7 @@ from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from app.models import Form, Submission
-from app.queue import enqueue_screening
+from app.runtime.queues import enqueue_screening
 from forms import LeadForm
 
 

@@ -53,8 +53,15 @@ def origin_allowed(origin: str | None, allowed: Iterable[str]) -> bool | None:
     return False
 
 
-def capture_signals(*, token: TokenCheck, honeypot: str, origin: str | None, referer: str | None,
-                    allowed_origins: Iterable[str], own_origins: Iterable[str]) -> dict[str, Any]:
+def capture_signals(
+    *,
+    token: TokenCheck,
+    honeypot: str,
+    origin: str | None,
+    referer: str | None,
+    allowed_origins: Iterable[str],
+    own_origins: Iterable[str],
+) -> dict[str, Any]:
     """Everything suspicious or reassuring we can see before screening runs.
 
     `own_origins` are the origins our own pages (hosted form, iframe) post from: the one the request

@@ -61,8 +61,16 @@ def issue_token(secret: str, form_id: int, *, issued_at: int | None = None, stat
     return _Signer(secret, issued_at=issued_at).sign(value).decode()
 
 
-def read_token(secret: str, token: str | None, *, form_id: int, max_age: int, static_max_age: int | None = None,
-               now: float | None = None, fallbacks: Sequence[str] = ()) -> TokenCheck:
+def read_token(
+    secret: str,
+    token: str | None,
+    *,
+    form_id: int,
+    max_age: int,
+    static_max_age: int | None = None,
+    now: float | None = None,
+    fallbacks: Sequence[str] = (),
+) -> TokenCheck:
     """Check signature (current key or a fallback), age and form; never raises for bad input."""
     if not token:
         return TokenCheck(MISSING)

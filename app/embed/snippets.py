@@ -14,11 +14,17 @@ def script_snippet(form_row: Form, *, base_url: str) -> str:
     """Plain form (posts to the hosted page without JavaScript) + the async enhancing script."""
     form = build_form(form_row.kind, form_row.settings)
     form.token.data = issue_token(current_app.config["SECRET_KEY"], form_row.id, static=True)
-    return render_template("embed/script_snippet.html", form_row=form_row, form=form, base=base_url,
-                           version=script_version()).strip() + "\n"
+    return (
+        render_template(
+            "embed/script_snippet.html", form_row=form_row, form=form, base=base_url, version=script_version()
+        ).strip()
+        + "\n"
+    )
 
 
 def iframe_snippet(form_row: Form, *, base_url: str) -> str:
     """An iframe of the hosted form, plus embed.js for automatic height (optional)."""
-    return render_template("embed/iframe_snippet.html", form_row=form_row, base=base_url,
-                           version=script_version()).strip() + "\n"
+    return (
+        render_template("embed/iframe_snippet.html", form_row=form_row, base=base_url, version=script_version()).strip()
+        + "\n"
+    )

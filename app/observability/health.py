@@ -16,7 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app.db import engine
 from app.observability.metrics import make_registry
-from app.queue import QUEUE_NAMES
+from app.runtime.queues import QUEUE_NAMES
 
 bp = Blueprint("observability", __name__)
 
@@ -33,8 +33,7 @@ def healthz() -> Any:
 def _probe_redis(timeout: float) -> str | None:
     client = current_app.extensions.get("leadsieve.probe_redis")
     if client is None:
-        client = Redis.from_url(current_app.config["REDIS_URL"], socket_timeout=timeout,
-                                socket_connect_timeout=timeout)
+        client = Redis.from_url(current_app.config["REDIS_URL"], socket_timeout=timeout, socket_connect_timeout=timeout)
         current_app.extensions["leadsieve.probe_redis"] = client
     try:
         client.ping()
@@ -79,12 +78,17 @@ def metrics() -> Any:
     if token:
         given = request.headers.get("Authorization", "")
         if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
-            return Response("metrics need a bearer token\n", 401,
-                            {"WWW-Authenticate": 'Bearer realm="metrics"'}, mimetype="text/plain")
+            return Response(
+                "metrics need a bearer token\n",
+                401,
+                {"WWW-Authenticate": 'Bearer realm="metrics"'},
+                mimetype="text/plain",
+            )
     registry = current_app.extensions.get("leadsieve.metrics_registry")
     if registry is None:
-        registry = make_registry(engine=engine(), redis=current_app.extensions["leadsieve.redis"],
-                                 queue_names=QUEUE_NAMES)
+        registry = make_registry(
+            engine=engine(), redis=current_app.extensions["leadsieve.redis"], queue_names=QUEUE_NAMES
+        )
         current_app.extensions["leadsieve.metrics_registry"] = registry
     encoder, content_type = choose_encoder(request.headers.get("Accept", ""))
     return Response(encoder(registry), 200, {"Content-Type": content_type, "Cache-Control": "no-store"})

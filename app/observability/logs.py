@@ -36,7 +36,8 @@ class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         """Serialise the record; values JSON cannot hold become their repr."""
         entry: dict[str, Any] = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
+            "time": datetime.fromtimestamp(record.created, UTC)
+            .isoformat(timespec="milliseconds")
             .replace("+00:00", "Z"),
             "level": record.levelname,
             "logger": record.name,
@@ -57,8 +58,9 @@ class _LeadsieveHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """Marks the handler we installed, so configuring twice replaces it instead of doubling lines."""
 
 
-def configure_logging(*, level: str | int = "INFO", fmt: str = "text",
-                      stream: IO[str] | None = None) -> logging.Handler:
+def configure_logging(
+    *, level: str | int = "INFO", fmt: str = "text", stream: IO[str] | None = None
+) -> logging.Handler:
     """Install one stream handler on the root logger in format `fmt` ("json" or "text"); returns it."""
     if fmt not in {"json", "text"}:
         raise ValueError(f"LOG_FORMAT must be json or text, got {fmt!r}")

@@ -95,9 +95,11 @@ class LeadsieveCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         """All leadsieve metrics, then `leadsieve_metrics_source_up` per source."""
-        up = GaugeMetricFamily("leadsieve_metrics_source_up",
-                               "Whether the source could be read for this scrape (1) or not (0).",
-                               labels=["source"])
+        up = GaugeMetricFamily(
+            "leadsieve_metrics_source_up",
+            "Whether the source could be read for this scrape (1) or not (0).",
+            labels=["source"],
+        )
         sources = (("database", self._database, SQLAlchemyError), ("redis", self._redis, RedisError))
         for source, read, failure in sources:
             try:
@@ -111,43 +113,54 @@ class LeadsieveCollector(Collector):
     def _database(self) -> Iterator[Metric]:
         with Session(self.engine) as session:
             submissions = GaugeMetricFamily(
-                "leadsieve_submissions", "Stored submissions by form, processing status and verdict.",
-                labels=["form", "status", "verdict"])
+                "leadsieve_submissions",
+                "Stored submissions by form, processing status and verdict.",
+                labels=["form", "status", "verdict"],
+            )
             rows = session.execute(
                 select(Form.slug, Submission.status, Submission.verdict, func.count())
                 .join(Form, Form.id == Submission.form_id)
-                .group_by(Form.slug, Submission.status, Submission.verdict)).all()
+                .group_by(Form.slug, Submission.status, Submission.verdict)
+            ).all()
             for slug, status, verdict, count in rows:
                 submissions.add_metric([slug, status, verdict or "none"], count)
             yield submissions
 
             held, oldest = session.execute(
-                select(func.count(), func.min(Submission.received_at))
-                .where(Submission.verdict == "held")).one()
-            yield GaugeMetricFamily("leadsieve_held_submissions", "Submissions waiting in the review queue.",
-                                    value=held or 0)
+                select(func.count(), func.min(Submission.received_at)).where(Submission.verdict == "held")
+            ).one()
+            yield GaugeMetricFamily(
+                "leadsieve_held_submissions", "Submissions waiting in the review queue.", value=held or 0
+            )
             age = (utcnow() - oldest).total_seconds() if oldest is not None else 0.0
-            yield GaugeMetricFamily("leadsieve_held_oldest_age_seconds",
-                                    "Age of the oldest held submission (0 when the queue is empty).",
-                                    value=age)
+            yield GaugeMetricFamily(
+                "leadsieve_held_oldest_age_seconds",
+                "Age of the oldest held submission (0 when the queue is empty).",
+                value=age,
+            )
 
             deliveries = GaugeMetricFamily("leadsieve_deliveries", "Deliveries by status.", labels=["status"])
-            by_status = dict(session.execute(
-                select(Delivery.status, func.count()).group_by(Delivery.status)).all())
+            by_status = dict(session.execute(select(Delivery.status, func.count()).group_by(Delivery.status)).all())
             for status, count in sorted(by_status.items()):
                 deliveries.add_metric([status], count)
             yield deliveries
-            yield GaugeMetricFamily("leadsieve_dead_letters",
-                                    "Deliveries out of attempts (status dead), waiting for a replay.",
-                                    value=by_status.get("dead", 0))
+            yield GaugeMetricFamily(
+                "leadsieve_dead_letters",
+                "Deliveries out of attempts (status dead), waiting for a replay.",
+                value=by_status.get("dead", 0),
+            )
 
-            attempts = CounterMetricFamily("leadsieve_delivery_attempts",
-                                           "Delivery attempts by outcome (from the delivery_attempts log).",
-                                           labels=["outcome"])
+            attempts = CounterMetricFamily(
+                "leadsieve_delivery_attempts",
+                "Delivery attempts by outcome (from the delivery_attempts log).",
+                labels=["outcome"],
+            )
             outcomes: dict[str, int] = {}
             for ok, status_code, count in session.execute(
-                    select(DeliveryAttempt.ok, DeliveryAttempt.status_code, func.count())
-                    .group_by(DeliveryAttempt.ok, DeliveryAttempt.status_code)).all():
+                select(DeliveryAttempt.ok, DeliveryAttempt.status_code, func.count()).group_by(
+                    DeliveryAttempt.ok, DeliveryAttempt.status_code
+                )
+            ).all():
                 outcome = attempt_outcome(bool(ok), status_code)
                 outcomes[outcome] = outcomes.get(outcome, 0) + count
             for outcome, count in sorted(outcomes.items()):
@@ -156,24 +169,32 @@ class LeadsieveCollector(Collector):
 
     def _redis(self) -> Iterator[Metric]:
         depth = GaugeMetricFamily("leadsieve_queue_depth", "Jobs waiting in each RQ queue.", labels=["queue"])
-        jobs = GaugeMetricFamily("leadsieve_queue_jobs",
-                                 "RQ jobs per queue and registry (started, scheduled, deferred, failed).",
-                                 labels=["queue", "state"])
+        jobs = GaugeMetricFamily(
+            "leadsieve_queue_jobs",
+            "RQ jobs per queue and registry (started, scheduled, deferred, failed).",
+            labels=["queue", "state"],
+        )
         for name in self.queue_names:
             queue = Queue(name, connection=self.redis)
             depth.add_metric([name], queue.count)
             # cleanup=False: a scrape must never move jobs between registries.
-            for state, registry_class in (("started", StartedJobRegistry),
-                                          ("scheduled", ScheduledJobRegistry),
-                                          ("deferred", DeferredJobRegistry), ("failed", FailedJobRegistry)):
+            for state, registry_class in (
+                ("started", StartedJobRegistry),
+                ("scheduled", ScheduledJobRegistry),
+                ("deferred", DeferredJobRegistry),
+                ("failed", FailedJobRegistry),
+            ):
                 registry: Any = registry_class(queue=queue)
                 jobs.add_metric([name, state], registry.get_job_count(cleanup=False))
         yield depth
         yield jobs
         buckets, total = screening_histogram(self.redis)
-        yield HistogramMetricFamily("leadsieve_screening_duration_seconds",
-                                    "Time screen() took per screened submission, across all workers.",
-                                    buckets=buckets, sum_value=total)
+        yield HistogramMetricFamily(
+            "leadsieve_screening_duration_seconds",
+            "Time screen() took per screened submission, across all workers.",
+            buckets=buckets,
+            sum_value=total,
+        )
 
 
 def make_registry(*, engine: Engine, redis: Redis, queue_names: Sequence[str]) -> CollectorRegistry:

@@ -12,23 +12,23 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0003'
-down_revision: str | None = '0002'
+revision: str = "0003"
+down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('submissions', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('request_id', sa.String(length=64), nullable=True))
-        batch_op.add_column(sa.Column('erased_at', sa.DateTime(), nullable=True))
-    with op.batch_alter_table('leads', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('erased_at', sa.DateTime(), nullable=True))
+    with op.batch_alter_table("submissions", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("request_id", sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column("erased_at", sa.DateTime(), nullable=True))
+    with op.batch_alter_table("leads", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("erased_at", sa.DateTime(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('leads', schema=None) as batch_op:
-        batch_op.drop_column('erased_at')
-    with op.batch_alter_table('submissions', schema=None) as batch_op:
-        batch_op.drop_column('erased_at')
-        batch_op.drop_column('request_id')
+    with op.batch_alter_table("leads", schema=None) as batch_op:
+        batch_op.drop_column("erased_at")
+    with op.batch_alter_table("submissions", schema=None) as batch_op:
+        batch_op.drop_column("erased_at")
+        batch_op.drop_column("request_id")

@@ -96,9 +96,7 @@ def test_a_row_whose_screening_fails_is_reported_and_the_run_goes_on(monkeypatch
 
 def test_jsonl_to_csv_header_is_the_union_of_every_rows_keys():
     text = (
-        "{not json\n"
-        '{"email": "li@acme.com", "crm_id": 7}\n'
-        '{"email": "sam@acme.com", "booth": "B7", "tags": ["vip"]}\n'
+        '{not json\n{"email": "li@acme.com", "crm_id": 7}\n{"email": "sam@acme.com", "booth": "B7", "tags": ["vip"]}\n'
     )
     out, _ = run(text, in_format="jsonl")
     header = out.splitlines()[0].split(",")
@@ -165,9 +163,10 @@ def test_csv_output_cannot_start_a_formula(tmp_path):
 
     sink = tmp_path / "out.csv"
     with sink.open("w", encoding="utf-8", newline="") as out:
-        write_csv([{"company": "=HYPERLINK(\"http://x\",\"y\")", "note": "@SUM(A1)", "score": -10,
-                    "verdict": "accepted"}], out)
+        write_csv(
+            [{"company": '=HYPERLINK("http://x","y")', "note": "@SUM(A1)", "score": -10, "verdict": "accepted"}], out
+        )
     with sink.open(encoding="utf-8") as written:
         [row] = list(csv_module.DictReader(written))
-    assert row["company"] == "'=HYPERLINK(\"http://x\",\"y\")" and row["note"] == "'@SUM(A1)"
+    assert row["company"] == '\'=HYPERLINK("http://x","y")' and row["note"] == "'@SUM(A1)"
     assert row["score"] == "-10"

@@ -355,4 +355,5 @@ def test_swot_evidence_names_the_school():
     from screening.check_domain import academic_domain_reason
 
     assert academic_domain_reason("fim.uni-passau.de") == (
-        "fim.uni-passau.de belongs to Universität Passau (swot academic domain list)")
+        "fim.uni-passau.de belongs to Universität Passau (swot academic domain list)"
+    )

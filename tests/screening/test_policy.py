@@ -55,9 +55,7 @@ def test_allowlist_wins_over_everything_but_syntax():
 
 
 def test_policy_from_mapping_merges_actions_and_validates():
-    policy = Policy.from_mapping(
-        {"actions": {"student": "mark"}, "hold_at": "60", "dnsbl_zones": ["bl.example."]}
-    )
+    policy = Policy.from_mapping({"actions": {"student": "mark"}, "hold_at": "60", "dnsbl_zones": ["bl.example."]})
     assert policy.action_for("student") == "mark" and policy.action_for("spam") == "reject"
     assert policy.hold_at == 60 and policy.dnsbl_zones == ("bl.example",)
     assert verdict_of(Finding("x", "student", 60, ""), policy=policy) == ("accepted", "student")
@@ -109,8 +107,7 @@ def test_velocity_asks_the_context_about_recent_activity():
     assert asked == [("ip", "192.0.2.9", 600), ("email", "li@acme.com", 600)]
     [finding] = result.findings
     assert (
-        finding.code == "velocity.ip"
-        and "12 submissions from IP 192.0.2.9 in the last 10 minutes" in finding.evidence
+        finding.code == "velocity.ip" and "12 submissions from IP 192.0.2.9 in the last 10 minutes" in finding.evidence
     )
     assert result.verdict == "held"
 

@@ -144,8 +144,9 @@ def internal_only_server() -> Iterator[DnsServer]:
     server.stop()
 
 
-@pytest.mark.parametrize(("domain", "status"), [("nowhere.example", NXDOMAIN), ("no-mail.example", NO_MAIL),
-                                                ("acme.com", MX)])
+@pytest.mark.parametrize(
+    ("domain", "status"), [("nowhere.example", NXDOMAIN), ("no-mail.example", NO_MAIL), ("acme.com", MX)]
+)
 def test_negative_answers_count_while_the_canary_resolves(dns_server, domain, status):
     resolver = MailResolver([dns_server.address], timeout=0.3, canary="gmail.com")
     assert resolver.mail_domain(domain).status == status

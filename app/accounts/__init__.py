@@ -1,0 +1,1 @@
+"""Admin accounts: users, roles and password checks."""

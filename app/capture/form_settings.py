@@ -1,0 +1,193 @@
+"""Creating and editing forms: settings validated once here, used by the admin editor and seed.
+
+A form's settings dict is what capture, the embeds and the thank-you page read,
+so everything that goes in is checked: URLs are http(s) only, embed origins are
+exact `scheme://host[:port]` values (or `https://*.example.com`), and the shown
+and required fields are ones the form kind knows.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import AuditEvent, Destination, Form
+from forms import CONTACT_FIELDS, FORM_KINDS
+
+SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")
+ORIGIN = re.compile(r"^https?://(\*\.)?[a-z0-9.-]+(:\d{1,5})?$")
+
+
+class FormSettingsError(ValueError):
+    """Field name -> message for every problem found."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
+
+
+@dataclass
+class FormInput:
+    """What the editor posts, as plain values."""
+
+    name: str
+    slug: str
+    kind: str
+    active: bool = True
+    intro: str = ""
+    consent_text: str = ""
+    thank_you: str = ""
+    redirect_url: str = ""
+    asset_url: str = ""
+    asset_name: str = ""
+    webinar_title: str = ""
+    webinar_starts_at: str = ""
+    webinar_join_url: str = ""
+    allowed_origins: str = ""
+    shown: Sequence[str] = field(default_factory=tuple)
+    required: Sequence[str] = field(default_factory=tuple)
+    destination_ids: Sequence[int] = field(default_factory=tuple)
+
+
+def parse_origins(text: str) -> list[str]:
+    """One origin per line or comma; raises ValueError naming the first bad one."""
+    origins = []
+    for raw in re.split(r"[\s,]+", text.strip()):
+        if not raw:
+            continue
+        origin = raw.lower().rstrip("/")
+        if not ORIGIN.match(origin):
+            raise ValueError(f"{raw!r} is not an origin like https://www.example.com or https://*.example.com")
+        if origin not in origins:
+            origins.append(origin)
+    return origins
+
+
+def _url(value: str, *, allow_relative: bool = False) -> str:
+    value = value.strip()
+    if not value:
+        return ""
+    if allow_relative and value.startswith("/") and not value.startswith("//"):
+        return value
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError("must be an http:// or https:// address")
+    return value
+
+
+def build_settings(data: FormInput, previous: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A validated settings dict; FormSettingsError lists every problem."""
+    errors: dict[str, str] = {}
+    settings = dict(previous or {})
+    if data.kind not in FORM_KINDS:
+        errors["kind"] = f"choose one of {', '.join(FORM_KINDS)}"
+    if not SLUG.match(data.slug):
+        errors["slug"] = "use lower-case letters, digits and hyphens (e.g. q4-demo)"
+    if not data.name.strip():
+        errors["name"] = "give the form a name"
+    for key in ("intro", "consent_text", "thank_you", "asset_name"):
+        settings[key] = getattr(data, key).strip()
+    for key, relative in (("redirect_url", False), ("asset_url", True)):
+        try:
+            settings[key] = _url(getattr(data, key), allow_relative=relative)
+        except ValueError as exc:
+            errors[key] = str(exc)
+    try:
+        join_url = _url(data.webinar_join_url)
+    except ValueError as exc:
+        errors["webinar_join_url"] = str(exc)
+        join_url = ""
+    if data.kind == "webinar":
+        settings["webinar"] = {
+            "title": data.webinar_title.strip(),
+            "starts_at": data.webinar_starts_at.strip(),
+            "join_url": join_url,
+        }
+    else:
+        settings.pop("webinar", None)
+    try:
+        settings["allowed_origins"] = parse_origins(data.allowed_origins)
+    except ValueError as exc:
+        errors["allowed_origins"] = str(exc)
+    settings["shown"] = [n for n in CONTACT_FIELDS if n == "email" or n in data.shown or n in data.required]
+    settings["required"] = [n for n in CONTACT_FIELDS if n == "email" or n in data.required]
+    if errors:
+        raise FormSettingsError(errors)
+    return settings
+
+
+def save_form(session: Session, data: FormInput, *, form: Form | None, actor: str) -> Form:
+    """Create or update a form and which destinations receive its leads; audited."""
+    settings = build_settings(data, form.settings if form is not None else None)
+    clash = session.scalars(select(Form.id).where(Form.slug == data.slug)).first()
+    if clash is not None and (form is None or clash != form.id):
+        raise FormSettingsError({"slug": f"another form already uses /f/{data.slug}"})
+    created = form is None
+    if form is None:
+        form = Form(slug=data.slug, name=data.name.strip(), kind=data.kind)
+        session.add(form)
+    old_slug = form.slug
+    form.slug, form.name, form.kind, form.active = data.slug, data.name.strip()[:200], data.kind, data.active
+    form.settings = settings
+    session.flush()
+    _route_form(session, old_slug=old_slug, slug=form.slug, chosen=set(data.destination_ids))
+    session.add(
+        AuditEvent(
+            actor=actor,
+            action="form.created" if created else "form.updated",
+            subject_type="form",
+            subject_id=form.id,
+            details={"slug": form.slug, "active": form.active},
+        )
+    )
+    session.commit()
+    return form
+
+
+def destinations_for(session: Session, slug: str) -> list[int]:
+    """Ids of active destinations whose routing covers this form."""
+    return [d.id for d in _destinations(session) if not d.forms or slug in d.forms]
+
+
+def _destinations(session: Session) -> Iterable[Destination]:
+    return session.scalars(select(Destination).where(Destination.active.is_(True)).order_by(Destination.id))
+
+
+def _route_form(session: Session, *, old_slug: str, slug: str, chosen: set[int]) -> None:
+    """Make each destination's form list agree with the editor's ticks.
+
+    An empty list means "every form", so un-ticking such a destination turns its
+    list into every other form.
+    """
+    all_slugs = list(session.scalars(select(Form.slug).order_by(Form.id)))
+    for destination in _destinations(session):
+        forms = [slug if s == old_slug else s for s in (destination.forms or [])]
+        covers = not forms or slug in forms
+        if destination.id in chosen and not covers:
+            forms.append(slug)
+        elif destination.id not in chosen and covers:
+            forms = [s for s in (forms or all_slugs) if s != slug]
+            if not forms:
+                destination.active = False  # it covered only this form; keep it but stop sending
+        destination.forms = forms
+
+
+def set_active(session: Session, form: Form, active: bool, *, actor: str) -> None:
+    """Activate or deactivate; a deactivated form answers 404 and its embeds say so."""
+    form.active = active
+    session.add(
+        AuditEvent(
+            actor=actor,
+            action="form.activated" if active else "form.deactivated",
+            subject_type="form",
+            subject_id=form.id,
+            details={"slug": form.slug},
+        )
+    )
+    session.commit()

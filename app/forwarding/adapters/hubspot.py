@@ -1,0 +1,55 @@
+"""HubSpot form submission (Forms API v3 JSON) to the configured URL.
+
+The URL is the form's submit endpoint, e.g.
+https://api.hsforms.com/submissions/v3/integration/submit/<portal id>/<form guid>.
+Options: `lifecycle=off` leaves out `lifecyclestage`; `field.<name>=<value>` adds
+fixed contact properties.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from app.forwarding.adapters import http, text
+from app.forwarding.adapters.crm import extra_fields
+from app.forwarding.adapters.types import AttemptResult, DeliverySettings, DestinationSpec
+
+CONTACT = "0-1"  # HubSpot's object type id for contacts
+LIFECYCLE = {"prospect": "lead", "MQL": "marketingqualifiedlead", "SQL": "salesqualifiedlead"}
+
+
+def submission(payload: dict[str, Any], options: dict[str, Any]) -> dict[str, Any]:
+    """{"fields": [{"objectTypeId", "name", "value"}...], "context": {"pageUri", "pageName"}}."""
+    values = {
+        "email": text.one_line(payload.get("email"), 320),
+        "firstname": text.one_line(payload.get("first_name")),
+        "lastname": text.one_line(payload.get("last_name")),
+        "company": text.one_line(payload.get("company")),
+        "jobtitle": text.one_line(payload.get("job_title")),
+        "phone": text.one_line(payload.get("phone"), 50),
+        "country": text.one_line(payload.get("country"), 80),
+        "message": text.message(payload),
+    }
+    if str(options.get("lifecycle", "on")).lower() not in {"off", "0", "false", "no"}:
+        values["lifecyclestage"] = LIFECYCLE.get(str(payload.get("stage")), "")
+    values.update(extra_fields(options))
+    form = payload.get("form") or {}
+    context = {"pageUri": str(payload.get("page_url") or ""), "pageName": text.one_line(form.get("name"))}
+    return {
+        "fields": [{"objectTypeId": CONTACT, "name": name, "value": value} for name, value in values.items() if value],
+        "context": {key: value for key, value in context.items() if value},
+    }
+
+
+def send(
+    spec: DestinationSpec, payload: dict[str, Any], *, idempotency_key: str, settings: DeliverySettings
+) -> AttemptResult:
+    """POST the submission JSON."""
+    body = json.dumps(submission(payload, spec.options), ensure_ascii=False).encode("utf-8")
+    return http.post(
+        spec.target,
+        body,
+        {"Content-Type": "application/json; charset=utf-8", "Idempotency-Key": idempotency_key},
+        settings=settings,
+    )

@@ -1,0 +1,83 @@
+"""Turning a lead payload into human-readable text, shared by e-mail, Slack and the CRM adapters."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+CONTROL = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]+")
+
+# BANT answer keys as the forms store them, with their labels.
+ANSWER_LABELS = {"budget": "Budget", "authority": "Authority", "need": "Need", "timeline": "Timeline"}
+
+
+def one_line(value: Any, limit: int = 200) -> str:
+    """The value as a single line: CR, LF and every other control character become one space."""
+    text = CONTROL.sub(" ", "" if value is None else str(value)).strip()
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "\u2026"
+
+
+def full_name(payload: dict[str, Any]) -> str:
+    """First and last name, or the e-mail address when both are empty."""
+    name = " ".join(part for part in (one_line(payload.get("first_name")), one_line(payload.get("last_name"))) if part)
+    return name or one_line(payload.get("email")) or "unknown"
+
+
+def headline(payload: dict[str, Any]) -> str:
+    """E.g. "SQL lead: Jane Doe (Initech)"."""
+    company = one_line(payload.get("company"), 100)
+    stage = one_line(payload.get("stage"), 20) or "New"
+    return f"{stage} lead: {full_name(payload)}" + (f" ({company})" if company else "")
+
+
+def is_web_url(value: Any) -> bool:
+    """True for an absolute http(s) URL without whitespace (safe to put in a link)."""
+    return isinstance(value, str) and bool(re.fullmatch(r"https?://[^\s<>\"']+", value))
+
+
+def details(payload: dict[str, Any]) -> list[tuple[str, str]]:
+    """(label, value) rows describing the lead, empty values left out, in reading order."""
+    form = payload.get("form") or {}
+    utm = payload.get("utm") or {}
+    answers = payload.get("answers") or {}
+    rows = [
+        ("Stage", one_line(payload.get("stage"))),
+        ("Why", one_line(payload.get("stage_reason"), 300)),
+        ("Name", full_name(payload)),
+        ("E-mail", one_line(payload.get("email"), 320)),
+        ("Company", one_line(payload.get("company"))),
+        ("Job title", one_line(payload.get("job_title"))),
+        ("Phone", one_line(payload.get("phone"), 50)),
+        ("Country", one_line(payload.get("country"), 80)),
+        ("Score", one_line(payload.get("score"))),
+        ("Form", f"{one_line(form.get('name'))} ({one_line(form.get('slug'))})" if form.get("slug") else ""),
+    ]
+    for key, value in answers.items():
+        label = ANSWER_LABELS.get(key) or one_line(key, 40).replace("_", " ").capitalize()
+        rows.append((label, one_line(value)))
+    campaign = ", ".join(f"{key}={one_line(value, 100)}" for key, value in utm.items() if value)
+    rows += [
+        ("Campaign", campaign),
+        ("Page", one_line(payload.get("page_url"), 500)),
+        ("Received", one_line(payload.get("received_at"))),
+    ]
+    return [(label, value) for label, value in rows if value]
+
+
+def message(payload: dict[str, Any], limit: int = 5000) -> str:
+    """The visitor's message, line breaks kept, other control characters removed."""
+    text = "" if payload.get("message") is None else str(payload.get("message"))
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", "", text).strip()
+    return text[:limit]
+
+
+def plain_text(payload: dict[str, Any]) -> str:
+    """A readable plain-text description: the detail rows, the message, the feedback link."""
+    width = max((len(label) for label, _ in details(payload)), default=0)
+    lines = [f"{label + ':':<{width + 1}} {value}" for label, value in details(payload)]
+    if text := message(payload):
+        lines += ["", "Message:", text]
+    if is_web_url(payload.get("feedback_url")):
+        lines += ["", f"Tell us how this lead turned out: {payload['feedback_url']}"]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,222 @@
+"""Destinations: create (checked against SSRF), list, remove, and send a test lead."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.forwarding.adapters import ADAPTERS, DeliverySettings, DestinationSpec, check_destination, deliver
+from app.forwarding.adapters.email import parse_recipients
+from app.models import AuditEvent, Delivery, Destination
+from screening.scoring import STAGES
+
+HTTP_KINDS = ("webhook", "slack", "salesforce", "hubspot")
+
+
+class InvalidDestination(ValueError):
+    """The destination cannot be saved as given; the message says why."""
+
+
+def validate_destination(
+    *,
+    kind: str,
+    target: str,
+    stages: Sequence[str],
+    allowed_private: Sequence[str],
+    options: Mapping[str, Any] | None = None,
+) -> None:
+    """The checks creating and editing share: known kind and stages, the options the kind cannot send
+    without, and a target that is safe to send to (SSRF)."""
+    if kind not in ADAPTERS:
+        raise InvalidDestination(f"kind must be one of {', '.join(sorted(ADAPTERS))}")
+    if kind == "salesforce" and not str((options or {}).get("oid") or "").strip():
+        raise InvalidDestination(
+            "a salesforce destination needs its organisation id: add the option "
+            "oid=00D… (Salesforce Setup → Company Information → Organization ID)"
+        )
+    bad = [s for s in stages if s not in STAGES]
+    if bad:
+        raise InvalidDestination(f"unknown stage(s) {', '.join(bad)}; use {', '.join(STAGES)}")
+    if kind in HTTP_KINDS:
+        try:
+            check_destination(target, list(allowed_private))
+        except ValueError as exc:  # UnsafeDestination and BadDestination are ValueErrors
+            raise InvalidDestination(str(exc)) from exc
+    else:
+        try:
+            parse_recipients(target)
+        except ValueError as exc:  # EmailConfigError: empty list or an address that is not plain
+            raise InvalidDestination(f"{exc}; give one or more addresses, comma-separated") from exc
+
+
+def create_destination(
+    session: Session,
+    *,
+    kind: str,
+    target: str,
+    name: str = "",
+    stages: Sequence[str] = (),
+    forms: Sequence[str] = (),
+    options: dict[str, Any] | None = None,
+    allowed_private: Sequence[str] = (),
+    actor: str,
+) -> Destination:
+    """Validate and save; webhooks get a generated signing secret."""
+    validate_destination(kind=kind, target=target, stages=stages, allowed_private=allowed_private, options=options)
+    destination = Destination(
+        name=name or f"{kind} {target}"[:200],
+        kind=kind,
+        target=target,
+        options=dict(options or {}),
+        secret=secrets.token_urlsafe(32) if kind == "webhook" else "",
+        stages=list(stages),
+        forms=list(forms),
+    )
+    session.add(destination)
+    session.flush()
+    session.add(
+        AuditEvent(
+            actor=actor,
+            action="destination.created",
+            subject_type="destination",
+            subject_id=destination.id,
+            details={"kind": kind, "target": target},
+        )
+    )
+    session.commit()
+    return destination
+
+
+def update_destination(
+    session: Session,
+    *,
+    destination: Destination,
+    target: str,
+    name: str = "",
+    stages: Sequence[str] = (),
+    forms: Sequence[str] = (),
+    options: dict[str, Any] | None = None,
+    active: bool = True,
+    allowed_private: Sequence[str] = (),
+    actor: str,
+) -> Destination:
+    """Change where and what it receives, with the same checks as creation; the kind and secret stay."""
+    validate_destination(
+        kind=destination.kind, target=target, stages=stages, allowed_private=allowed_private, options=options
+    )
+    before = {
+        "target": destination.target,
+        "name": destination.name,
+        "stages": list(destination.stages),
+        "forms": list(destination.forms),
+        "options": dict(destination.options or {}),
+        "active": destination.active,
+    }
+    destination.target, destination.name = target, name or destination.name
+    destination.stages, destination.forms = list(stages), list(forms)
+    destination.options, destination.active = dict(options or {}), active
+    after = {
+        "target": destination.target,
+        "name": destination.name,
+        "stages": list(destination.stages),
+        "forms": list(destination.forms),
+        "options": dict(destination.options),
+        "active": destination.active,
+    }
+    changed = {key: {"from": before[key], "to": after[key]} for key in after if before[key] != after[key]}
+    session.add(
+        AuditEvent(
+            actor=actor,
+            action="destination.updated",
+            subject_type="destination",
+            subject_id=destination.id,
+            details={"changed": changed},
+        )
+    )
+    session.commit()
+    return destination
+
+
+def rotate_secret(session: Session, destination_id: int, *, actor: str) -> str:
+    """Give a webhook a new signing secret (the old one stops signing at once); returns it, to show once.
+
+    Deliveries sent from now on, retries of older ones included, are signed with the new secret;
+    receivers roll over by accepting either secret for a while (README "Verifying a webhook")."""
+    destination = session.get(Destination, destination_id)
+    if destination is None:
+        raise InvalidDestination(f"no destination {destination_id}")
+    if destination.kind != "webhook":
+        raise InvalidDestination(
+            f"destination {destination_id} is a {destination.kind} destination; only webhooks are signed"
+        )
+    destination.secret = secrets.token_urlsafe(32)
+    session.add(
+        AuditEvent(
+            actor=actor, action="destination.secret_rotated", subject_type="destination", subject_id=destination.id
+        )
+    )
+    session.commit()
+    return destination.secret
+
+
+def list_destinations(session: Session) -> list[Destination]:
+    """All destinations, oldest first."""
+    return list(session.scalars(select(Destination).order_by(Destination.id)))
+
+
+def remove_destination(session: Session, destination_id: int, *, actor: str) -> str:
+    """Delete it, or deactivate it when deliveries refer to it (their log stays)."""
+    destination = session.get(Destination, destination_id)
+    if destination is None:
+        raise InvalidDestination(f"no destination {destination_id}")
+    used = session.scalars(select(Delivery.id).where(Delivery.destination_id == destination_id)).first()
+    if used:
+        destination.active = False
+        outcome = "deactivated"
+    else:
+        session.delete(destination)
+        outcome = "deleted"
+    session.add(
+        AuditEvent(actor=actor, action=f"destination.{outcome}", subject_type="destination", subject_id=destination_id)
+    )
+    session.commit()
+    return outcome
+
+
+SAMPLE = {
+    "submission_id": 0,
+    "lead_id": 0,
+    "stage": "SQL",
+    "stage_reason": "test lead from leadsieve",
+    "email": "test.lead@example.com",
+    "first_name": "Test",
+    "last_name": "Lead",
+    "company": "Example Corp",
+    "job_title": "Head of Marketing",
+    "phone": "+1 555 0100",
+    "country": "US",
+    "message": "This is a test lead sent by leadsieve to check this destination.",
+    "answers": {},
+    "form": {"slug": "test", "name": "Test", "kind": "demo"},
+    "utm": {"source": "leadsieve", "medium": "test", "campaign": "", "term": "", "content": ""},
+    "page_url": "",
+    "received_at": "1970-01-01T00:00:00Z",
+    "score": 0,
+    "feedback_url": "",
+}
+
+
+def test_destination(destination: Destination, settings: DeliverySettings) -> Any:
+    """Send the sample lead once, synchronously; returns the adapter's AttemptResult."""
+    spec = DestinationSpec(
+        kind=destination.kind,
+        target=destination.target,
+        secret=destination.secret,
+        options=dict(destination.options or {}),
+    )
+    return deliver(spec, dict(SAMPLE), idempotency_key=f"test-{uuid.uuid4().hex}", settings=settings)

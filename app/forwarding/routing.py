@@ -1,0 +1,106 @@
+"""Routing: which destinations get an accepted lead, and the payload each receives.
+
+One Delivery row per (submission, destination), guarded by a unique constraint,
+so routing twice never sends twice.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import Delivery, Destination, Lead, StageChange, Submission
+
+FEEDBACK_SALT = "leadsieve.feedback"
+
+
+class FeedbackTokenError(ValueError):
+    """A feedback link that is forged or too old."""
+
+
+def feedback_token(secret: str, lead_id: int) -> str:
+    """A signed, URL-safe token naming one lead."""
+    return URLSafeTimedSerializer(secret, salt=FEEDBACK_SALT).dumps({"lead": lead_id})
+
+
+def read_feedback_token(secret: str, token: str, *, max_age: int, fallbacks: Sequence[str] = ()) -> int:
+    """The lead id in a feedback token signed with `secret` or one of `fallbacks` (links already sent
+    survive a SECRET_KEY rotation); FeedbackTokenError says forged or expired."""
+    try:
+        data = URLSafeTimedSerializer([*fallbacks, secret], salt=FEEDBACK_SALT).loads(token, max_age=max_age)
+    except SignatureExpired as exc:
+        raise FeedbackTokenError("This feedback link has expired.") from exc
+    except BadSignature as exc:
+        raise FeedbackTokenError("This feedback link is not valid.") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("lead"), int):
+        raise FeedbackTokenError("This feedback link is not valid.")
+    return data["lead"]
+
+
+def build_payload(submission: Submission, lead: Lead, *, feedback_url: str) -> dict[str, Any]:
+    """What every destination is told about a lead (fixed at routing time)."""
+    last_change = lead.stage_changes[-1] if lead.stage_changes else None
+    return {
+        "submission_id": submission.id,
+        "lead_id": lead.id,
+        "stage": lead.stage,
+        "stage_reason": last_change.reason if last_change else "",
+        "email": submission.email,
+        "first_name": lead.first_name,
+        "last_name": lead.last_name,
+        "company": lead.company,
+        "job_title": lead.job_title,
+        "phone": lead.phone,
+        "country": lead.country,
+        "message": submission.message,
+        "answers": dict(submission.answers or {}),
+        "form": {"slug": submission.form.slug, "name": submission.form.name, "kind": submission.form.kind},
+        "utm": {
+            "source": submission.utm_source,
+            "medium": submission.utm_medium,
+            "campaign": submission.utm_campaign,
+            "term": submission.utm_term,
+            "content": submission.utm_content,
+        },
+        "page_url": submission.page_url,
+        "received_at": submission.received_at.isoformat() + "Z",
+        "score": lead.score,
+        "feedback_url": feedback_url,
+    }
+
+
+def matching_destinations(session: Session, *, stage: str, form_slug: str) -> list[Destination]:
+    """Active destinations whose routing rule covers this stage and form."""
+    destinations = session.scalars(select(Destination).where(Destination.active.is_(True)).order_by(Destination.id))
+    return [d for d in destinations if (not d.stages or stage in d.stages) and (not d.forms or form_slug in d.forms)]
+
+
+def route(session: Session, *, submission: Submission, lead: Lead, feedback_url: str) -> list[Delivery]:
+    """Create the missing Delivery rows for this submission; returns the new ones."""
+    session.flush()
+    session.refresh(lead, ["stage_changes"])
+    existing = set(session.scalars(select(Delivery.destination_id).where(Delivery.submission_id == submission.id)))
+    payload = build_payload(submission, lead, feedback_url=feedback_url)
+    created = []
+    for destination in matching_destinations(session, stage=lead.stage, form_slug=submission.form.slug):
+        if destination.id in existing:
+            continue
+        delivery = Delivery(
+            submission_id=submission.id,
+            destination_id=destination.id,
+            idempotency_key=uuid.uuid4().hex,
+            payload=payload,
+            status="pending",
+        )
+        session.add(delivery)
+        created.append(delivery)
+    session.flush()
+    return created
+
+
+__all__ = ["StageChange", "build_payload", "feedback_token", "read_feedback_token", "route"]

@@ -1,0 +1,1 @@
+"""Leads: one per person; classification, reviewer decisions, and sales feedback with its public link."""

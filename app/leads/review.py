@@ -1,0 +1,173 @@
+"""Reviewer decisions on screened submissions: approve, reject, release, change stage.
+
+Every decision is an audit event. Approving (or releasing a rejected one) runs
+the deferred classification and forwarding exactly once: the verdict changes
+through a guarded UPDATE, so a double click or two reviewers cannot run it twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from app.flows import accept
+from app.models import RECEIVED, AuditEvent, Finding, Lead, StageChange, Submission
+from app.screening_context.lists import add_list_entry, is_freemail, normalize_value
+from screening.scoring import STAGES, stage_rank
+
+HELD, REJECTED, ACCEPTED = "held", "rejected", "accepted"
+REJECT_CATEGORIES = ("spam", "invalid", "competitor", "student", "job_seeker", "vendor", "duplicate", "other")
+
+
+class ReviewError(ValueError):
+    """A decision that cannot be applied as asked."""
+
+
+@dataclass
+class Approval:
+    """What an approval changed: how many submissions, and the deliveries to enqueue after commit."""
+
+    changed: int = 0
+    deliveries: list[int] = field(default_factory=list)
+
+
+def approve(
+    session: Session, *, submission_ids: Sequence[int], actor: str, note: str = "", stage: str | None = None
+) -> Approval:
+    """Accept held (or release rejected) submissions; a submission already decided is skipped, not counted."""
+    if stage is not None and stage not in STAGES:
+        raise ReviewError(f"stage must be one of {', '.join(STAGES)}")
+    deliveries: list[int] = []
+    changed_count = 0
+    for submission_id in submission_ids:
+        previous = session.scalar(select(Submission.verdict).where(Submission.id == submission_id))
+        changed = session.execute(
+            update(Submission)
+            .where(Submission.id == submission_id, Submission.verdict.in_((HELD, REJECTED)))
+            .values(verdict=ACCEPTED)
+        ).rowcount
+        if changed != 1:
+            continue
+        changed_count += 1
+        submission = session.get(Submission, submission_id)
+        assert submission is not None
+        session.refresh(submission)
+        action = "submission.released" if previous == REJECTED else "submission.approved"
+        session.add(
+            AuditEvent(
+                actor=actor,
+                action=action,
+                subject_type="submission",
+                subject_id=submission_id,
+                details={"from": previous, "note": note},
+            )
+        )
+        if submission.lead_id is None:
+            deliveries += accept(session, submission=submission, actor=f"reviewer {actor}")
+        if stage is not None:
+            set_stage(session, submission=submission, stage=stage, actor=actor, note=note)
+    session.commit()
+    return Approval(changed=changed_count, deliveries=deliveries)
+
+
+def set_stage(session: Session, *, submission: Submission, stage: str, actor: str, note: str = "") -> None:
+    """Move the submission's lead forward to `stage` (never backwards), recording who and why."""
+    lead = session.get(Lead, submission.lead_id) if submission.lead_id else None
+    if lead is None or stage_rank(stage) <= stage_rank(lead.stage):
+        return
+    session.add(
+        StageChange(
+            lead_id=lead.id,
+            submission_id=submission.id,
+            from_stage=lead.stage,
+            to_stage=stage,
+            reason=f"set by reviewer {actor}" + (f": {note}" if note else ""),
+            actor=actor,
+        )
+    )
+    lead.stage = submission.stage = stage
+
+
+def reject(session: Session, *, submission_ids: Sequence[int], actor: str, category: str, note: str = "") -> int:
+    """Reject held submissions with a category; returns how many changed."""
+    if category not in REJECT_CATEGORIES:
+        raise ReviewError(f"category must be one of {', '.join(REJECT_CATEGORIES)}")
+    count = 0
+    for submission_id in submission_ids:
+        changed = session.execute(
+            update(Submission)
+            .where(Submission.id == submission_id, Submission.verdict == HELD)
+            .values(verdict=REJECTED, reason_category=category)
+        ).rowcount
+        if changed == 1:
+            count += 1
+            session.add(
+                AuditEvent(
+                    actor=actor,
+                    action="submission.rejected",
+                    subject_type="submission",
+                    subject_id=submission_id,
+                    details={"category": category, "note": note},
+                )
+            )
+    session.commit()
+    return count
+
+
+@dataclass
+class Listed:
+    """What "always allow / block this domain" put on a list."""
+
+    domains: list[str] = field(default_factory=list)
+    emails: list[str] = field(default_factory=list)
+
+
+def list_senders(session: Session, *, submission_ids: Sequence[int], allow: bool, actor: str, note: str = "") -> Listed:
+    """Allow or block the selected submissions' domains; for a free-mail domain, only the address.
+
+    Allowlisting gmail.com would let every gmail address through; the reviewer meant this person.
+    """
+    prefix = "allowed" if allow else "blocked"
+    listed = Listed()
+    emails = sorted(
+        {e.lower() for e in session.scalars(select(Submission.email).where(Submission.id.in_(submission_ids)))}
+    )
+    for email in emails:
+        domain = email.rpartition("@")[2]
+        if is_freemail(domain):
+            value, kind, bucket = normalize_value(f"{prefix}_email", email), f"{prefix}_email", listed.emails
+        else:
+            value, kind, bucket = normalize_value(f"{prefix}_domain", domain), f"{prefix}_domain", listed.domains
+        if value not in bucket:
+            add_list_entry(session, kind=kind, value=value, actor=actor, note=note or "from the screening queue")
+            bucket.append(value)
+    return listed
+
+
+def reopen_for_screening(
+    session: Session,
+    *,
+    submission_id: int,
+    actor: str,
+    action: str = "submission.rescreen",
+    details: dict[str, object] | None = None,
+) -> bool:
+    """Put a held or rejected submission back to `received` (findings cleared, audited) so it is
+    screened again with today's lists, rules and DNS. The caller commits, then enqueues it."""
+    changed = session.execute(
+        update(Submission)
+        .where(Submission.id == submission_id, Submission.verdict.in_((HELD, REJECTED)))
+        .values(status=RECEIVED, verdict=None, reason_category=None, score=None, screened_at=None)
+    ).rowcount
+    if not changed:
+        return False
+    session.execute(delete(Finding).where(Finding.submission_id == submission_id))
+    session.add(
+        AuditEvent(
+            actor=actor, action=action, subject_type="submission", subject_id=submission_id, details=details or {}
+        )
+    )
+    return True

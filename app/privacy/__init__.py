@@ -1,0 +1,1 @@
+"""Privacy: erasing a person, purging old rejected submissions, truncating IP addresses."""

@@ -1,0 +1,132 @@
+"""The Redis connection and RQ queues, kept in `app.extensions`.
+
+Enqueueing never raises into a request: if Redis is down the submission is
+already committed, and the sweeper enqueues it once Redis is back.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+from flask import Flask, current_app
+from redis import Redis
+from redis.exceptions import RedisError
+from rq import Queue
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
+
+from app.observability.context import RequestIdQueue
+
+log = logging.getLogger(__name__)
+
+SCREENING = "screening"
+DELIVERY = "delivery"
+QUEUE_NAMES = (SCREENING, DELIVERY)
+# A job in one of these states will still run; enqueueing it again would only duplicate work.
+PENDING = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
+
+
+def connect(url: str, timeout: float = 2.0) -> Redis:
+    """A Redis client that fails fast instead of hanging a visitor's request."""
+    return Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
+
+
+def init_app(app: Flask) -> None:
+    """Bind the connection and the named queues to the app."""
+    connection = connect(app.config["REDIS_URL"], app.config["REDIS_TIMEOUT_SECONDS"])
+    app.extensions["leadsieve.redis"] = connection
+    # RequestIdQueue: each job's meta carries the request id of whoever enqueued it (app/observability).
+    app.extensions["leadsieve.queues"] = {name: RequestIdQueue(name, connection=connection) for name in QUEUE_NAMES}
+
+
+def get_queue(name: str) -> Queue:
+    """One of the app's queues by name."""
+    return current_app.extensions["leadsieve.queues"][name]
+
+
+def screening_job_id(submission_id: int) -> str:
+    """Stable id, so the sweeper can tell whether a submission is already queued."""
+    return f"screen-{submission_id}"
+
+
+def enqueue_screening(submission_id: int, *, only_if_missing: bool = False) -> bool:
+    """Queue `screen_submission`; False (and a log line) when Redis is unreachable."""
+    queue = get_queue(SCREENING)
+    job_id = screening_job_id(submission_id)
+    try:
+        if only_if_missing and _is_pending(queue, job_id):
+            return False
+        # One round trip: without a pipeline RQ registers the queue in a round trip of its own.
+        pipeline = queue.connection.pipeline()
+        queue.enqueue(
+            "app.jobs.screen_submission",
+            submission_id,
+            job_id=job_id,
+            job_timeout=_job_timeout(),
+            result_ttl=3600,
+            failure_ttl=7 * 24 * 3600,
+            pipeline=pipeline,
+        )
+        pipeline.execute()
+    except RedisError as exc:
+        log.warning("could not enqueue screening of submission %s (%s); the sweeper will retry", submission_id, exc)
+        return False
+    return True
+
+
+def _job_timeout() -> int:
+    return int(current_app.config.get("JOB_TIMEOUT_SECONDS", 120))
+
+
+def _is_pending(queue: Queue, job_id: str) -> bool:
+    """Will this job still run? A job "started" for longer than the job time-out will not:
+    its worker died without telling RQ (SIGKILL, power loss), so the work must be enqueued again."""
+    try:
+        job = Job.fetch(job_id, connection=queue.connection)
+    except NoSuchJobError:
+        return False
+    status = job.get_status(refresh=False)
+    if status == JobStatus.STARTED and job.started_at is not None:
+        started = job.started_at if job.started_at.tzinfo else job.started_at.replace(tzinfo=UTC)
+        if datetime.now(UTC) - started > timedelta(seconds=_job_timeout() + 1):
+            log.warning("job %s was started at %s and its worker is gone; enqueueing it again", job_id, started)
+            return False
+    return status in PENDING
+
+
+def delivery_job_id(delivery_id: int, attempts: int) -> str:
+    """One job id per try, so a scheduled retry never overwrites the running job."""
+    return f"deliver-{delivery_id}-{attempts}"
+
+
+def enqueue_delivery(delivery_id: int, attempts: int, *, delay: float = 0, only_if_missing: bool = False) -> bool:
+    """Queue `deliver` now, or after `delay` seconds via RQ's scheduler; False when Redis is unreachable."""
+    queue = get_queue(DELIVERY)
+    job_id = delivery_job_id(delivery_id, attempts)
+    try:
+        if only_if_missing and _is_pending(queue, job_id):
+            return False
+        if delay > 0:
+            queue.enqueue_in(
+                timedelta(seconds=delay),
+                "app.jobs.deliver",
+                delivery_id,
+                job_id=job_id,
+                job_timeout=_job_timeout(),
+                result_ttl=3600,
+                failure_ttl=7 * 24 * 3600,
+            )
+        else:
+            queue.enqueue(
+                "app.jobs.deliver",
+                delivery_id,
+                job_id=job_id,
+                job_timeout=_job_timeout(),
+                result_ttl=3600,
+                failure_ttl=7 * 24 * 3600,
+            )
+    except RedisError as exc:
+        log.warning("could not enqueue delivery %s (%s); the sweeper will retry", delivery_id, exc)
+        return False
+    return True

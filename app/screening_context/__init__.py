@@ -1,0 +1,1 @@
+"""What the pure `screening` package is given from the database and Redis: admin lists, DNS cache, activity."""
