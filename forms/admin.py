@@ -43,18 +43,24 @@ class FormEditor(FlaskForm):
     """Create or edit a public form; app/form_settings.py validates the values."""
 
     name = StringField("Name", validators=[DataRequired("Give the form a name."), Length(max=200)])
-    slug = StringField("Slug (the form's address: /f/<slug>)",
-                       validators=[DataRequired("Choose a slug."), Length(max=80),
-                                   Regexp(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$",
-                                          message="Use lower-case letters, digits and hyphens.")])
+    slug = StringField(
+        "Slug (the form's address: /f/<slug>)",
+        validators=[
+            DataRequired("Choose a slug."),
+            Length(max=80),
+            Regexp(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$", message="Use lower-case letters, digits and hyphens."),
+        ],
+    )
     kind = SelectField("Kind", choices=[SelectChoice(k, cls.LABEL) for k, cls in FORM_KINDS.items()])
     active = BooleanField("Active (accepting submissions)", default=True)
     intro = TextAreaField("Introduction", validators=[Optional(), Length(max=2000)])
     shown = MultiCheckboxField("Fields shown", choices=[SelectChoice(n, n.replace("_", " ")) for n in CONTACT_FIELDS])
-    required = MultiCheckboxField("Fields required",
-                                  choices=[SelectChoice(n, n.replace("_", " ")) for n in CONTACT_FIELDS])
-    consent_text = TextAreaField("Consent text (leave empty for no consent box)",
-                                 validators=[Optional(), Length(max=2000)])
+    required = MultiCheckboxField(
+        "Fields required", choices=[SelectChoice(n, n.replace("_", " ")) for n in CONTACT_FIELDS]
+    )
+    consent_text = TextAreaField(
+        "Consent text (leave empty for no consent box)", validators=[Optional(), Length(max=2000)]
+    )
     thank_you = TextAreaField("Thank-you message", validators=[Optional(), Length(max=2000)])
     redirect_url = StringField("…or redirect to (https://…)", validators=[Optional(), Length(max=2048)])
     asset_url = StringField("Asset URL (downloads)", validators=[Optional(), Length(max=2048)])
@@ -62,8 +68,9 @@ class FormEditor(FlaskForm):
     webinar_title = StringField("Webinar title", validators=[Optional(), Length(max=200)])
     webinar_starts_at = StringField("Webinar date and time", validators=[Optional(), Length(max=100)])
     webinar_join_url = StringField("Webinar join link", validators=[Optional(), Length(max=2048)])
-    allowed_origins = TextAreaField("Allowed embed origins (one per line, e.g. https://www.example.com)",
-                                    validators=[Optional(), Length(max=5000)])
+    allowed_origins = TextAreaField(
+        "Allowed embed origins (one per line, e.g. https://www.example.com)", validators=[Optional(), Length(max=5000)]
+    )
     destinations = MultiCheckboxField("Send accepted leads to", coerce=int, choices=[])
 
 
@@ -71,8 +78,10 @@ class ListEntryForm(FlaskForm):
     """Add one entry, or many pasted one per line / as CSV (value[,note])."""
 
     kind = SelectField("List", choices=[])
-    values = TextAreaField("Values (one per line; CSV value,note also works)",
-                           validators=[DataRequired("Enter at least one value."), Length(max=200_000)])
+    values = TextAreaField(
+        "Values (one per line; CSV value,note also works)",
+        validators=[DataRequired("Enter at least one value."), Length(max=200_000)],
+    )
     note = StringField("Note", validators=[Optional(), Length(max=500)])
 
 
@@ -87,8 +96,9 @@ class DestinationForm(FlaskForm):
 
     name = StringField("Name", validators=[Optional(), Length(max=200)])
     kind = SelectField("Kind", choices=[])
-    target = StringField("URL or e-mail address(es)", validators=[DataRequired("Enter where to send leads."),
-                                                                   Length(max=2048)])
+    target = StringField(
+        "URL or e-mail address(es)", validators=[DataRequired("Enter where to send leads."), Length(max=2048)]
+    )
     stages = MultiCheckboxField("Stages", choices=[SelectChoice(s, s) for s in ("prospect", "MQL", "SQL")])
     forms = MultiCheckboxField("Forms (none ticked = every form)", choices=[])
     oid = StringField("Salesforce organisation id (oid)", validators=[Optional(), Length(max=64)])
@@ -98,8 +108,9 @@ class DestinationEditForm(DestinationForm):
     """Edit a destination: everything but its kind (the kind decides the secret and the payload format)."""
 
     kind = None  # type: ignore[assignment]
-    options = TextAreaField("Other options (key = value, one per line; e.g. lead_source = Web)",
-                            validators=[Optional(), Length(max=5000)])
+    options = TextAreaField(
+        "Other options (key = value, one per line; e.g. lead_source = Web)", validators=[Optional(), Length(max=5000)]
+    )
     active = BooleanField("Active (receives new leads)", default=True)
 
 

@@ -43,8 +43,11 @@ class LeadForm(FlaskForm):
     REQUIRED: ClassVar[tuple[str, ...]] = ("email",)
     SUBMIT_LABEL: ClassVar[str] = "Submit"
 
-    email = EmailField("Work e-mail", filters=[clean_line],
-                       validators=[DataRequired("Enter your e-mail address."), Length(max=254), Email()])
+    email = EmailField(
+        "Work e-mail",
+        filters=[clean_line],
+        validators=[DataRequired("Enter your e-mail address."), Length(max=254), Email()],
+    )
     first_name = _line("First name", 100)
     last_name = _line("Last name", 100)
     company = _line("Company", 200)
@@ -64,8 +67,14 @@ class LeadForm(FlaskForm):
     page_url = HiddenField(filters=[clean_line], validators=[Length(max=2048)])
     referrer = HiddenField(filters=[clean_line], validators=[Length(max=2048)])
 
-    def __init__(self, *args: Any, consent_text: str = "", shown: Sequence[str] | None = None,
-                 required: Sequence[str] | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        consent_text: str = "",
+        shown: Sequence[str] | None = None,
+        required: Sequence[str] | None = None,
+        **kwargs: Any,
+    ) -> None:
         """`shown`/`required` override the kind's defaults (the admin's form editor sets them);
         e-mail is always shown and required, and a required field is always shown."""
         super().__init__(*args, **kwargs)

@@ -12,21 +12,41 @@ from wtforms.validators import Optional
 from forms.base import MQL, PROSPECT, SQL, LeadForm
 
 # BANT questions the sales-intent forms ask; the answers feed lead scoring (screening/scoring.py).
-BUDGET = [SelectChoice("", "Choose…"), SelectChoice("under_10k", "Under $10k a year"),
-          SelectChoice("10k_50k", "$10k–50k a year"), SelectChoice("over_50k", "Over $50k a year"),
-          SelectChoice("none", "No budget yet")]
-AUTHORITY = [SelectChoice("", "Choose…"), SelectChoice("decision_maker", "I make the decision"),
-             SelectChoice("influencer", "I recommend"), SelectChoice("researcher", "I am researching")]
-NEED = [SelectChoice("", "Choose…"), SelectChoice("urgent", "We need a solution now"),
-        SelectChoice("exploring", "We are exploring options")]
-TIMELINE = [SelectChoice("", "Choose…"), SelectChoice("now", "Within a month"), SelectChoice("quarter", "This quarter"),
-            SelectChoice("year", "This year"), SelectChoice("none", "No timeline")]
+BUDGET = [
+    SelectChoice("", "Choose…"),
+    SelectChoice("under_10k", "Under $10k a year"),
+    SelectChoice("10k_50k", "$10k–50k a year"),
+    SelectChoice("over_50k", "Over $50k a year"),
+    SelectChoice("none", "No budget yet"),
+]
+AUTHORITY = [
+    SelectChoice("", "Choose…"),
+    SelectChoice("decision_maker", "I make the decision"),
+    SelectChoice("influencer", "I recommend"),
+    SelectChoice("researcher", "I am researching"),
+]
+NEED = [
+    SelectChoice("", "Choose…"),
+    SelectChoice("urgent", "We need a solution now"),
+    SelectChoice("exploring", "We are exploring options"),
+]
+TIMELINE = [
+    SelectChoice("", "Choose…"),
+    SelectChoice("now", "Within a month"),
+    SelectChoice("quarter", "This quarter"),
+    SelectChoice("year", "This year"),
+    SelectChoice("none", "No timeline"),
+]
 # Company size, a fit attribute scored beside the BANT answers (screening/scoring.py `company_size`).
-COMPANY_SIZE = [SelectChoice("", "Choose…"), SelectChoice("1_10", "1–10 employees"),
-                SelectChoice("11_50", "11–50 employees"), SelectChoice("51_200", "51–200 employees"),
-                SelectChoice("201_1000", "201–1,000 employees"),
-                SelectChoice("1001_5000", "1,001–5,000 employees"),
-                SelectChoice("over_5000", "Over 5,000 employees")]
+COMPANY_SIZE = [
+    SelectChoice("", "Choose…"),
+    SelectChoice("1_10", "1–10 employees"),
+    SelectChoice("11_50", "11–50 employees"),
+    SelectChoice("51_200", "51–200 employees"),
+    SelectChoice("201_1000", "201–1,000 employees"),
+    SelectChoice("1001_5000", "1,001–5,000 employees"),
+    SelectChoice("over_5000", "Over 5,000 employees"),
+]
 
 
 class QualifyingQuestions(LeadForm):
@@ -111,5 +131,9 @@ def form_class(kind: str) -> type[LeadForm]:
 
 def build_form(kind: str, settings: Mapping[str, Any], formdata: Any = None) -> LeadForm:
     """The public form for a stored form row's kind and settings (consent text, shown/required fields)."""
-    return FORM_KINDS[kind](formdata=formdata, consent_text=settings.get("consent_text", ""),
-                            shown=settings.get("shown"), required=settings.get("required"))
+    return FORM_KINDS[kind](
+        formdata=formdata,
+        consent_text=settings.get("consent_text", ""),
+        shown=settings.get("shown"),
+        required=settings.get("required"),
+    )

@@ -10,5 +10,6 @@ from wtforms.validators import DataRequired, Length
 class EraseForm(FlaskForm):
     """CSRF token plus the person's address, typed by hand so a stray click erases nothing."""
 
-    confirm_email = StringField("Type the lead's e-mail address to confirm",
-                                validators=[DataRequired(), Length(max=320)])
+    confirm_email = StringField(
+        "Type the lead's e-mail address to confirm", validators=[DataRequired(), Length(max=320)]
+    )

@@ -163,9 +163,7 @@ def _csv_rows(stream: IO[str]) -> Iterator[Row]:
         extra = values.pop(None, None)
         row = _row(start, values)
         if extra is not None and not row.error:
-            row = Row(
-                start, values, None, f"line {start}: {len(extra)} more value(s) than the header has columns"
-            )
+            row = Row(start, values, None, f"line {start}: {len(extra)} more value(s) than the header has columns")
         yield row
         start = reader.line_num + 1
 
@@ -222,9 +220,7 @@ def _screened(row: Row, context: Context) -> dict[str, Any]:
     return out
 
 
-def screen_rows(
-    rows: Iterable[Row], context: Context, *, workers: int = 8
-) -> Iterator[tuple[Row, dict[str, Any]]]:
+def screen_rows(rows: Iterable[Row], context: Context, *, workers: int = 8) -> Iterator[tuple[Row, dict[str, Any]]]:
     """Screen rows on `workers` threads, yielding results in input order with at most 4x workers in flight."""
     window: deque[tuple[Row, Future[dict[str, Any]]]] = deque()
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="screen") as pool:
@@ -272,8 +268,7 @@ def detect_encoding(path: str) -> str:
     if cp1252_error is None:
         return CP1252
     raise BatchInputError(
-        f"{path} is neither UTF-8 (line {utf8_error}) nor Windows-1252 (line {cp1252_error}): "
-        "save it as CSV UTF-8"
+        f"{path} is neither UTF-8 (line {utf8_error}) nor Windows-1252 (line {cp1252_error}): save it as CSV UTF-8"
     )
 
 

@@ -11,9 +11,7 @@ from publicsuffixlist import PublicSuffixList
 
 def _lines(name: str) -> frozenset[str]:
     text = resources.files("screening.data").joinpath(name).read_text(encoding="utf-8")
-    return frozenset(
-        line.strip().lower() for line in text.splitlines() if line.strip() and not line.startswith("#")
-    )
+    return frozenset(line.strip().lower() for line in text.splitlines() if line.strip() and not line.startswith("#"))
 
 
 @functools.cache

