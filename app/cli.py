@@ -366,7 +366,7 @@ def screen_command(path: str, output: str, workers: int, no_dns: bool) -> None:
 @click.argument("email")
 @with_appcontext
 def erase_command(email: str) -> None:
-    """Erase the personal data of the person with address EMAIL (counts stay; see README "Privacy")."""
+    """Erase the personal data of the person with address EMAIL (counts stay; see docs/privacy.md)."""
     from app.privacy.erasure import InvalidEmail, erase_person
 
     with session_scope() as session:

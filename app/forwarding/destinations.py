@@ -146,7 +146,7 @@ def rotate_secret(session: Session, destination_id: int, *, actor: str) -> str:
     """Give a webhook a new signing secret (the old one stops signing at once); returns it, to show once.
 
     Deliveries sent from now on, retries of older ones included, are signed with the new secret;
-    receivers roll over by accepting either secret for a while (README "Verifying a webhook")."""
+    receivers roll over by accepting either secret for a while (docs/forwarding.md, "Verifying a webhook")."""
     destination = session.get(Destination, destination_id)
     if destination is None:
         raise InvalidDestination(f"no destination {destination_id}")

@@ -14,7 +14,7 @@ from app.forwarding.adapters import ADAPTERS, DestinationSpec, deliver, verify_s
 from app.forwarding.adapters.webhook import compute_signature, signature_header
 from app.forwarding.destinations import SAMPLE
 
-README = Path(__file__).resolve().parents[2].joinpath("README.md").read_text()
+FORWARDING_DOC = Path(__file__).resolve().parents[2].joinpath("docs", "forwarding.md").read_text()
 LEAD = dict(
     SAMPLE,
     submission_id=7,
@@ -71,18 +71,18 @@ def test_old_signatures_are_refused():
     assert not verify_signature("s", header, body, now=1_700_000_301)
 
 
-def readme_verify():
-    """The receiver-side `verify` function exactly as README.md shows it."""
-    section = README.split("### Verifying a webhook", 1)[1]
+def documented_verify():
+    """The receiver-side `verify` function exactly as docs/forwarding.md shows it."""
+    section = FORWARDING_DOC.split("### Verifying a webhook", 1)[1]
     code = re.search(r"```python\n(.*?)```", section, re.S)
-    assert code, "README.md lost the verification snippet"
+    assert code, "docs/forwarding.md lost the verification snippet"
     namespace: dict = {}
-    exec(compile(code.group(1), "README.md", "exec"), namespace)  # noqa: S102 - our own documentation
+    exec(compile(code.group(1), "docs/forwarding.md", "exec"), namespace)  # noqa: S102 - our own documentation
     return namespace["verify"]
 
 
-def test_readme_snippet_verifies_what_the_adapter_sends(http_receiver, send_settings):
-    verify = readme_verify()
+def test_documented_snippet_verifies_what_the_adapter_sends(http_receiver, send_settings):
+    verify = documented_verify()
     send("webhook", http_receiver.url(), send_settings, secret="whsec")
     [request] = http_receiver.requests
     assert verify("whsec", request.headers["x-leadsieve-signature"], request.body)
@@ -289,8 +289,8 @@ def test_unknown_kind_and_adapter_bugs_become_results(send_settings):
     assert not result.ok and result.retryable and "internal error in webhook adapter" in result.error
 
 
-def test_payload_example_in_readme_matches_the_routing_payload():
-    """The README's example payload has exactly the keys routing sends."""
-    example = re.search(r"<!-- payload-example -->\s*```json\n(.*?)```", README, re.S)
-    assert example, "README.md lost the payload example"
+def test_payload_example_in_docs_matches_the_routing_payload():
+    """The example payload in docs/forwarding.md has exactly the keys routing sends."""
+    example = re.search(r"<!-- payload-example -->\s*```json\n(.*?)```", FORWARDING_DOC, re.S)
+    assert example, "docs/forwarding.md lost the payload example"
     assert set(json.loads(example.group(1))) == set(SAMPLE)

@@ -43,7 +43,7 @@ def verify_signature(
 ) -> bool:
     """True when `header` signs exactly `body` with `secret`, at most `tolerance` seconds ago.
 
-    This is the receiver's side; README.md shows the same logic as a stand-alone snippet.
+    This is the receiver's side; docs/forwarding.md shows the same logic as a stand-alone snippet.
     """
     try:
         fields = dict(item.strip().split("=", 1) for item in (header or "").split(","))
