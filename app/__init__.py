@@ -14,15 +14,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app from `config` (a full settings mapping) or from the environment."""
     settings = dict(config) if config is not None else load_config()
     app = Flask(__name__, instance_path=settings["INSTANCE_PATH"])
-    app.config.update(settings)
-    app.config.setdefault("RATELIMIT_STORAGE_URI", _limiter_storage(settings["REDIS_URL"]))
-    # X-RateLimit-* headers on every answer cost two Redis round trips per capture (bench/); a 429
-    # still carries Retry-After (app/errors.py).
-    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
-    # If Redis is down, count in memory rather than fail the visitor's request.
-    app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
-    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
-    app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_timeout": 1, "socket_connect_timeout": 1})
+    app.config.update(settings)  # every setting, the RATELIMIT_* ones included, comes from config.py
 
     from app import db, errors, observability, security
     from app.admin import bp as admin_bp
@@ -50,10 +42,3 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin_bp)
 
     return app
-
-
-def _limiter_storage(redis_url: str) -> str:
-    """Flask-Limiter spells a unix-socket Redis as redis+unix://."""
-    if redis_url.startswith("unix://"):
-        return "redis+unix://" + redis_url.removeprefix("unix://")
-    return redis_url

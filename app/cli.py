@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import sys
 
 import click
@@ -401,12 +400,15 @@ def purge_command(days: int | None) -> None:
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point. A bad setting stops it here: the message, exit code 2, no traceback."""
     from app.observability import configure_logging
+    from config import ConfigError, Settings
 
-    configure_logging(
-        level=os.environ.get("LOG_LEVEL") or "INFO",
-        fmt=os.environ.get("LOG_FORMAT") or ("json" if os.environ.get("LEADSIEVE_ENV") == "production" else "text"),
-    )
+    try:
+        settings = Settings.from_environ()  # validates only; create_app() reads the same environment
+    except ConfigError as exc:
+        print(f"leadsieve: configuration error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    configure_logging(level=settings.LOG_LEVEL, fmt=settings.log_format)
     logging.getLogger("alembic").setLevel(logging.WARNING)
     cli.main(prog_name="leadsieve")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -84,6 +84,6 @@ def ensure_admin(session: Session, email: str | None = None) -> tuple[str, str |
     existing = session.scalars(select(User).where(User.role == "admin").order_by(User.id)).first()
     if existing is not None:
         return existing.email, None
-    email = email or os.environ.get("ADMIN_EMAIL") or "admin@example.com"
+    email = email or current_app.config["ADMIN_EMAIL"]
     user, password, _ = set_user(session, email=email, actor="seed-demo")
     return user.email, password
