@@ -21,7 +21,7 @@ from app.db import session_scope
 from app.observability import configure_logging
 from app.runtime.embedded_redis import ping
 from app.runtime.queues import QUEUE_NAMES
-from app.runtime.sweeper import retry_dns_holds, sweep, sweep_deliveries, take_turn
+from app.runtime.sweeper import run_sweep, take_turn
 from config import load_config
 
 log = logging.getLogger("leadsieve.worker")
@@ -43,12 +43,11 @@ class Sweeper(threading.Thread):
                 try:
                     if take_turn(redis, seconds=max(1, int(self.interval) - 1)):
                         with session_scope() as session:
-                            sweep(session, older_than_seconds=self.older_than)
-                            sweep_deliveries(session)
-                            retry_dns_holds(
+                            run_sweep(
                                 session,
-                                after_seconds=self.app.config["DNS_RETRY_AFTER_SECONDS"],
-                                limit=self.app.config["DNS_RETRY_LIMIT"],
+                                older_than_seconds=self.older_than,
+                                dns_retry_after_seconds=self.app.config["DNS_RETRY_AFTER_SECONDS"],
+                                dns_retry_limit=self.app.config["DNS_RETRY_LIMIT"],
                             )
                 except (SQLAlchemyError, RedisError) as exc:
                     log.warning("sweep failed, will retry: %s", exc)

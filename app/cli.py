@@ -56,6 +56,7 @@ def seed_demo_command() -> None:
         for form in seed_demo(session):
             click.echo(f"{form.name}: {base}/f/{form.slug}")
         email, password = ensure_admin(session)
+        session.commit()
     if password:
         click.echo(f"Admin created: {email} / {password}  (shown once; reset with leadsieve create-admin)")
     else:
@@ -73,6 +74,7 @@ def create_admin_command(email: str, password: str | None, role: str) -> None:
 
     with session_scope() as session:
         user, password_used, created = set_user(session, email=email, password=password, role=role)
+        session.commit()
     verb = "Created" if created else "Reset password for"
     shown = "" if password else f" / {password_used}"
     click.echo(f"{verb} {user.role} {user.email}{shown}")
@@ -91,14 +93,20 @@ def worker_command(burst: bool) -> None:
 @with_appcontext
 def sweep_command() -> None:
     """Re-enqueue submissions stuck in `received`, due deliveries, and holds caused by DNS failures."""
-    from app.runtime.sweeper import retry_dns_holds, sweep, sweep_deliveries
+    from app.runtime.sweeper import run_sweep
 
     config = current_app.config
     with session_scope() as session:
-        count = sweep(session, older_than_seconds=config["SWEEP_AFTER_SECONDS"])
-        deliveries = sweep_deliveries(session)
-        dns = retry_dns_holds(session, after_seconds=config["DNS_RETRY_AFTER_SECONDS"], limit=config["DNS_RETRY_LIMIT"])
-    click.echo(f"re-enqueued {count} submission(s) and {deliveries} due deliveries; {dns} DNS hold(s) screened again")
+        result = run_sweep(
+            session,
+            older_than_seconds=config["SWEEP_AFTER_SECONDS"],
+            dns_retry_after_seconds=config["DNS_RETRY_AFTER_SECONDS"],
+            dns_retry_limit=config["DNS_RETRY_LIMIT"],
+        )
+    click.echo(
+        f"re-enqueued {result.submissions} submission(s) and {result.deliveries} due deliveries; "
+        f"{result.dns_holds} DNS hold(s) screened again"
+    )
 
 
 @cli.command("embed")
@@ -152,6 +160,7 @@ def destinations_add(kind: str, target: str, name: str, stages: str, forms: str,
                 allowed_private=current_app.config["ALLOWED_PRIVATE_DESTINATIONS"],
                 actor="cli",
             )
+            session.commit()
         except InvalidDestination as exc:
             raise click.ClickException(str(exc)) from exc
         click.echo(f"Added destination {destination.id}: {destination.kind} {destination.target}")
@@ -184,6 +193,7 @@ def destinations_remove(destination_id: int) -> None:
     with session_scope() as session:
         try:
             click.echo(f"Destination {destination_id} {remove_destination(session, destination_id, actor='cli')}")
+            session.commit()
         except InvalidDestination as exc:
             raise click.ClickException(str(exc)) from exc
 
@@ -198,6 +208,7 @@ def destinations_rotate_secret(destination_id: int) -> None:
     with session_scope() as session:
         try:
             secret = rotate_secret(session, destination_id, actor="cli")
+            session.commit()
         except InvalidDestination as exc:
             raise click.ClickException(str(exc)) from exc
     click.echo(f"New signing secret for destination {destination_id} (shown once): {secret}")
@@ -242,18 +253,17 @@ def deliveries_replay(delivery_ids: tuple[int, ...], all_dead: bool) -> None:
     """Send dead or failed deliveries again (same idempotency key)."""
     from sqlalchemy import select
 
-    from app.forwarding.deliveries import DEAD, FAILED, replay
+    from app.actions import replay_deliveries
     from app.models import Delivery
-    from app.runtime.queues import enqueue_delivery
+    from app.statuses import DeliveryStatus
 
     with session_scope() as session:
         ids = list(delivery_ids)
         if all_dead:
-            ids += session.scalars(select(Delivery.id).where(Delivery.status.in_((DEAD, FAILED)))).all()
-        replayed = replay(session, ids, actor="cli")
-        attempts = dict(session.execute(select(Delivery.id, Delivery.attempts).where(Delivery.id.in_(replayed))).all())
-    for delivery_id in replayed:
-        enqueue_delivery(delivery_id, attempts[delivery_id])
+            ids += session.scalars(
+                select(Delivery.id).where(Delivery.status.in_((DeliveryStatus.DEAD, DeliveryStatus.FAILED)))
+            ).all()
+        replayed = replay_deliveries(session, delivery_ids=ids, actor="cli")
     skipped = sorted(set(ids) - set(replayed))
     click.echo(
         f"replaying {len(replayed)} deliver{'y' if len(replayed) == 1 else 'ies'}"
@@ -371,6 +381,7 @@ def erase_command(email: str) -> None:
     with session_scope() as session:
         try:
             report = erase_person(session, email=email, actor="cli", smtp_url=current_app.config["SMTP_URL"])
+            session.commit()
         except InvalidEmail as exc:
             raise click.ClickException(str(exc)) from exc
     if not report.found:

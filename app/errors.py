@@ -9,14 +9,6 @@ from redis.exceptions import RedisError
 from werkzeug.exceptions import HTTPException
 
 
-class LeadsieveError(Exception):
-    """Base of leadsieve's own exceptions."""
-
-
-class UnknownForm(LeadsieveError):
-    """No form has this slug."""
-
-
 def wants_json() -> bool:
     """JSON for API callers and fetch(); HTML for browsers."""
     if request.is_json:

@@ -17,12 +17,12 @@ from app.flows import accept
 from app.forwarding.adapters import DeliverySettings, DestinationSpec
 from app.forwarding.adapters import deliver as send
 from app.forwarding.deliveries import claim, record_attempt
-from app.models import RECEIVED, SCREENED, AuditEvent, Finding, Submission, utcnow
+from app.models import AuditEvent, Finding, Submission, utcnow
 from app.observability.context import bind_job_request_id, current_request_id
 from app.observability.metrics import observe_screening
 from app.runtime.queues import enqueue_delivery
+from app.statuses import SubmissionStatus, Verdict
 from forms import FORM_KINDS
-from screening import ACCEPTED
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ def screen_submission(submission_id: int) -> str:
             log.warning("screen_submission: submission %s does not exist", submission_id)
             return "missing"
         bind_job_request_id(submission.request_id)  # log lines below carry the capturing request's id
-        if submission.status != RECEIVED:
+        if submission.status != SubmissionStatus.RECEIVED:
             return "already screened"
         started = time.perf_counter()
         result = screening.screen(candidate_for(submission), screening_context(session))
@@ -97,9 +97,9 @@ def _record(session: Session, submission: Submission, result: screening.Screenin
     route an accepted lead; the new delivery ids, or None if another worker got there first. No commit."""
     claimed = session.execute(
         update(Submission)
-        .where(Submission.id == submission.id, Submission.status == RECEIVED)
+        .where(Submission.id == submission.id, Submission.status == SubmissionStatus.RECEIVED)
         .values(
-            status=SCREENED,
+            status=SubmissionStatus.SCREENED,
             verdict=result.verdict,
             reason_category=result.category,
             score=result.score,
@@ -123,7 +123,7 @@ def _record(session: Session, submission: Submission, result: screening.Screenin
             details={"verdict": result.verdict, "category": result.category, "score": result.score},
         )
     )
-    if result.verdict != ACCEPTED:
+    if result.verdict != Verdict.ACCEPTED:
         return []
     session.refresh(submission)
     return accept(session, submission=submission, actor="classifier")
@@ -149,7 +149,7 @@ def warm_up() -> bool:
             first_name="Warm",
             last_name="Up",
             company="Example",
-            status=RECEIVED,
+            status=SubmissionStatus.RECEIVED,
             signals={},
             raw={},
             answers={},

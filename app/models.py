@@ -8,6 +8,8 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from app.statuses import DeliveryStatus, Stage, SubmissionStatus
+
 # Named constraints keep migrations reproducible on SQLite and PostgreSQL alike.
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -28,13 +30,6 @@ class Base(DeclarativeBase):
 
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
-
-
-# Submission.status: where it is in processing. Submission.verdict: what screening decided.
-RECEIVED = "received"
-SCREENED = "screened"
-
-STAGES = ("prospect", "MQL", "SQL")
 
 
 class Form(Base):
@@ -60,7 +55,7 @@ class Lead(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)
-    stage: Mapped[str] = mapped_column(String(16), default="prospect")
+    stage: Mapped[str] = mapped_column(String(16), default=Stage.PROSPECT)
     # Contact fields merged from accepted submissions: newest non-empty wins.
     first_name: Mapped[str] = mapped_column(String(100), default="")
     last_name: Mapped[str] = mapped_column(String(100), default="")
@@ -151,7 +146,7 @@ class Submission(Base):
     signals: Mapped[dict[str, Any]] = mapped_column(default=dict)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     screened_at: Mapped[datetime | None]
-    status: Mapped[str] = mapped_column(String(16), default=RECEIVED)
+    status: Mapped[str] = mapped_column(String(16), default=SubmissionStatus.RECEIVED)
     verdict: Mapped[str | None] = mapped_column(String(16))
     reason_category: Mapped[str | None] = mapped_column(String(32))
     score: Mapped[int | None]
@@ -241,7 +236,7 @@ class Delivery(Base):
     destination_id: Mapped[int] = mapped_column(ForeignKey("destinations.id"), index=True)
     idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
     # pending -> delivered | retrying -> ... | failed (4xx) | dead (out of attempts); replay resets to pending.
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[str] = mapped_column(String(16), default=DeliveryStatus.PENDING)
     # What is sent, fixed when the lead was routed so retries and replays send the same thing.
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     attempts: Mapped[int] = mapped_column(default=0)

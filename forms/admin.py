@@ -19,6 +19,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from forms.base import CONTACT_FIELDS
 from forms.kinds import FORM_KINDS
+from screening.model import Stage
 
 
 class LoginForm(FlaskForm):
@@ -99,7 +100,7 @@ class DestinationForm(FlaskForm):
     target = StringField(
         "URL or e-mail address(es)", validators=[DataRequired("Enter where to send leads."), Length(max=2048)]
     )
-    stages = MultiCheckboxField("Stages", choices=[SelectChoice(s, s) for s in ("prospect", "MQL", "SQL")])
+    stages = MultiCheckboxField("Stages", choices=[SelectChoice(s, s) for s in Stage])
     forms = MultiCheckboxField("Forms (none ticked = every form)", choices=[])
     oid = StringField("Salesforce organisation id (oid)", validators=[Optional(), Length(max=64)])
 

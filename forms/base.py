@@ -14,10 +14,7 @@ from wtforms import BooleanField, EmailField, HiddenField, StringField, TextArea
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from forms.fields import Country, Email, Phone, clean_line, clean_text
-
-PROSPECT = "prospect"
-MQL = "MQL"
-SQL = "SQL"
+from screening.model import Stage
 
 # Context the page (or embed script) fills in; never shown to the visitor.
 CONTEXT_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "page_url", "referrer")
@@ -37,7 +34,7 @@ class LeadForm(FlaskForm):
 
     KIND: ClassVar[str] = ""
     BANT: ClassVar[tuple[str, ...]] = ()
-    INTENT: ClassVar[str] = PROSPECT
+    INTENT: ClassVar[Stage] = Stage.PROSPECT
     LABEL: ClassVar[str] = ""
     SHOWN: ClassVar[tuple[str, ...]] = ("email", "first_name", "last_name")
     REQUIRED: ClassVar[tuple[str, ...]] = ("email",)
@@ -122,4 +119,4 @@ class LeadForm(FlaskForm):
 
 
 # Re-exported so kinds can mark extra validators without importing wtforms.
-__all__ = ["LeadForm", "InputRequired", "PROSPECT", "MQL", "SQL", "CONTEXT_FIELDS", "CONTACT_FIELDS"]
+__all__ = ["LeadForm", "InputRequired", "CONTEXT_FIELDS", "CONTACT_FIELDS"]

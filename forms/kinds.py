@@ -9,7 +9,8 @@ from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
-from forms.base import MQL, PROSPECT, SQL, LeadForm
+from forms.base import LeadForm
+from screening.model import Stage
 
 # BANT questions the sales-intent forms ask; the answers feed lead scoring (screening/scoring.py).
 BUDGET = [
@@ -68,7 +69,7 @@ class DownloadForm(LeadForm):
     """Gated content (whitepaper, e-book): engaged, so MQL."""
 
     KIND = "download"
-    INTENT = MQL
+    INTENT = Stage.MQL
     LABEL = "Content download"
     SHOWN = ("email", "first_name", "last_name", "company", "job_title", "country")
     REQUIRED = ("email", "first_name", "company")
@@ -79,7 +80,7 @@ class WebinarForm(LeadForm):
     """Webinar registration: engaged, so MQL."""
 
     KIND = "webinar"
-    INTENT = MQL
+    INTENT = Stage.MQL
     LABEL = "Webinar registration"
     SHOWN = ("email", "first_name", "last_name", "company", "job_title", "country")
     REQUIRED = ("email", "first_name", "last_name")
@@ -90,7 +91,7 @@ class DemoRequestForm(QualifyingQuestions):
     """Asked for a demo: intent to buy, so SQL."""
 
     KIND = "demo"
-    INTENT = SQL
+    INTENT = Stage.SQL
     LABEL = "Demo request"
     SHOWN = ("email", "first_name", "last_name", "company", "job_title", "phone", "country", "message")
     REQUIRED = ("email", "first_name", "last_name", "company")
@@ -101,7 +102,7 @@ class ContactSalesForm(QualifyingQuestions):
     """Wants to talk to sales (pricing, quote): SQL."""
 
     KIND = "contact_sales"
-    INTENT = SQL
+    INTENT = Stage.SQL
     LABEL = "Contact sales"
     SHOWN = ("email", "first_name", "last_name", "company", "job_title", "phone", "country", "message")
     REQUIRED = ("email", "first_name", "company", "message")
@@ -112,7 +113,7 @@ class NewsletterForm(LeadForm):
     """Newsletter sign-up: fits the market, has not asked for anything: prospect."""
 
     KIND = "newsletter"
-    INTENT = PROSPECT
+    INTENT = Stage.PROSPECT
     LABEL = "Newsletter sign-up"
     SHOWN = ("email", "first_name")
     REQUIRED = ("email",)

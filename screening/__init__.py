@@ -5,7 +5,7 @@ and the batch command all share one `screen()`.
 """
 
 from screening.context import Context, Policy
-from screening.model import ACCEPTED, HELD, REJECTED, Candidate, Finding, Screening
+from screening.model import Candidate, Finding, Screening, Stage, Verdict
 from screening.pipeline import screen
 
-__all__ = ["ACCEPTED", "HELD", "REJECTED", "Candidate", "Context", "Finding", "Policy", "Screening", "screen"]
+__all__ = ["Candidate", "Context", "Finding", "Policy", "Screening", "Stage", "Verdict", "screen"]

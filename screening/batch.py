@@ -24,9 +24,8 @@ from typing import IO, Any
 
 from screening.context import Context
 from screening.errors import BatchInputError
-from screening.model import REJECTED, Candidate
+from screening.model import Candidate, Stage, Verdict
 from screening.pipeline import screen
-from screening.scoring import STAGES
 from screening.spreadsheet import safe_cell
 
 OUTPUT_COLUMNS = ["verdict", "category", "categories", "score", "findings", "suggested_stage", "error"]
@@ -76,11 +75,11 @@ ALIASES = {
 }
 # Form kinds and the stage their intent implies (as in forms/; repeated here to keep screening pure).
 KIND_STAGE = {
-    "newsletter": "prospect",
-    "download": "MQL",
-    "webinar": "MQL",
-    "demo": "SQL",
-    "contact_sales": "SQL",
+    "newsletter": Stage.PROSPECT,
+    "download": Stage.MQL,
+    "webinar": Stage.MQL,
+    "demo": Stage.SQL,
+    "contact_sales": Stage.SQL,
 }
 
 
@@ -177,10 +176,10 @@ def _row(line: int, values: dict[str, Any]) -> Row:
 
 def suggested_stage(candidate: Candidate, verdict: str) -> str:
     """Where an accepted row would start: the form intent's stage, else prospect (an imported list)."""
-    if verdict == REJECTED:
+    if verdict == Verdict.REJECTED:
         return ""
     intent = candidate.form_intent
-    return intent if intent in STAGES else "prospect"
+    return intent if intent in frozenset(Stage) else Stage.PROSPECT
 
 
 def result_row(row: Row, context: Context) -> dict[str, Any]:

@@ -8,10 +8,10 @@ from collections.abc import Iterable
 from screening.address import parse_address
 from screening.bundled import disposable_domains, freemail_domains, parents
 from screening.context import Context
-from screening.model import Candidate, Finding
+from screening.model import Candidate, Finding, Stage
 
 # Sales-intent forms, where a private mailbox lowers fit.
-SALES_INTENTS = frozenset({"SQL"})
+SALES_INTENTS = frozenset({Stage.SQL})
 SALES_KINDS = frozenset({"demo", "contact_sales"})
 
 POPULAR_DOMAINS = (

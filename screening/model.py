@@ -9,12 +9,33 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
-ACCEPTED = "accepted"
-HELD = "held"
-REJECTED = "rejected"
-VERDICTS = (ACCEPTED, HELD, REJECTED)
+
+class Words(StrEnum):
+    """A closed set of status words; `has` tests a plain string (`in` on an Enum class raises on 3.11)."""
+
+    @classmethod
+    def has(cls, value: object) -> bool:
+        """Whether `value` is one of these words."""
+        return isinstance(value, str) and value in cls._value2member_map_
+
+
+class Verdict(Words):
+    """What screening decided about a submission."""
+
+    ACCEPTED = "accepted"
+    HELD = "held"
+    REJECTED = "rejected"
+
+
+class Stage(Words):
+    """Where a person is in the funnel, lowest first: the order is the rank (see `stage_rank`)."""
+
+    PROSPECT = "prospect"
+    MQL = "MQL"
+    SQL = "SQL"
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,10 @@ from screening.address import parse_address
 from screening.check_reputation import ALLOWLIST_CODES
 from screening.checks import CHECKS
 from screening.context import HOLD, IGNORE, MARK, REJECT, Context
-from screening.model import ACCEPTED, HELD, REJECTED, Candidate, Finding, Screening
+from screening.model import Candidate, Finding, Screening, Verdict
 
 _SEVERITY = {MARK: 1, HOLD: 2, REJECT: 3}
-_VERDICT = {MARK: ACCEPTED, HOLD: HELD, REJECT: REJECTED}
+_VERDICT = {MARK: Verdict.ACCEPTED, HOLD: Verdict.HELD, REJECT: Verdict.REJECTED}
 
 
 def screen(candidate: Candidate, context: Context | None = None) -> Screening:
@@ -52,9 +52,9 @@ def decide(findings: Sequence[Finding], context: Context, *, normalized_email: s
     findings = tuple(findings)
     score = sum(f.weight for f in findings if f.weight > 0)
     if any(f.code == "email.syntax" for f in findings):
-        return Screening(REJECTED, "invalid", score, findings, normalized_email)
+        return Screening(Verdict.REJECTED, "invalid", score, findings, normalized_email)
     if any(f.code in ALLOWLIST_CODES for f in findings):
-        return Screening(ACCEPTED, None, score, findings, normalized_email)
+        return Screening(Verdict.ACCEPTED, None, score, findings, normalized_email)
     totals = category_totals(findings, context)
     best: tuple[int, int, str, str] | None = None
     for category, total in totals.items():
@@ -72,5 +72,5 @@ def decide(findings: Sequence[Finding], context: Context, *, normalized_email: s
         return Screening(_VERDICT[best[3]], best[2], score, findings, normalized_email)
     if totals and sum(totals.values()) >= policy.mixed_hold_at:
         heaviest = max(totals, key=lambda c: totals[c])
-        return Screening(HELD, heaviest, score, findings, normalized_email)
-    return Screening(ACCEPTED, None, score, findings, normalized_email)
+        return Screening(Verdict.HELD, heaviest, score, findings, normalized_email)
+    return Screening(Verdict.ACCEPTED, None, score, findings, normalized_email)

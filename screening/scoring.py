@@ -13,14 +13,18 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-STAGES = ("prospect", "MQL", "SQL")
+from screening.model import Stage
+
 # The answer key the demo and contact-sales forms store a company size under (forms/kinds.py).
 COMPANY_SIZE = "company_size"
 
 
+_RANK: dict[str, int] = {stage: rank for rank, stage in enumerate(Stage)}
+
+
 def stage_rank(stage: str | None) -> int:
     """Order of a stage; unknown or None ranks below prospect."""
-    return STAGES.index(stage) if stage in STAGES else -1
+    return _RANK.get(stage, -1) if stage is not None else -1
 
 
 def _frozen(mapping: Mapping[str, int]) -> Mapping[str, int]:
@@ -155,7 +159,7 @@ class StageDecision:
 
 def decide_stage(*, current: str | None, intent: str, form_name: str, score: int, rules: ScoringRules) -> StageDecision:
     """Forward-only: the higher of the current stage, the intent's stage and the score's promotion."""
-    stage: str | None = current if current in STAGES else None
+    stage: str | None = current if current in _RANK else None
     reason: str | None = None
     if stage_rank(intent) > stage_rank(stage):
         label = {"prospect": "sign-up", "MQL": "engagement", "SQL": "sales request"}[intent]

@@ -167,6 +167,7 @@ def admin(app: Flask) -> FlaskClient:
 
     with app.app_context(), session_scope() as session:
         set_user(session, email="anna@example.com", password="admin password", role="admin")
+        session.commit()
     return sign_in(app.test_client(), "anna@example.com", "admin password")
 
 
@@ -177,12 +178,6 @@ def db_session(app: Flask) -> Iterator[Any]:
     session = app.extensions["leadsieve.sessionmaker"]()
     yield session
     session.close()
-
-
-@pytest.fixture(scope="session")
-def migrated_engine_url(database_url: str) -> str:
-    """Alias kept for readability in migration tests."""
-    return database_url
 
 
 __all__ = ["free_port", "make_settings", "make_engine"]

@@ -40,7 +40,7 @@ def set_user(
             details={"email": user.email},
         )
     )
-    session.commit()
+    session.flush()
     return user, password, created
 
 

@@ -10,11 +10,18 @@ from flask import Blueprint, abort, g, redirect, request, session, url_for
 
 from app.db import get_session
 from app.models import User
+from app.statuses import DeliveryStatus, Stage, SubmissionStatus, Verdict
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 # Endpoints reachable without signing in.
 PUBLIC_ENDPOINTS = {"admin.login"}
+
+
+@bp.context_processor
+def _status_words() -> dict[str, Any]:
+    """Templates compare against the same status words as the code (app/statuses.py)."""
+    return {"Verdict": Verdict, "Stage": Stage, "DeliveryStatus": DeliveryStatus, "SubmissionStatus": SubmissionStatus}
 
 
 @bp.before_request

@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
+from app.actions import replay_deliveries
 from app.admin.blueprint import admin_only, bp
 from app.db import get_session
-from app.forwarding.deliveries import DEAD, FAILED, replay
 from app.forwarding.destinations import (
     ADAPTERS,
     InvalidDestination,
@@ -23,7 +23,7 @@ from app.forwarding.destinations import (
 )
 from app.jobs import delivery_settings
 from app.models import Delivery, DeliveryAttempt, Destination, Form
-from app.runtime.queues import enqueue_delivery
+from app.statuses import DeliveryStatus
 from forms.admin import DestinationEditForm, DestinationForm, RemoveForm
 
 LOG_SIZE = 100
@@ -104,6 +104,7 @@ def destinations() -> Any:
                 allowed_private=current_app.config["ALLOWED_PRIVATE_DESTINATIONS"],
                 actor=g.user.email,
             )
+            get_session().commit()
         except InvalidDestination as exc:
             form.target.errors = [*form.target.errors, str(exc)]
         else:
@@ -165,6 +166,7 @@ def destination_edit(destination_id: int) -> Any:
                 allowed_private=current_app.config["ALLOWED_PRIVATE_DESTINATIONS"],
                 actor=g.user.email,
             )
+            db.commit()
         except InvalidDestination as exc:
             db.rollback()
             field = form.options if str(exc).startswith("line ") else form.target
@@ -202,6 +204,7 @@ def destination_remove(destination_id: int) -> Any:
         abort(400)
     try:
         outcome = remove_destination(get_session(), destination_id, actor=g.user.email)
+        get_session().commit()
     except InvalidDestination:
         abort(404)
     flash(f"Destination {outcome}.", "ok")
@@ -216,14 +219,13 @@ def destination_replay(destination_id: int) -> Any:
     db.get(Destination, destination_id) or abort(404)
     if not RemoveForm().validate_on_submit():
         abort(400)
-    ours = select(Delivery.id).where(Delivery.destination_id == destination_id, Delivery.status.in_((DEAD, FAILED)))
+    ours = select(Delivery.id).where(
+        Delivery.destination_id == destination_id, Delivery.status.in_((DeliveryStatus.DEAD, DeliveryStatus.FAILED))
+    )
     ticked = [int(v) for v in request.form.getlist("ids") if v.isdigit()]
     if ticked:  # ids of another destination's deliveries are ignored, not replayed
         ours = ours.where(Delivery.id.in_(ticked))
     ids = list(db.scalars(ours))
-    reset = replay(db, ids, actor=g.user.email)
-    attempts = dict(db.execute(select(Delivery.id, Delivery.attempts).where(Delivery.id.in_(reset))).all())
-    for delivery_id in reset:
-        enqueue_delivery(delivery_id, attempts.get(delivery_id, 0))
+    reset = replay_deliveries(db, delivery_ids=ids, actor=g.user.email)
     flash(f"Replaying {len(reset)} delivery(ies).", "ok")
     return redirect(url_for("admin.destination", destination_id=destination_id))

@@ -86,6 +86,7 @@ def _save(editor: FormEditor, form_row: Form | None) -> Any:
     if editor.validate_on_submit():
         try:
             saved = save_form(get_session(), _input(editor), form=form_row, actor=g.user.email)
+            get_session().commit()
         except FormSettingsError as exc:
             for name, message in exc.errors.items():
                 editor[name].errors = [*editor[name].errors, message]
@@ -148,6 +149,7 @@ def form_active(form_id: int) -> Any:
     form_row = get_session().get(Form, form_id) or abort(404)
     if LogoutForm().validate_on_submit():
         set_active(get_session(), form_row, request.form.get("active") == "1", actor=g.user.email)
+        get_session().commit()
         flash(f"“{form_row.name}” is now {'active' if form_row.active else 'inactive'}.", "ok")
     return redirect(
         request.referrer if (request.referrer or "").startswith(request.host_url) else url_for("admin.forms")

@@ -50,6 +50,7 @@ def lists() -> Any:
             actor=g.user.email,
             note=form.note.data or "",
         )
+        get_session().commit()
         flash(f"Added {result.added}; {result.existing} already listed.", "ok")
         for error in result.errors[:20]:
             flash(error, "error")
@@ -84,6 +85,7 @@ def list_suggestion() -> Any:
     try:
         if action == "block":
             added = block_suggestion(get_session(), domain=domain, actor=g.user.email, note=note)
+            get_session().commit()
             if [e for e in added if e.kind == "blocked_email"]:
                 flash(
                     f"Blocked only the address(es) {', '.join(e.value for e in added)}: {domain} is a "
@@ -94,6 +96,7 @@ def list_suggestion() -> Any:
                 flash(f"Blocked {domain}.", "ok")
         elif action == "dismiss":
             dismiss_suggestion(get_session(), domain=domain, actor=g.user.email, note=note)
+            get_session().commit()
             flash(f"Dismissed the suggestion to block {domain}.", "ok")
         else:
             abort(400)
@@ -111,6 +114,7 @@ def list_remove(entry_id: int) -> Any:
         abort(400)
     try:
         entry = remove_list_entry(get_session(), entry_id=entry_id, actor=g.user.email, note=form.note.data or "")
+        get_session().commit()
     except ListError:
         abort(404)
     flash(f"Removed {entry.value}.", "ok")

@@ -47,6 +47,7 @@ def _confirm_and_erase(*, what: str, email: str, erased_at: Any) -> None:
         flash(f"The address typed does not match this {what}; nothing was erased.", "error")
         return
     report = erase_person(get_session(), email=email, actor=g.user.email, smtp_url=current_app.config["SMTP_URL"])
+    get_session().commit()
     flash(
         f"Personal data erased: {report.submissions} submission(s), {report.deliveries} delivery(ies), "
         f"{report.outbox_files} outbox file(s)."

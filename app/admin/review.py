@@ -8,12 +8,13 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from app.actions import approve_and_forward, rescreen
 from app.admin.blueprint import bp
 from app.db import get_session
-from app.leads.review import REJECT_CATEGORIES, ReviewError, approve, list_senders, reject, reopen_for_screening
+from app.leads.review import REJECT_CATEGORIES, ReviewError, list_senders, reject
 from app.models import Submission
-from app.runtime.queues import enqueue_delivery, enqueue_screening
 from app.screening_context.lists import ListError
+from app.statuses import Verdict
 
 PAGE_SIZE = 50
 
@@ -52,7 +53,7 @@ def _submissions(verdict: str, *, category: str | None = None, oldest_first: boo
 @bp.get("/")
 def queue() -> str:
     """Held submissions, oldest first, with their findings."""
-    rows, total, oldest = _submissions("held", oldest_first=True)
+    rows, total, oldest = _submissions(Verdict.HELD, oldest_first=True)
     return render_template(
         "admin/queue.html",
         rows=rows,
@@ -70,7 +71,7 @@ def rejected() -> str:
     """The spam folder: rejected submissions, newest first, filterable by reason."""
     # A NUL cannot be compared with a text column on PostgreSQL (it raises), and no category has one.
     category = request.args.get("category", "").replace("\x00", "") or None
-    rows, total, _ = _submissions("rejected", category=category, oldest_first=False)
+    rows, total, _ = _submissions(Verdict.REJECTED, category=category, oldest_first=False)
     return render_template(
         "admin/queue.html",
         rows=rows,
@@ -79,7 +80,7 @@ def rejected() -> str:
         page_size=PAGE_SIZE,
         categories=REJECT_CATEGORIES,
         category=category,
-        folder="rejected",
+        folder=Verdict.REJECTED,
     )
 
 
@@ -97,9 +98,7 @@ def decide() -> Any:
     try:
         if action == "approve":
             stage = request.form.get("stage") or None
-            result = approve(db, submission_ids=ids, actor=actor, note=note, stage=stage)
-            for delivery_id in result.deliveries:
-                enqueue_delivery(delivery_id, 0)
+            result = approve_and_forward(db, submission_ids=ids, actor=actor, note=note, stage=stage)
             skipped = len(set(ids)) - result.changed
             flash(
                 f"Approved {result.changed} submission(s)."
@@ -107,20 +106,15 @@ def decide() -> Any:
             )
         elif action == "reject":
             count = reject(db, submission_ids=ids, actor=actor, category=request.form.get("category", ""), note=note)
+            db.commit()
             flash(f"Rejected {count} submission(s).")
         elif action == "rescreen":  # e.g. after DNS came back, or a list entry was added
-            reopened = [
-                i
-                for i in dict.fromkeys(ids)
-                if reopen_for_screening(db, submission_id=i, actor=actor, details={"note": note} if note else None)
-            ]
-            db.commit()
-            for submission_id in reopened:
-                enqueue_screening(submission_id)
+            reopened = rescreen(db, submission_ids=ids, actor=actor, details={"note": note} if note else None)
             flash(f"Queued {len(reopened)} submission(s) for screening again.")
         elif action in ("allow_domain", "block_domain"):
             allow = action == "allow_domain"
             listed = list_senders(db, submission_ids=ids, allow=allow, actor=actor, note=note)
+            db.commit()
             verb = "Allowed" if allow else "Blocked"
             if listed.domains:
                 flash(f"{verb} domain(s): {', '.join(listed.domains)}.")

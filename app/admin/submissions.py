@@ -10,12 +10,12 @@ from flask import Response, abort, flash, g, redirect, render_template, request,
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
+from app import actions
+from app.actions import replay_deliveries
 from app.admin.blueprint import bp
 from app.db import get_session, session_scope
-from app.forwarding.deliveries import DEAD, FAILED, replay
-from app.leads.review import REJECT_CATEGORIES, reopen_for_screening
+from app.leads.review import REJECT_CATEGORIES
 from app.models import (
-    RECEIVED,
     AuditEvent,
     Delivery,
     Form,
@@ -25,7 +25,7 @@ from app.models import (
     Submission,
 )
 from app.reporting.export import csv_lines
-from app.runtime.queues import enqueue_delivery, enqueue_screening
+from app.statuses import DeliveryStatus, SubmissionStatus
 
 PAGE_SIZE = 50
 AUDIT_LABELS = {
@@ -57,7 +57,11 @@ def _like(text: str) -> str:
 
 
 def _filtered(filters: dict[str, str]) -> Select[Any]:
-    query = select(Submission).outerjoin(Lead, Lead.id == Submission.lead_id).where(Submission.status != RECEIVED)
+    query = (
+        select(Submission)
+        .outerjoin(Lead, Lead.id == Submission.lead_id)
+        .where(Submission.status != SubmissionStatus.RECEIVED)
+    )
     if q := filters.get("q"):
         like = _like(q.lower())
         query = query.where(
@@ -227,9 +231,7 @@ def submission(submission_id: int) -> str:
 def rescreen(submission_id: int) -> Any:
     """Screen a held or rejected submission again with today's lists and rules."""
     db = get_session()
-    if reopen_for_screening(db, submission_id=submission_id, actor=g.user.email):
-        db.commit()
-        enqueue_screening(submission_id)
+    if actions.rescreen(db, submission_ids=[submission_id], actor=g.user.email):
         flash("Queued for screening again.")
     else:
         flash("Only held or rejected submissions can be screened again.", "error")
@@ -240,11 +242,9 @@ def rescreen(submission_id: int) -> Any:
 def replay_delivery(delivery_id: int) -> Any:
     """Send a dead or failed delivery again (same idempotency key)."""
     db = get_session()
-    if replay(db, [delivery_id], actor=g.user.email):
-        attempts = db.scalar(select(Delivery.attempts).where(Delivery.id == delivery_id)) or 0
-        enqueue_delivery(delivery_id, attempts)
+    if replay_deliveries(db, delivery_ids=[delivery_id], actor=g.user.email):
         flash("Delivery queued again.")
     else:
-        flash(f"Only {DEAD} or {FAILED} deliveries can be replayed.", "error")
+        flash(f"Only {DeliveryStatus.DEAD} or {DeliveryStatus.FAILED} deliveries can be replayed.", "error")
     back = request.form.get("back", "")
     return redirect(back if back.startswith("/admin") else url_for("admin.leads"))

@@ -146,7 +146,7 @@ def save_form(session: Session, data: FormInput, *, form: Form | None, actor: st
             details={"slug": form.slug, "active": form.active},
         )
     )
-    session.commit()
+    session.flush()
     return form
 
 
@@ -190,4 +190,4 @@ def set_active(session: Session, form: Form, active: bool, *, actor: str) -> Non
             details={"slug": form.slug},
         )
     )
-    session.commit()
+    session.flush()

@@ -9,7 +9,7 @@ idempotency key that every attempt carries.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -17,10 +17,10 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from app.models import AuditEvent, Delivery, DeliveryAttempt, utcnow
+from app.statuses import DeliveryStatus
 
 log = logging.getLogger(__name__)
 
-PENDING, SENDING, RETRYING, DELIVERED, FAILED, DEAD = "pending", "sending", "retrying", "delivered", "failed", "dead"
 LEASE = timedelta(minutes=5)
 MAX_DELAY_SECONDS = 12 * 3600
 
@@ -45,12 +45,12 @@ def claim(session: Session, delivery_id: int, *, lease: timedelta = LEASE) -> De
         .where(
             Delivery.id == delivery_id,
             or_(
-                Delivery.status.in_((PENDING, RETRYING)),
-                (Delivery.status == SENDING) & (Delivery.next_attempt_at <= now),
+                Delivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.RETRYING)),
+                (Delivery.status == DeliveryStatus.SENDING) & (Delivery.next_attempt_at <= now),
             ),
             or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now),
         )
-        .values(status=SENDING, next_attempt_at=now + lease)
+        .values(status=DeliveryStatus.SENDING, next_attempt_at=now + lease)
     ).rowcount
     session.commit()
     return session.get(Delivery, delivery_id) if claimed == 1 else None
@@ -92,17 +92,17 @@ def record_attempt(session: Session, delivery: Delivery, result: Any, *, backoff
     )
     delay = None
     if result.ok:
-        delivery.status, delivery.delivered_at, delivery.next_attempt_at = DELIVERED, utcnow(), None
+        delivery.status, delivery.delivered_at, delivery.next_attempt_at = DeliveryStatus.DELIVERED, utcnow(), None
         delivery.last_error = ""
     elif (
         result.retryable
         and (delay := next_delay(backoff, tries_in_schedule(session, delivery), result.retry_after)) is not None
     ):
-        delivery.status = RETRYING
+        delivery.status = DeliveryStatus.RETRYING
         delivery.next_attempt_at = utcnow() + timedelta(seconds=delay)
         delivery.last_error = result.error or f"HTTP {result.status_code}"
     else:
-        delivery.status = DEAD if result.retryable else FAILED
+        delivery.status = DeliveryStatus.DEAD if result.retryable else DeliveryStatus.FAILED
         delivery.next_attempt_at = None
         delivery.last_error = result.error or f"HTTP {result.status_code}"
         log.warning(
@@ -122,10 +122,12 @@ def replay(session: Session, delivery_ids: Sequence[int], *, actor: str) -> list
     The idempotency key, the attempt log and the lifetime `attempts` count stay (job ids stay
     unique); the audit event's `attempts_before` is where the new schedule starts."""
     deliveries = session.scalars(
-        select(Delivery).where(Delivery.id.in_(delivery_ids), Delivery.status.in_((DEAD, FAILED)))
+        select(Delivery).where(
+            Delivery.id.in_(delivery_ids), Delivery.status.in_((DeliveryStatus.DEAD, DeliveryStatus.FAILED))
+        )
     ).all()
     for delivery in deliveries:
-        delivery.status, delivery.next_attempt_at = PENDING, None
+        delivery.status, delivery.next_attempt_at = DeliveryStatus.PENDING, None
         session.add(
             AuditEvent(
                 actor=actor,
@@ -135,7 +137,7 @@ def replay(session: Session, delivery_ids: Sequence[int], *, actor: str) -> list
                 details={"attempts_before": delivery.attempts},
             )
         )
-    session.commit()
+    session.flush()
     return [d.id for d in deliveries]
 
 
@@ -145,13 +147,10 @@ def due(session: Session, *, limit: int = 500) -> list[tuple[int, int]]:
     rows = session.execute(
         select(Delivery.id, Delivery.attempts)
         .where(
-            Delivery.status.in_((PENDING, RETRYING, SENDING)),
+            Delivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.RETRYING, DeliveryStatus.SENDING)),
             or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now),
         )
         .order_by(Delivery.id)
         .limit(limit)
     ).all()
     return [(row[0], row[1]) for row in rows]
-
-
-Sender = Callable[..., Any]

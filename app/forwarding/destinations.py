@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from app.forwarding.adapters import ADAPTERS, DeliverySettings, DestinationSpec, check_destination, deliver
 from app.forwarding.adapters.email import parse_recipients
 from app.models import AuditEvent, Delivery, Destination
-from screening.scoring import STAGES
+from app.statuses import Stage
 
 HTTP_KINDS = ("webhook", "slack", "salesforce", "hubspot")
 
@@ -39,9 +39,9 @@ def validate_destination(
             "a salesforce destination needs its organisation id: add the option "
             "oid=00D… (Salesforce Setup → Company Information → Organization ID)"
         )
-    bad = [s for s in stages if s not in STAGES]
+    bad = [s for s in stages if not Stage.has(s)]
     if bad:
-        raise InvalidDestination(f"unknown stage(s) {', '.join(bad)}; use {', '.join(STAGES)}")
+        raise InvalidDestination(f"unknown stage(s) {', '.join(bad)}; use {', '.join(Stage)}")
     if kind in HTTP_KINDS:
         try:
             check_destination(target, list(allowed_private))
@@ -88,7 +88,7 @@ def create_destination(
             details={"kind": kind, "target": target},
         )
     )
-    session.commit()
+    session.flush()
     return destination
 
 
@@ -138,7 +138,7 @@ def update_destination(
             details={"changed": changed},
         )
     )
-    session.commit()
+    session.flush()
     return destination
 
 
@@ -160,7 +160,7 @@ def rotate_secret(session: Session, destination_id: int, *, actor: str) -> str:
             actor=actor, action="destination.secret_rotated", subject_type="destination", subject_id=destination.id
         )
     )
-    session.commit()
+    session.flush()
     return destination.secret
 
 
@@ -184,14 +184,14 @@ def remove_destination(session: Session, destination_id: int, *, actor: str) -> 
     session.add(
         AuditEvent(actor=actor, action=f"destination.{outcome}", subject_type="destination", subject_id=destination_id)
     )
-    session.commit()
+    session.flush()
     return outcome
 
 
 SAMPLE = {
     "submission_id": 0,
     "lead_id": 0,
-    "stage": "SQL",
+    "stage": Stage.SQL,
     "stage_reason": "test lead from leadsieve",
     "email": "test.lead@example.com",
     "first_name": "Test",

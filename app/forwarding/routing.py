@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Delivery, Destination, Lead, StageChange, Submission
+from app.statuses import DeliveryStatus
 
 FEEDBACK_SALT = "leadsieve.feedback"
 
@@ -95,7 +96,7 @@ def route(session: Session, *, submission: Submission, lead: Lead, feedback_url:
             destination_id=destination.id,
             idempotency_key=uuid.uuid4().hex,
             payload=payload,
-            status="pending",
+            status=DeliveryStatus.PENDING,
         )
         session.add(delivery)
         created.append(delivery)

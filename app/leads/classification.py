@@ -13,12 +13,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.models import AuditEvent, Finding, Lead, LeadFeedback, StageChange, Submission, utcnow
+from app.statuses import FeedbackOutcome, Stage, Verdict
 from forms import FORM_KINDS
 from screening.identity import lead_key
 from screening.scoring import ScoringRules, decide_stage, score_lead
 
 CONTACT = ("first_name", "last_name", "company", "job_title", "phone", "country")
-OUTCOMES = ("won", "lost", "not_a_fit", "spam")
 
 
 def get_or_create_lead(session: Session, email: str) -> Lead:
@@ -29,7 +29,7 @@ def get_or_create_lead(session: Session, email: str) -> Lead:
         return lead
     try:
         with session.begin_nested():
-            lead = Lead(email=key, stage="prospect")
+            lead = Lead(email=key, stage=Stage.PROSPECT)
             session.add(lead)
     except IntegrityError:
         lead = session.scalars(select(Lead).where(Lead.email == key)).one()
@@ -44,7 +44,7 @@ def classify(session: Session, *, submission: Submission, rules: ScoringRules, a
     session.flush()
     history = session.scalars(
         select(Submission)
-        .where(Submission.lead_id == lead.id, Submission.verdict == "accepted")
+        .where(Submission.lead_id == lead.id, Submission.verdict == Verdict.ACCEPTED)
         .order_by(Submission.received_at, Submission.id)
     ).all()
     answers: dict[str, str] = {}
@@ -94,8 +94,8 @@ def classify(session: Session, *, submission: Submission, rules: ScoringRules, a
 
 def record_feedback(session: Session, *, lead: Lead, outcome: str, note: str = "", source: str) -> LeadFeedback:
     """Store what sales said; `spam` puts the lead's domain forward for review."""
-    if outcome not in OUTCOMES:
-        raise ValueError(f"outcome must be one of {', '.join(OUTCOMES)}")
+    if not FeedbackOutcome.has(outcome):
+        raise ValueError(f"outcome must be one of {', '.join(FeedbackOutcome)}")
     feedback = LeadFeedback(lead_id=lead.id, outcome=outcome, note=note[:2000], source=source)
     session.add(feedback)
     lead.outcome, lead.outcome_at = outcome, utcnow()
@@ -119,5 +119,5 @@ def record_feedback(session: Session, *, lead: Lead, outcome: str, note: str = "
                 details={"domain": domain, "why": "sales marked the lead as spam"},
             )
         )
-    session.commit()
+    session.flush()
     return feedback

@@ -14,11 +14,11 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from app.flows import accept
-from app.models import RECEIVED, AuditEvent, Finding, Lead, StageChange, Submission
+from app.models import AuditEvent, Finding, Lead, StageChange, Submission
 from app.screening_context.lists import add_list_entry, is_freemail, normalize_value
-from screening.scoring import STAGES, stage_rank
+from app.statuses import Stage, SubmissionStatus, Verdict
+from screening.scoring import stage_rank
 
-HELD, REJECTED, ACCEPTED = "held", "rejected", "accepted"
 REJECT_CATEGORIES = ("spam", "invalid", "competitor", "student", "job_seeker", "vendor", "duplicate", "other")
 
 
@@ -38,16 +38,16 @@ def approve(
     session: Session, *, submission_ids: Sequence[int], actor: str, note: str = "", stage: str | None = None
 ) -> Approval:
     """Accept held (or release rejected) submissions; a submission already decided is skipped, not counted."""
-    if stage is not None and stage not in STAGES:
-        raise ReviewError(f"stage must be one of {', '.join(STAGES)}")
+    if stage is not None and not Stage.has(stage):
+        raise ReviewError(f"stage must be one of {', '.join(Stage)}")
     deliveries: list[int] = []
     changed_count = 0
     for submission_id in submission_ids:
         previous = session.scalar(select(Submission.verdict).where(Submission.id == submission_id))
         changed = session.execute(
             update(Submission)
-            .where(Submission.id == submission_id, Submission.verdict.in_((HELD, REJECTED)))
-            .values(verdict=ACCEPTED)
+            .where(Submission.id == submission_id, Submission.verdict.in_((Verdict.HELD, Verdict.REJECTED)))
+            .values(verdict=Verdict.ACCEPTED)
         ).rowcount
         if changed != 1:
             continue
@@ -55,7 +55,7 @@ def approve(
         submission = session.get(Submission, submission_id)
         assert submission is not None
         session.refresh(submission)
-        action = "submission.released" if previous == REJECTED else "submission.approved"
+        action = "submission.released" if previous == Verdict.REJECTED else "submission.approved"
         session.add(
             AuditEvent(
                 actor=actor,
@@ -69,7 +69,7 @@ def approve(
             deliveries += accept(session, submission=submission, actor=f"reviewer {actor}")
         if stage is not None:
             set_stage(session, submission=submission, stage=stage, actor=actor, note=note)
-    session.commit()
+    session.flush()
     return Approval(changed=changed_count, deliveries=deliveries)
 
 
@@ -99,8 +99,8 @@ def reject(session: Session, *, submission_ids: Sequence[int], actor: str, categ
     for submission_id in submission_ids:
         changed = session.execute(
             update(Submission)
-            .where(Submission.id == submission_id, Submission.verdict == HELD)
-            .values(verdict=REJECTED, reason_category=category)
+            .where(Submission.id == submission_id, Submission.verdict == Verdict.HELD)
+            .values(verdict=Verdict.REJECTED, reason_category=category)
         ).rowcount
         if changed == 1:
             count += 1
@@ -113,7 +113,7 @@ def reject(session: Session, *, submission_ids: Sequence[int], actor: str, categ
                     details={"category": category, "note": note},
                 )
             )
-    session.commit()
+    session.flush()
     return count
 
 
@@ -159,8 +159,8 @@ def reopen_for_screening(
     screened again with today's lists, rules and DNS. The caller commits, then enqueues it."""
     changed = session.execute(
         update(Submission)
-        .where(Submission.id == submission_id, Submission.verdict.in_((HELD, REJECTED)))
-        .values(status=RECEIVED, verdict=None, reason_category=None, score=None, screened_at=None)
+        .where(Submission.id == submission_id, Submission.verdict.in_((Verdict.HELD, Verdict.REJECTED)))
+        .values(status=SubmissionStatus.RECEIVED, verdict=None, reason_category=None, score=None, screened_at=None)
     ).rowcount
     if not changed:
         return False

@@ -12,8 +12,9 @@ from flask import Blueprint, abort, current_app, jsonify, render_template, reque
 
 from app.db import get_session
 from app.forwarding.routing import FeedbackTokenError, read_feedback_token
-from app.leads.classification import OUTCOMES, record_feedback
+from app.leads.classification import record_feedback
 from app.models import Lead
+from app.statuses import FeedbackOutcome
 
 bp = Blueprint("feedback", __name__)
 
@@ -46,13 +47,14 @@ def page(token: str) -> Any:
     saved = None
     if request.method == "POST":
         outcome = request.form.get("outcome", "")
-        if outcome not in OUTCOMES:
+        if not FeedbackOutcome.has(outcome):
             return render_template(
                 "feedback/page.html", lead=lead, labels=LABELS, error="Choose one of the outcomes."
             ), 400
         saved = record_feedback(
             get_session(), lead=lead, outcome=outcome, note=request.form.get("note", "")[:2000], source="feedback link"
         )
+        get_session().commit()
     return render_template("feedback/page.html", lead=lead, labels=LABELS, saved=saved, error=None)
 
 
@@ -63,8 +65,11 @@ def api(token: str) -> Any:
     if lead is None:
         return jsonify({"error": "Forbidden", "message": error}), 403
     data = request.get_json(silent=True)
-    if not isinstance(data, dict) or data.get("outcome") not in OUTCOMES:
-        return jsonify({"error": "Bad Request", "fields": {"outcome": [f"Must be one of {', '.join(OUTCOMES)}."]}}), 400
+    if not isinstance(data, dict) or not FeedbackOutcome.has(data.get("outcome")):
+        return jsonify(
+            {"error": "Bad Request", "fields": {"outcome": [f"Must be one of {', '.join(FeedbackOutcome)}."]}}
+        ), 400
     note = data.get("note") if isinstance(data.get("note"), str) else ""
     feedback = record_feedback(get_session(), lead=lead, outcome=data["outcome"], note=note, source="feedback api")
+    get_session().commit()
     return jsonify({"lead_id": lead.id, "outcome": feedback.outcome}), 200

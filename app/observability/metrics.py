@@ -35,6 +35,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from app.models import Delivery, DeliveryAttempt, Form, Submission, utcnow
+from app.statuses import DeliveryStatus, Verdict
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +128,7 @@ class LeadsieveCollector(Collector):
             yield submissions
 
             held, oldest = session.execute(
-                select(func.count(), func.min(Submission.received_at)).where(Submission.verdict == "held")
+                select(func.count(), func.min(Submission.received_at)).where(Submission.verdict == Verdict.HELD)
             ).one()
             yield GaugeMetricFamily(
                 "leadsieve_held_submissions", "Submissions waiting in the review queue.", value=held or 0
@@ -147,7 +148,7 @@ class LeadsieveCollector(Collector):
             yield GaugeMetricFamily(
                 "leadsieve_dead_letters",
                 "Deliveries out of attempts (status dead), waiting for a replay.",
-                value=by_status.get("dead", 0),
+                value=by_status.get(DeliveryStatus.DEAD, 0),
             )
 
             attempts = CounterMetricFamily(

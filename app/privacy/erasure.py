@@ -38,6 +38,7 @@ from app.models import (
     Submission,
     utcnow,
 )
+from app.statuses import DeliveryStatus, Verdict
 from screening.identity import GMAIL, lead_key
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,7 @@ ERASED = "[erased]"
 # Deliveries not yet sent when their person is erased end here: nothing left to send, and
 # neither the sweeper, a retry nor a replay (dead/failed only) picks them up again.
 ERASED_DELIVERY = "erased"
-UNSENT = ("pending", "sending", "retrying", "failed", "dead")
+UNSENT = tuple(s for s in DeliveryStatus if s != DeliveryStatus.DELIVERED)
 RETENTION_LOCK = "leadsieve:retention:last-run"
 RETENTION_EVERY_SECONDS = 3600
 
@@ -229,7 +230,7 @@ def erase_person(session: Session, *, email: str, actor: str, smtp_url: str | No
             details={**asdict(report), "found": report.found},
         )
     )
-    session.commit()
+    session.flush()
     log.info(
         "erased personal data of %s: %d submission(s), %d lead(s), %d delivery(ies), %d outbox file(s)",
         report.email_sha256[:12],
@@ -250,7 +251,7 @@ def purge_rejected(session: Session, *, older_than_days: int, actor: str, batch:
     while True:
         ids = session.scalars(
             select(Submission.id)
-            .where(Submission.verdict == "rejected", Submission.received_at < cutoff)
+            .where(Submission.verdict == Verdict.REJECTED, Submission.received_at < cutoff)
             .order_by(Submission.id)
             .limit(batch)
         ).all()
@@ -275,7 +276,7 @@ def purge_rejected(session: Session, *, older_than_days: int, actor: str, batch:
                 action="privacy.purged",
                 subject_type="submission",
                 details={
-                    "verdict": "rejected",
+                    "verdict": Verdict.REJECTED,
                     "older_than_days": older_than_days,
                     "cutoff": cutoff.isoformat(),
                     "deleted": total,

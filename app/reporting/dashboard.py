@@ -14,6 +14,7 @@ from sqlalchemy import case, distinct, func, select
 from sqlalchemy.orm import Session
 
 from app.models import Form, Lead, Submission, utcnow
+from app.statuses import Stage, Verdict
 
 RATE_CATEGORIES = ("spam", "competitor", "student", "invalid")
 
@@ -42,8 +43,8 @@ class Row:
         return [
             ("Submissions", self.submissions),
             ("Accepted", self.accepted),
-            ("MQL", self.mql),
-            ("SQL", self.sql),
+            (Stage.MQL, self.mql),
+            (Stage.SQL, self.sql),
             ("Won", self.won),
         ]
 
@@ -63,15 +64,15 @@ def period(since: str | None, until: str | None, *, default_days: int = 30) -> t
 
 
 def _columns() -> list[Any]:
-    reached_mql = Lead.stage.in_(("MQL", "SQL"))
-    accepted = Submission.verdict == "accepted"
+    reached_mql = Lead.stage.in_((Stage.MQL, Stage.SQL))
+    accepted = Submission.verdict == Verdict.ACCEPTED
     return [
         func.count(Submission.id),
         func.sum(case((accepted, 1), else_=0)),
-        func.sum(case((Submission.verdict == "held", 1), else_=0)),
-        func.sum(case((Submission.verdict == "rejected", 1), else_=0)),
+        func.sum(case((Submission.verdict == Verdict.HELD, 1), else_=0)),
+        func.sum(case((Submission.verdict == Verdict.REJECTED, 1), else_=0)),
         func.count(distinct(case((accepted & reached_mql, Submission.lead_id)))),
-        func.count(distinct(case((accepted & (Lead.stage == "SQL"), Submission.lead_id)))),
+        func.count(distinct(case((accepted & (Lead.stage == Stage.SQL), Submission.lead_id)))),
         func.count(distinct(case((accepted & (Lead.outcome == "won"), Submission.lead_id)))),
         *[func.sum(case((Submission.reason_category == c, 1), else_=0)) for c in RATE_CATEGORIES],
     ]
@@ -132,7 +133,7 @@ def overview(session: Session, start: date, end: date) -> dict[str, Any]:
     )
     days = [(start + timedelta(days=i)) for i in range((end - start).days + 1)]
     queue_size, oldest = session.execute(
-        select(func.count(), func.min(Submission.received_at)).where(Submission.verdict == "held")
+        select(func.count(), func.min(Submission.received_at)).where(Submission.verdict == Verdict.HELD)
     ).one()
     return {
         "total": total,

@@ -61,11 +61,6 @@ class RedisServer:
         """Unix-socket URL clients connect with."""
         return f"unix://{self.socket}"
 
-    @property
-    def tcp_url(self) -> str:
-        """TCP URL, when started with a port."""
-        return f"redis://127.0.0.1:{self.port}/0"
-
     def start(self, timeout: float = 10.0) -> RedisServer:
         """Launch the server and wait until it answers PING."""
         self.directory.mkdir(parents=True, exist_ok=True)

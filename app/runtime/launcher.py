@@ -73,6 +73,7 @@ def run_all(*, host: str, port: int) -> int:
         with app.app_context(), session_scope() as session:
             forms = [(f.name, f.slug) for f in seed_demo(session)]
             admin_email, password = ensure_admin(session)
+            session.commit()
         children.append(subprocess.Popen([sys.executable, "-m", "app", "worker"], env=env))
         children.append(
             subprocess.Popen([sys.executable, "-m", "app", "serve", "--host", host, "--port", str(port)], env=env)

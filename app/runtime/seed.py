@@ -75,7 +75,7 @@ def seed_demo(session: Session) -> list[Form]:
                 )
             )
         forms.append(form)
-    session.commit()
+    session.flush()
     return forms
 
 

@@ -1,18 +1,21 @@
-"""The sweeper: re-enqueue submissions stuck in `received` (e.g. Redis was down at capture)."""
+"""The sweeper: re-enqueue work that fell through (Redis down at capture, a worker killed mid-job),
+deliveries whose retry is due, and holds that only a DNS outage caused. `run_sweep` is one turn."""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 
 from redis import Redis
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.actions import rescreen
 from app.forwarding.deliveries import due
-from app.leads.review import HELD, reopen_for_screening
-from app.models import RECEIVED, SCREENED, AuditEvent, Finding, Submission, utcnow
+from app.models import AuditEvent, Finding, Submission, utcnow
 from app.runtime.queues import enqueue_delivery, enqueue_screening
+from app.statuses import SubmissionStatus, Verdict
 
 DNS_RETRY = "submission.dns_retry"
 
@@ -24,7 +27,7 @@ def sweep(session: Session, *, older_than_seconds: int, limit: int = 1000) -> in
     cutoff = utcnow() - timedelta(seconds=older_than_seconds)
     ids = session.scalars(
         select(Submission.id)
-        .where(Submission.status == RECEIVED, Submission.received_at <= cutoff)
+        .where(Submission.status == SubmissionStatus.RECEIVED, Submission.received_at <= cutoff)
         .order_by(Submission.id)
         .limit(limit)
     ).all()
@@ -65,8 +68,8 @@ def retry_dns_holds(session: Session, *, after_seconds: int, limit: int, batch: 
     rows = session.execute(
         select(Submission.id, retries)
         .where(
-            Submission.status == SCREENED,
-            Submission.verdict == HELD,
+            Submission.status == SubmissionStatus.SCREENED,
+            Submission.verdict == Verdict.HELD,
             Submission.screened_at <= cutoff,
             unknown_dns.exists(),
             retries < limit,
@@ -74,23 +77,37 @@ def retry_dns_holds(session: Session, *, after_seconds: int, limit: int, batch: 
         .order_by(Submission.screened_at)
         .limit(batch)
     ).all()
-    reopened = [
-        submission_id
-        for submission_id, done in rows
-        if reopen_for_screening(
-            session,
-            submission_id=submission_id,
-            actor="sweeper",
-            action=DNS_RETRY,
-            details={"attempt": done + 1, "of": limit},
-        )
-    ]
-    session.commit()
-    for submission_id in reopened:
-        enqueue_screening(submission_id)
+    reopened = rescreen(
+        session,
+        submission_ids=[submission_id for submission_id, _ in rows],
+        actor="sweeper",
+        action=DNS_RETRY,
+        details={"of": limit},
+        details_by_id={submission_id: {"attempt": done + 1} for submission_id, done in rows},
+    )
     if reopened:
         log.info("re-screening %d submission(s) held because DNS did not answer", len(reopened))
     return len(reopened)
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """What one turn of the sweeper queued again."""
+
+    submissions: int
+    deliveries: int
+    dns_holds: int
+
+
+def run_sweep(
+    session: Session, *, older_than_seconds: int, dns_retry_after_seconds: int, dns_retry_limit: int
+) -> SweepResult:
+    """One sweep: stale `received` submissions, due deliveries, and holds DNS caused (worker and CLI)."""
+    return SweepResult(
+        submissions=sweep(session, older_than_seconds=older_than_seconds),
+        deliveries=sweep_deliveries(session),
+        dns_holds=retry_dns_holds(session, after_seconds=dns_retry_after_seconds, limit=dns_retry_limit),
+    )
 
 
 SWEEP_LOCK = "leadsieve:sweep-lock"

@@ -78,7 +78,7 @@ def is_freemail(domain: str) -> bool:
 def add_list_entry(session: Session, *, kind: str, value: str, actor: str, note: str = "") -> ListEntry:
     """Add (or return the existing) entry; audited."""
     entry = _add_entry(session, kind=kind, value=value, actor=actor, note=note)
-    session.commit()
+    session.flush()
     return entry
 
 
@@ -118,7 +118,7 @@ def remove_list_entry(session: Session, *, entry_id: int, actor: str, note: str 
         )
     )
     session.delete(entry)
-    session.commit()
+    session.flush()
     return entry
 
 
@@ -155,7 +155,7 @@ def import_entries(session: Session, *, kind: str, text: str, actor: str, note: 
         _add_entry(session, kind=kind, value=value, actor=actor, note=(cells[1] if len(cells) > 1 else note))
         known.add(value)
         result.added += 1
-    session.commit()
+    session.flush()
     return result
 
 
@@ -244,7 +244,7 @@ def block_suggestion(session: Session, *, domain: str, actor: str, note: str = "
         added = [_add_entry(session, kind="blocked_email", value=e, actor=actor, note=note) for e in suggestion.emails]
     else:
         added = [_add_entry(session, kind="blocked_domain", value=domain, actor=actor, note=note)]
-    session.commit()
+    session.flush()
     return added
 
 
@@ -262,4 +262,4 @@ def dismiss_suggestion(session: Session, *, domain: str, actor: str, note: str =
             details={"domain": domain, "note": note[:200]},
         )
     )
-    session.commit()
+    session.flush()

@@ -14,6 +14,7 @@ from app.db import session_scope
 def admin_user(app):
     with app.app_context(), session_scope() as session:
         set_user(session, email="anna@example.com", password="correct horse battery")
+        session.commit()
     return "anna@example.com", "correct horse battery"
 
 
@@ -115,6 +116,7 @@ def throttled(tmp_path, database_url, redis_server):
     Redis.from_url(redis_server.url).flushdb()
     with application.app_context(), session_scope() as session:
         set_user(session, email="anna@example.com", password="correct horse battery")
+        session.commit()
     yield application
     _clean(application)
     Redis.from_url(redis_server.url).flushdb()

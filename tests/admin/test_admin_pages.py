@@ -20,6 +20,7 @@ from tests.helpers import csrf_from, fetch_token, sign_in, statements_for
 def admin(app, client):
     with app.app_context(), session_scope() as session:
         set_user(session, email="anna@example.com", password="admin password", role="admin")
+        session.commit()
     return sign_in(client, "anna@example.com", "admin password")
 
 
@@ -27,6 +28,7 @@ def admin(app, client):
 def reviewer(app, client):
     with app.app_context(), session_scope() as session:
         set_user(session, email="rita@example.com", password="reviewer password", role="reviewer")
+        session.commit()
     return sign_in(client, "rita@example.com", "reviewer password")
 
 
@@ -547,6 +549,7 @@ def test_sales_spam_suggestions_can_be_blocked_or_dismissed(admin, db_session):
         db_session.add(lead)
         db_session.commit()
         record_feedback(db_session, lead=lead, outcome="spam", source="crm")
+        db_session.commit()
     html = admin.get("/admin/lists?kind=blocked_domain").get_data(as_text=True)
     section = html.split('id="suggestions-h"')[1].split("</section>")[0]
     assert "spammy.example" in section and "2 time(s)" in section

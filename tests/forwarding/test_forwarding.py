@@ -35,6 +35,7 @@ def add_destination(app, kind, target, **kwargs):
             allowed_private=app.config["ALLOWED_PRIVATE_DESTINATIONS"],
             **kwargs,
         )
+        session.commit()
         return destination.id, destination.secret
 
 

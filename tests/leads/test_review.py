@@ -24,6 +24,7 @@ def csrf(client) -> str:
 def reviewer(app, client):
     with app.app_context(), session_scope() as session:
         set_user(session, email="rita@example.com", password="reviewer password", role="reviewer")
+        session.commit()
     client.post(
         "/admin/login", data={"email": "rita@example.com", "password": "reviewer password", "csrf_token": csrf(client)}
     )

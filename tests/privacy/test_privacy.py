@@ -165,6 +165,7 @@ def test_erase_of_an_unknown_address_fails_changes_nothing_and_is_audited(app, c
 def test_erase_refuses_what_is_not_an_address(app, db_session, value):
     with pytest.raises(InvalidEmail):
         erase_person(db_session, email=value, actor="test")
+        db_session.commit()
     result = app.test_cli_runner().invoke(cli, ["erase", value])
     assert result.exit_code != 0 and "not an e-mail address" in result.output
 
@@ -184,6 +185,7 @@ def test_pending_deliveries_of_an_erased_person_are_never_sent(app, client, db_s
         SimpleWorker([RQQueue("screening", connection=redis)], connection=redis).work(burst=True)
     assert db_session.scalars(select(Delivery)).one().status == "pending"
     erase_person(db_session, email="li@initech.com", actor="test")
+    db_session.commit()
     run_worker()
     db_session.expire_all()
     delivery = db_session.scalars(select(Delivery)).one()
@@ -218,6 +220,7 @@ def test_erase_removes_the_persons_e_mails_from_the_file_outbox(app, db_session,
 
 def test_erase_leaves_files_alone_when_smtp_url_is_not_a_file_outbox(db_session, outbox_mail):
     report = erase_person(db_session, email=PERSON, actor="test", smtp_url="smtp://mail.example:25")
+    db_session.commit()
     assert report.submissions == 1 and report.outbox_files == 0
     assert len(list(outbox_mail.glob("lead-*.eml"))) == 2
 
@@ -229,7 +232,9 @@ def test_erase_leaves_files_alone_when_smtp_url_is_not_a_file_outbox(db_session,
 def people(app):
     with app.app_context(), session_scope() as session:
         set_user(session, email="admin@example.com", password="admin password here", role="admin")
+        session.commit()
         set_user(session, email="rita@example.com", password="reviewer password", role="reviewer")
+        session.commit()
 
 
 def lead_id_of(db_session, email):

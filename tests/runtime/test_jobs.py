@@ -239,6 +239,7 @@ def test_warm_up_leaves_nothing_behind(app, db_session):
         create_destination(
             session, kind="webhook", target="http://127.0.0.1:9/hook", actor="test", allowed_private=["127.0.0.1"]
         )
+        session.commit()
 
     def counts():
         db_session.expire_all()

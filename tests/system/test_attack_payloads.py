@@ -102,6 +102,7 @@ def destinations(app, webhook_receiver, smtp):
     with app.app_context(), session_scope() as session:
         for kind, target in (("webhook", webhook_receiver.url()), ("email", "sales@example.com")):
             create_destination(session, kind=kind, target=target, actor="test", allowed_private=["127.0.0.1"])
+            session.commit()
         session.commit()
 
 

@@ -150,6 +150,7 @@ def test_feedback_link_sent_before_rotation_still_opens(db_session, settings):
 def test_admin_session_survives_secret_rotation(app, settings):
     with app.app_context(), session_scope() as session:
         set_user(session, email="anna@example.com", password="admin password", role="admin")
+        session.commit()
     before = create_app({**settings, "SECRET_KEY": OLD_KEY})
     client = sign_in(before.test_client(), "anna@example.com", "admin password")
     assert client.get("/admin/").status_code == 200

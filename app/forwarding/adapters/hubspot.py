@@ -14,9 +14,10 @@ from typing import Any
 from app.forwarding.adapters import http, text
 from app.forwarding.adapters.crm import extra_fields
 from app.forwarding.adapters.types import AttemptResult, DeliverySettings, DestinationSpec
+from app.statuses import Stage
 
 CONTACT = "0-1"  # HubSpot's object type id for contacts
-LIFECYCLE = {"prospect": "lead", "MQL": "marketingqualifiedlead", "SQL": "salesqualifiedlead"}
+LIFECYCLE = {Stage.PROSPECT: "lead", Stage.MQL: "marketingqualifiedlead", Stage.SQL: "salesqualifiedlead"}
 
 
 def submission(payload: dict[str, Any], options: dict[str, Any]) -> dict[str, Any]:

@@ -26,6 +26,7 @@ def settings(settings):
 def signed_in(app, page, live_server):
     with app.app_context(), session_scope() as session:
         set_user(session, email="anna@example.com", password="admin password", role="admin")
+        session.commit()
     page.goto(f"{live_server}/admin/")
     page.fill("#email", "anna@example.com")
     page.fill("#password", "admin password")

@@ -197,4 +197,8 @@ def add_webhook(app: Any, url: str) -> int:
     from app.forwarding.destinations import create_destination
 
     with app.app_context(), session_scope() as session:
-        return create_destination(session, kind="webhook", target=url, actor="test", allowed_private=["127.0.0.1"]).id
+        destination = create_destination(
+            session, kind="webhook", target=url, actor="test", allowed_private=["127.0.0.1"]
+        )
+        session.commit()
+        return destination.id

@@ -148,6 +148,7 @@ def test_destination_down_longer_than_the_retries_dead_then_replay_delivers(app,
         with app.app_context(), session_scope() as session:
             assert replay(session, [delivery.id], actor="test") == [delivery.id]
             session.commit()
+            session.commit()
         # Nothing enqueued by hand: the worker's sweeper finds the replayed delivery due.
         wait_until(
             lambda: count(db_session, Delivery, Delivery.status == "delivered") == 1,

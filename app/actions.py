@@ -1,0 +1,68 @@
+"""User actions that end in queued work, each one call: run the services, commit, then enqueue.
+
+Services take a session and plain values and only flush; the caller owns the transaction. These
+actions are the callers that views, CLI commands and the sweeper share, so the order "commit,
+then enqueue" (a job must never run before the rows it reads exist) is written once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.forwarding.deliveries import replay
+from app.leads.review import Approval, approve, reopen_for_screening
+from app.models import Delivery
+from app.runtime.queues import enqueue_delivery, enqueue_screening
+
+
+def approve_and_forward(
+    session: Session, *, submission_ids: Iterable[int], actor: str, note: str = "", stage: str | None = None
+) -> Approval:
+    """Approve held (or release rejected) submissions, commit, then send their new deliveries."""
+    result = approve(session, submission_ids=list(submission_ids), actor=actor, note=note, stage=stage)
+    session.commit()
+    for delivery_id in result.deliveries:
+        enqueue_delivery(delivery_id, 0)
+    return result
+
+
+def rescreen(
+    session: Session,
+    *,
+    submission_ids: Iterable[int],
+    actor: str,
+    action: str = "submission.rescreen",
+    details: Mapping[str, object] | None = None,
+    details_by_id: Mapping[int, Mapping[str, object]] | None = None,
+) -> list[int]:
+    """Put held or rejected submissions back through screening (audited); returns those reopened.
+
+    `details` go into every audit event, `details_by_id` into one submission's (e.g. which retry)."""
+    reopened = [
+        submission_id
+        for submission_id in dict.fromkeys(submission_ids)
+        if reopen_for_screening(
+            session,
+            submission_id=submission_id,
+            actor=actor,
+            action=action,
+            details={**(details or {}), **(details_by_id or {}).get(submission_id, {})},
+        )
+    ]
+    session.commit()
+    for submission_id in reopened:
+        enqueue_screening(submission_id)
+    return reopened
+
+
+def replay_deliveries(session: Session, *, delivery_ids: Iterable[int], actor: str) -> list[int]:
+    """Send dead or failed deliveries again with a fresh retry schedule; returns those replayed."""
+    reset = replay(session, list(delivery_ids), actor=actor)
+    attempts = dict(session.execute(select(Delivery.id, Delivery.attempts).where(Delivery.id.in_(reset))).all())
+    session.commit()
+    for delivery_id in reset:
+        enqueue_delivery(delivery_id, attempts.get(delivery_id, 0))
+    return reset
