@@ -42,7 +42,7 @@ def serve_command(host: str, port: int) -> None:
     """The web process alone (development server; use gunicorn in production)."""
     from werkzeug.serving import run_simple
 
-    run_simple(host, port, current_app._get_current_object(), threaded=True)
+    run_simple(host, port, current_app._get_current_object(), threaded=True)  # type: ignore[attr-defined]
 
 
 @cli.command("seed-demo")

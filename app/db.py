@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask, current_app, g
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import CursorResult, Engine, Result, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -39,6 +39,12 @@ def make_engine(url: str, *, busy_timeout: float = 30.0, **kwargs: Any) -> Engin
 
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def rowcount(result: Result[Any]) -> int:
+    """Rows an UPDATE or DELETE matched (`Session.execute` is typed as returning a plain Result)."""
+    assert isinstance(result, CursorResult)
+    return result.rowcount
 
 
 def init_app(app: Flask) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 import screening
-from app.db import session_scope
+from app.db import rowcount, session_scope
 from app.flows import accept
 from app.forwarding.adapters import DeliverySettings, DestinationSpec
 from app.forwarding.adapters import deliver as send
@@ -95,17 +95,19 @@ def screen_submission(submission_id: int) -> str:
 def _record(session: Session, submission: Submission, result: screening.Screening) -> list[int] | None:
     """Store the verdict (guarded by `status = received`), findings and audit event, and classify and
     route an accepted lead; the new delivery ids, or None if another worker got there first. No commit."""
-    claimed = session.execute(
-        update(Submission)
-        .where(Submission.id == submission.id, Submission.status == SubmissionStatus.RECEIVED)
-        .values(
-            status=SubmissionStatus.SCREENED,
-            verdict=result.verdict,
-            reason_category=result.category,
-            score=result.score,
-            screened_at=utcnow(),
+    claimed = rowcount(
+        session.execute(
+            update(Submission)
+            .where(Submission.id == submission.id, Submission.status == SubmissionStatus.RECEIVED)
+            .values(
+                status=SubmissionStatus.SCREENED,
+                verdict=result.verdict,
+                reason_category=result.category,
+                score=result.score,
+                screened_at=utcnow(),
+            )
         )
-    ).rowcount
+    )
     if claimed != 1:
         return None
     # Re-screening replaces the findings of an earlier run, never adds to them.

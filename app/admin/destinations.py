@@ -70,17 +70,19 @@ def _stats() -> dict[int, dict[str, Any]]:
     """Per destination: deliveries by status and the mean latency of its attempts, in two queries."""
     db = get_session()
     stats: dict[int, dict[str, Any]] = {}
-    for destination_id, status, count in db.execute(
+    by_status: Any = db.execute(
         select(Delivery.destination_id, Delivery.status, func.count()).group_by(
             Delivery.destination_id, Delivery.status
         )
-    ):
+    )
+    for destination_id, status, count in by_status:
         stats.setdefault(destination_id, {})[status] = count
-    for destination_id, latency in db.execute(
+    latencies: Any = db.execute(
         select(Delivery.destination_id, func.avg(DeliveryAttempt.latency_ms))
         .join(DeliveryAttempt, DeliveryAttempt.delivery_id == Delivery.id)
         .group_by(Delivery.destination_id)
-    ):
+    )
+    for destination_id, latency in latencies:
         stats.setdefault(destination_id, {})["latency"] = round(float(latency or 0))
     return stats
 

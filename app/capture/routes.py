@@ -17,6 +17,7 @@ from app.errors import wants_json
 from app.extensions import limiter
 from app.models import Form
 from app.privacy.erasure import truncate_ip
+from app.runtime.queues import enqueue_screening
 from app.security import PUBLIC_CSP
 from forms import CONTEXT_FIELDS, LeadForm, build_form
 from forms.fields import clean_line
@@ -212,7 +213,10 @@ def submit(slug: str) -> Any:
         signals=signals,
         request_id=g.get("request_id"),
     )
-    submission_id = capture_submission(get_session(), form_row=form_row, form=form, request=context)
+    db = get_session()
+    submission_id = capture_submission(db, form_row=form_row, form=form, request=context)
+    db.commit()  # stored before the visitor is answered, whatever happens to Redis next
+    enqueue_screening(submission_id)  # best effort: the sweeper re-enqueues what this misses
     return _thank(form_row, submission_id)
 
 

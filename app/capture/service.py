@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import CursorResult, Table, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from app.models import Form, Submission
-from app.runtime.queues import enqueue_screening
 from forms import LeadForm
 
 
@@ -35,7 +34,7 @@ class RequestContext:
 _FORM_BY_SLUG = select(Form).where(Form.slug == bindparam("slug"))
 # A Core INSERT of the table: the ORM's unit of work (identity map, flush plan, refresh) was most of
 # an ORM insert's cost and buys nothing here, where the row is written once and only its id is used.
-_INSERT_SUBMISSION = insert(Submission.__table__)
+_INSERT_SUBMISSION = insert(cast(Table, Submission.__table__))
 
 
 def find_form(session: Session, slug: str) -> Form | None:
@@ -51,7 +50,7 @@ def consent_version(text: str) -> str:
 
 
 def capture_submission(session: Session, *, form_row: Form, form: LeadForm, request: RequestContext) -> int:
-    """Store a validated post as `received`, commit, then enqueue screening (best effort); the new id."""
+    """Store a validated post as `received` and return its id; the caller commits, then enqueues screening."""
     consent_text = form_row.settings.get("consent_text", "")
     values = dict(
         form_id=form_row.id,
@@ -67,7 +66,8 @@ def capture_submission(session: Session, *, form_row: Form, form: LeadForm, requ
         **form.contact_data(),
         **form.context_data(),
     )
-    submission_id: int = session.execute(_INSERT_SUBMISSION, values).inserted_primary_key[0]
-    session.commit()
-    enqueue_screening(submission_id)
+    result = cast(CursorResult[Any], session.execute(_INSERT_SUBMISSION, values))
+    key = result.inserted_primary_key
+    assert key is not None
+    submission_id: int = key[0]
     return submission_id

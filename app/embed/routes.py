@@ -36,4 +36,5 @@ def script() -> Response:
         response.headers["Cache-Control"] = "public, max-age=300"
     response.headers["Access-Control-Allow-Origin"] = "*"
     response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
-    return response.make_conditional(request)
+    response.make_conditional(request)
+    return response

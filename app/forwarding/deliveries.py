@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from app.db import rowcount
 from app.models import AuditEvent, Delivery, DeliveryAttempt, utcnow
 from app.statuses import DeliveryStatus
 
@@ -40,18 +41,20 @@ def claim(session: Session, delivery_id: int, *, lease: timedelta = LEASE) -> De
 
     The lease must outlast the job time-out, so a live worker never loses its claim."""
     now = utcnow()
-    claimed = session.execute(
-        update(Delivery)
-        .where(
-            Delivery.id == delivery_id,
-            or_(
-                Delivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.RETRYING)),
-                (Delivery.status == DeliveryStatus.SENDING) & (Delivery.next_attempt_at <= now),
-            ),
-            or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now),
+    claimed = rowcount(
+        session.execute(
+            update(Delivery)
+            .where(
+                Delivery.id == delivery_id,
+                or_(
+                    Delivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.RETRYING)),
+                    (Delivery.status == DeliveryStatus.SENDING) & (Delivery.next_attempt_at <= now),
+                ),
+                or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now),
+            )
+            .values(status=DeliveryStatus.SENDING, next_attempt_at=now + lease)
         )
-        .values(status=DeliveryStatus.SENDING, next_attempt_at=now + lease)
-    ).rowcount
+    )
     session.commit()
     return session.get(Delivery, delivery_id) if claimed == 1 else None
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from app.db import rowcount
 from app.flows import accept
 from app.models import AuditEvent, Finding, Lead, StageChange, Submission
 from app.screening_context.lists import add_list_entry, is_freemail, normalize_value
@@ -44,11 +45,13 @@ def approve(
     changed_count = 0
     for submission_id in submission_ids:
         previous = session.scalar(select(Submission.verdict).where(Submission.id == submission_id))
-        changed = session.execute(
-            update(Submission)
-            .where(Submission.id == submission_id, Submission.verdict.in_((Verdict.HELD, Verdict.REJECTED)))
-            .values(verdict=Verdict.ACCEPTED)
-        ).rowcount
+        changed = rowcount(
+            session.execute(
+                update(Submission)
+                .where(Submission.id == submission_id, Submission.verdict.in_((Verdict.HELD, Verdict.REJECTED)))
+                .values(verdict=Verdict.ACCEPTED)
+            )
+        )
         if changed != 1:
             continue
         changed_count += 1
@@ -97,11 +100,13 @@ def reject(session: Session, *, submission_ids: Sequence[int], actor: str, categ
         raise ReviewError(f"category must be one of {', '.join(REJECT_CATEGORIES)}")
     count = 0
     for submission_id in submission_ids:
-        changed = session.execute(
-            update(Submission)
-            .where(Submission.id == submission_id, Submission.verdict == Verdict.HELD)
-            .values(verdict=Verdict.REJECTED, reason_category=category)
-        ).rowcount
+        changed = rowcount(
+            session.execute(
+                update(Submission)
+                .where(Submission.id == submission_id, Submission.verdict == Verdict.HELD)
+                .values(verdict=Verdict.REJECTED, reason_category=category)
+            )
+        )
         if changed == 1:
             count += 1
             session.add(
@@ -157,11 +162,13 @@ def reopen_for_screening(
 ) -> bool:
     """Put a held or rejected submission back to `received` (findings cleared, audited) so it is
     screened again with today's lists, rules and DNS. The caller commits, then enqueues it."""
-    changed = session.execute(
-        update(Submission)
-        .where(Submission.id == submission_id, Submission.verdict.in_((Verdict.HELD, Verdict.REJECTED)))
-        .values(status=SubmissionStatus.RECEIVED, verdict=None, reason_category=None, score=None, screened_at=None)
-    ).rowcount
+    changed = rowcount(
+        session.execute(
+            update(Submission)
+            .where(Submission.id == submission_id, Submission.verdict.in_((Verdict.HELD, Verdict.REJECTED)))
+            .values(status=SubmissionStatus.RECEIVED, verdict=None, reason_category=None, score=None, screened_at=None)
+        )
+    )
     if not changed:
         return False
     session.execute(delete(Finding).where(Finding.submission_id == submission_id))

@@ -69,7 +69,7 @@ def api(token: str) -> Any:
         return jsonify(
             {"error": "Bad Request", "fields": {"outcome": [f"Must be one of {', '.join(FeedbackOutcome)}."]}}
         ), 400
-    note = data.get("note") if isinstance(data.get("note"), str) else ""
+    note = str(data["note"]) if isinstance(data.get("note"), str) else ""
     feedback = record_feedback(get_session(), lead=lead, outcome=data["outcome"], note=note, source="feedback api")
     get_session().commit()
     return jsonify({"lead_id": lead.id, "outcome": feedback.outcome}), 200

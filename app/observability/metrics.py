@@ -63,9 +63,13 @@ def observe_screening(redis: Redis, seconds: float) -> None:
         log.debug("screening duration not recorded: %s", exc)
 
 
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
 def screening_histogram(redis: Redis) -> tuple[list[tuple[str, float]], float]:
     """Cumulative (le, count) buckets ending in +Inf, and the sum of seconds, from the shared hash."""
-    raw = {key.decode(): value.decode() for key, value in redis.hgetall(SCREENING_KEY).items()}
+    raw = {_text(key): _text(value) for key, value in redis.hgetall(SCREENING_KEY).items()}
     buckets, running = [], 0.0
     for bound in SCREENING_BUCKETS:
         running += float(raw.get(repr(bound), 0))

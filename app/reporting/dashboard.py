@@ -92,11 +92,13 @@ def _rows(session: Session, start: date, end: date, group: Any | None) -> list[R
     if group is not None:
         query = query.group_by(group).order_by(func.count(Submission.id).desc())
     rows = []
-    for values in session.execute(query).all():
-        values = list(values)
+    for result_row in session.execute(query).all():
+        values: list[Any] = list(result_row)
         key = str(values.pop(0) or "(none)") if group is not None else "All"
         counts = [int(v or 0) for v in values]
-        rows.append(Row(key, *counts[:7], categories=dict(zip(RATE_CATEGORIES, counts[7:], strict=True))))
+        categories = dict(zip(RATE_CATEGORIES, counts[7:], strict=True))
+        submissions, accepted, held, rejected, mql, sql, won = counts[:7]
+        rows.append(Row(key, submissions, accepted, held, rejected, mql, sql, won, categories))
     return rows
 
 

@@ -4,8 +4,10 @@ deliveries whose retry is due, and holds that only a DNS outage caused. `run_swe
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from redis import Redis
 from sqlalchemy import func, select
@@ -65,7 +67,7 @@ def retry_dns_holds(session: Session, *, after_seconds: int, limit: int, batch: 
         .scalar_subquery()
     )
     unknown_dns = select(Finding.id).where(Finding.submission_id == Submission.id, Finding.code == "dns.unknown")
-    rows = session.execute(
+    rows: Sequence[Any] = session.execute(
         select(Submission.id, retries)
         .where(
             Submission.status == SubmissionStatus.SCREENED,
@@ -79,11 +81,11 @@ def retry_dns_holds(session: Session, *, after_seconds: int, limit: int, batch: 
     ).all()
     reopened = rescreen(
         session,
-        submission_ids=[submission_id for submission_id, _ in rows],
+        submission_ids=[int(submission_id) for submission_id, _ in rows],
         actor="sweeper",
         action=DNS_RETRY,
         details={"of": limit},
-        details_by_id={submission_id: {"attempt": done + 1} for submission_id, done in rows},
+        details_by_id={int(submission_id): {"attempt": int(done) + 1} for submission_id, done in rows},
     )
     if reopened:
         log.info("re-screening %d submission(s) held because DNS did not answer", len(reopened))

@@ -68,7 +68,7 @@ class SharedDnsCache:
             return None
         if raw is None:
             return None
-        answer = pickle.loads(raw)  # noqa: S301 - our own Redis, as for RQ's jobs
+        answer = pickle.loads(raw if isinstance(raw, bytes) else raw.encode())  # noqa: S301 - our own Redis, as for RQ's jobs
         if answer.expiration <= time.time():
             return None
         self.shared_hits += 1

@@ -49,7 +49,7 @@ class PinnedHTTPConnection(http.client.HTTPConnection):
 
     def connect(self) -> None:
         """Open the socket to a checked address (the Host header still names self.host)."""
-        self.sock = _connect_pinned(self.addresses, self.port, self.timeout, self.source_address)
+        self.sock = _connect_pinned(self.addresses, self.port, self.timeout, getattr(self, "source_address", None))
 
 
 class PinnedHTTPSConnection(http.client.HTTPSConnection):
@@ -64,7 +64,7 @@ class PinnedHTTPSConnection(http.client.HTTPSConnection):
 
     def connect(self) -> None:
         """Open the socket to a checked address, then TLS with server_hostname = the URL's host."""
-        sock = _connect_pinned(self.addresses, self.port, self.timeout, self.source_address)
+        sock = _connect_pinned(self.addresses, self.port, self.timeout, getattr(self, "source_address", None))
         self.sock = self.tls_context.wrap_socket(sock, server_hostname=self.host)
 
 

@@ -17,7 +17,11 @@ from app.forwarding.adapters.types import AttemptResult, DeliverySettings, Desti
 from app.statuses import Stage
 
 CONTACT = "0-1"  # HubSpot's object type id for contacts
-LIFECYCLE = {Stage.PROSPECT: "lead", Stage.MQL: "marketingqualifiedlead", Stage.SQL: "salesqualifiedlead"}
+LIFECYCLE: dict[str, str] = {
+    Stage.PROSPECT: "lead",
+    Stage.MQL: "marketingqualifiedlead",
+    Stage.SQL: "salesqualifiedlead",
+}
 
 
 def submission(payload: dict[str, Any], options: dict[str, Any]) -> dict[str, Any]:
