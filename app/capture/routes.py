@@ -87,19 +87,29 @@ def _payload() -> MultiDict[str, str]:
     """The posted fields as strings, from a form body or a JSON object."""
     if not request.is_json:
         return MultiDict(request.form)
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError as exc:  # a body nested thousands of levels deep: refused, not a 500
+        raise BadPayload("The body is nested too deeply; send a flat JSON object of field names to values.") from exc
     if not isinstance(data, dict):
         raise BadPayload("The body must be a JSON object of field names to values.")
     fields: MultiDict[str, str] = MultiDict()
     for key, value in data.items():
+        name = _valid_text(str(key))
         if isinstance(value, bool):
             if value:
-                fields.add(str(key), "y")
+                fields.add(name, "y")
         elif isinstance(value, str | int | float):
-            fields.add(str(key), str(value))
+            fields.add(name, _valid_text(str(value)))
         elif value is not None:
-            raise BadPayload(f"Field {key!r} must be text, not {type(value).__name__}.")
+            raise BadPayload(f"Field {name!r} must be text, not {type(value).__name__}.")
     return fields
+
+
+def _valid_text(text: str) -> str:
+    """JSON may carry lone UTF-16 surrogates ("\\ud800") that no database can store: each becomes U+FFFD,
+    so the submission is kept, cleaned, instead of failing on insert."""
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
 def _client_ip() -> str | None:
