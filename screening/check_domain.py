@@ -11,6 +11,7 @@ from screening import resolver as dns_outcomes
 from screening.address import parse_address
 from screening.bundled import parents, public_suffix, registrable_domain, university_domains
 from screening.context import Context, company_key
+from screening.disposable import listing_for
 from screening.model import Candidate, Finding
 
 
@@ -106,8 +107,8 @@ def academic_domain_reason(domain: str) -> str | None:
 def check_academic_domain(candidate: Candidate, context: Context) -> Iterable[Finding]:
     """An address at a university: academic, maybe a student (the title check says which)."""
     address = parse_address(candidate.email)
-    if not address.valid:
-        return
+    if not address.valid or listing_for(address.domain, context) is not None:
+        return  # a disposable provider under .edu.pl is still a throw-away inbox, never a university
     reason = academic_domain_reason(address.domain)
     if reason:
         yield Finding("academic.domain", "academic", 50, reason)

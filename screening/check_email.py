@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from screening import disposable
 from screening.address import parse_address
-from screening.bundled import disposable_domains, freemail_domains, parents
+from screening.bundled import freemail_domains
 from screening.context import Context
 from screening.model import Candidate, Finding, Stage
 
@@ -206,16 +207,14 @@ def check_typo(candidate: Candidate, context: Context) -> Iterable[Finding]:
 
 
 def check_disposable(candidate: Candidate, context: Context) -> Iterable[Finding]:
-    """Throw-away mailboxes (and their subdomains) from the bundled list."""
+    """Throw-away mailboxes on any disposable source, subdomains of a listed parent included."""
     address = parse_address(candidate.email)
     if not address.valid:
         return
-    bundled = disposable_domains()
-    for domain in parents(address.domain):
-        if domain in bundled:
-            where = "" if domain == address.domain else f" (a subdomain of {domain})"
-            yield Finding("email.disposable", "spam", 100, f"{address.domain}{where} is a disposable-address provider")
-            return
+    index = disposable.index_for(context)
+    listing = index.match(address.domain)
+    if listing is not None:
+        yield Finding("email.disposable", "spam", 100, disposable.describe(listing, address.domain, index))
 
 
 def check_freemail(candidate: Candidate, context: Context) -> Iterable[Finding]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from screening import check_content, check_domain, check_email, check_people, check_reputation
+from screening import check_content, check_domain, check_email, check_people, check_reputation, disposable
 from screening.context import Context
 from screening.model import Candidate, Finding
 
@@ -43,5 +43,6 @@ CHECKS: dict[str, Check] = {
     # activity and network
     "velocity": check_reputation.check_velocity,
     "dns.mail": check_domain.check_mail_dns,
+    "dns.disposable_mx": disposable.check_disposable_mx,
     "dns.blocklists": check_reputation.check_dnsbl,
 }

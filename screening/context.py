@@ -20,6 +20,7 @@ from screening.address import domain_key, email_key
 from screening.errors import PolicyError, UnsafePolicyError
 
 if TYPE_CHECKING:
+    from screening.disposable import DisposableIndex, MxLedger
     from screening.resolver import MailResolver
 
 # What the policy can do with a category that reached the hold threshold.
@@ -257,5 +258,8 @@ class Context:
     resolver: MailResolver | None = None
     dns_budget_seconds: float = 4.0
     recent_activity: RecentActivity | None = None
+    # Disposable-address lists (None: the bundled ones) and what was learned about their mail exchangers.
+    disposable: DisposableIndex | None = None
+    mx_ledger: MxLedger | None = None
     # Set by screen() for one run: the monotonic time DNS look-ups must finish by.
     deadline: float | None = None
