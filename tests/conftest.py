@@ -27,6 +27,7 @@ from app.runtime.migrations import downgrade, upgrade
 from app.runtime.seed import DEMO_FORMS
 from config import TestConfig
 from tests.dnsserver import DnsServer, suite_server
+from tests.receivers import HttpReceiver, SmtpReceiver
 from worker import make_worker
 
 # Beside the three demo forms: the other two kinds, an inactive form, and one with an origin list.
@@ -178,6 +179,29 @@ def db_session(app: Flask) -> Iterator[Any]:
     session = app.extensions["leadsieve.sessionmaker"]()
     yield session
     session.close()
+
+
+@pytest.fixture
+def http_receiver() -> Iterator[HttpReceiver]:
+    """A fresh HTTP receiver per test."""
+    receiver = HttpReceiver().start()
+    yield receiver
+    receiver.stop()
+
+
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[SmtpReceiver]:
+    """One SMTP receiver for the run (starting aiosmtpd costs more than an HTTP server)."""
+    server = SmtpReceiver(free_port()).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def smtp_receiver(smtp_server: SmtpReceiver) -> SmtpReceiver:
+    """The SMTP receiver, emptied for this test."""
+    smtp_server.reset()
+    return smtp_server
 
 
 __all__ = ["free_port", "make_settings", "make_engine"]

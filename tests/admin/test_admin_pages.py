@@ -288,15 +288,6 @@ def test_settings_pages_do_not_query_per_row(app, admin, db_session):
     assert {url: len(statements_for(engine, admin, url)) for url in urls} == few
 
 
-@pytest.fixture
-def receiver():
-    from tests.receivers import HttpReceiver
-
-    instance = HttpReceiver().start()
-    yield instance
-    instance.stop()
-
-
 def add_destination(client, **fields):
     token = token_of(client, "/admin/destinations")
     return client.post("/admin/destinations", data={"csrf_token": token, "kind": "webhook", **fields})
@@ -315,9 +306,9 @@ def test_destination_to_a_private_address_is_refused_unless_allowed(admin, db_se
     assert db_session.scalars(select(Destination)).first() is None
 
 
-def test_add_destination_shows_secret_once_then_test_lead_and_replay(app, admin, db_session, receiver, run_worker):
+def test_add_destination_shows_secret_once_then_test_lead_and_replay(app, admin, db_session, http_receiver, run_worker):
     app.config["ALLOWED_PRIVATE_DESTINATIONS"] = ["127.0.0.1"]
-    response = add_destination(admin, name="CRM", target=receiver.url(), stages=["SQL"])
+    response = add_destination(admin, name="CRM", target=http_receiver.url(), stages=["SQL"])
     html = response.get_data(as_text=True)
     destination = db_session.scalars(select(Destination)).one()
     assert response.status_code == 200 and destination.secret and destination.secret in html
@@ -328,9 +319,9 @@ def test_add_destination_shows_secret_once_then_test_lead_and_replay(app, admin,
         f"/admin/destinations/{destination.id}/test", data={"csrf_token": token}, follow_redirects=True
     ).get_data(as_text=True)
     assert "Test lead delivered to “CRM”" in followed
-    assert receiver.effective[-1].json()["email"] == "test.lead@example.com"
+    assert http_receiver.effective[-1].json()["email"] == "test.lead@example.com"
 
-    receiver.script(400)
+    http_receiver.script(400)
     failed = admin.post(
         f"/admin/destinations/{destination.id}/test", data={"csrf_token": token}, follow_redirects=True
     ).get_data(as_text=True)
@@ -357,7 +348,7 @@ def test_add_destination_shows_secret_once_then_test_lead_and_replay(app, admin,
     run_worker()
     db_session.expire_all()
     assert db_session.scalars(select(Delivery.status)).one() == "delivered"
-    assert [r.key for r in receiver.effective].count("k-dead") == 1
+    assert [r.key for r in http_receiver.effective].count("k-dead") == 1
 
 
 def test_reviewer_gets_403_on_every_settings_route(app, reviewer, db_session):

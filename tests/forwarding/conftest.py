@@ -1,38 +1,13 @@
-"""Fixtures for forwarding tests: real HTTP and SMTP receivers on loopback, settings that reach them."""
+"""Fixtures for forwarding tests: settings that reach the root conftest's HTTP and SMTP receivers."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from app.forwarding.adapters import DeliverySettings
-from tests.conftest import free_port
-from tests.receivers import HttpReceiver, SmtpReceiver
-
-
-@pytest.fixture
-def http_receiver() -> Iterator[HttpReceiver]:
-    """A fresh HTTP receiver per test."""
-    receiver = HttpReceiver().start()
-    yield receiver
-    receiver.stop()
-
-
-@pytest.fixture(scope="session")
-def smtp_server() -> Iterator[SmtpReceiver]:
-    """One SMTP receiver for the run (starting aiosmtpd costs more than an HTTP server)."""
-    server = SmtpReceiver(free_port()).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def smtp_receiver(smtp_server: SmtpReceiver) -> SmtpReceiver:
-    """The SMTP receiver, emptied for this test."""
-    smtp_server.reset()
-    return smtp_server
+from tests.receivers import SmtpReceiver
 
 
 @pytest.fixture

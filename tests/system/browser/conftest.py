@@ -117,13 +117,3 @@ def artifacts() -> Path:
     """Where screenshots go (kept after the run)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
-
-
-@pytest.fixture
-def receiver() -> Iterator[Any]:
-    """A local HTTP receiver standing in for a CRM webhook."""
-    from tests.receivers import HttpReceiver
-
-    instance = HttpReceiver().start()
-    yield instance
-    instance.stop()

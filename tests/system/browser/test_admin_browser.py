@@ -66,11 +66,13 @@ def held_submission(session, *, email, company="Rival Ltd", days_ago=0, **fields
 
 
 def test_reviewer_approves_from_the_keyboard_and_the_lead_reaches_the_receiver(
-    signed_in, db_session, receiver, run_worker, live_server, artifacts
+    signed_in, db_session, http_receiver, run_worker, live_server, artifacts
 ):
     page = signed_in
     db_session.add(
-        Destination(name="CRM webhook", kind="webhook", target=receiver.url(), secret="s3cret", stages=[], forms=[])
+        Destination(
+            name="CRM webhook", kind="webhook", target=http_receiver.url(), secret="s3cret", stages=[], forms=[]
+        )
     )
     db_session.commit()
     oldest = held_submission(db_session, email="li@partner.example", days_ago=2)
@@ -89,7 +91,7 @@ def test_reviewer_approves_from_the_keyboard_and_the_lead_reaches_the_receiver(
     page.wait_for_selector("text=Approved 1 submission(s).")
     assert page.locator("tr[data-row]").count() == 1
     run_worker()
-    assert len(receiver.effective) == 1 and receiver.effective[0].json()["email"] == "li@partner.example"
+    assert len(http_receiver.effective) == 1 and http_receiver.effective[0].json()["email"] == "li@partner.example"
     db_session.expire_all()
     assert db_session.scalars(select(Delivery.status)).one() == "delivered"
 

@@ -181,16 +181,6 @@ def live_server(app: Any) -> Iterator[LiveServer]:
     server.stop()
 
 
-@pytest.fixture
-def receiver() -> Iterator[Any]:
-    """An HTTP receiver on loopback that honours idempotency keys (tests/receivers.py)."""
-    from tests.receivers import HttpReceiver
-
-    instance = HttpReceiver().start()
-    yield instance
-    instance.stop()
-
-
 def add_webhook(app: Any, url: str) -> int:
     """A webhook destination for every lead, to `url` on loopback."""
     from app.db import session_scope

@@ -25,8 +25,8 @@ def settings(settings):
     return settings
 
 
-def webhook(app, receiver):
-    return add_webhook(app, receiver.url())
+def webhook(app, http_receiver):
+    return add_webhook(app, http_receiver.url())
 
 
 def submit(client, email, slug="newsletter", ip="198.51.100.7"):
@@ -56,10 +56,10 @@ def screened_once(db_session, expected):
     assert all(n == 1 for *_, n in findings)
 
 
-def delivered_once(db_session, receiver, expected):
+def delivered_once(db_session, http_receiver, expected):
     db_session.expire_all()
     assert db_session.scalars(select(Delivery.status)).all() == ["delivered"] * expected
-    keys = [r.key for r in receiver.effective]
+    keys = [r.key for r in http_receiver.effective]
     assert len(keys) == expected and len(set(keys)) == expected  # the receiver processed each lead once
 
 
@@ -92,12 +92,12 @@ def test_worker_killed_mid_screening_the_work_is_done_again_once(app, client, db
     assert db_session.get(Submission, submission_id).verdict == "held"  # DNS unknown: held, never rejected
 
 
-def test_worker_killed_mid_delivery_the_receiver_gets_the_lead_once(app, client, db_session, workers, receiver):
-    webhook(app, receiver)
-    receiver.script(Reply(200, delay=1.5))  # the receiver is slow; the sender dies while it works
+def test_worker_killed_mid_delivery_the_receiver_gets_the_lead_once(app, client, db_session, workers, http_receiver):
+    webhook(app, http_receiver)
+    http_receiver.script(Reply(200, delay=1.5))  # the receiver is slow; the sender dies while it works
     first = workers.start()
     submit(client, "pat@acme.com")
-    wait_until(lambda: receiver.requests, timeout=20, message="no delivery attempt", logs=workers.logs)
+    wait_until(lambda: http_receiver.requests, timeout=20, message="no delivery attempt", logs=workers.logs)
     workers.kill(first)
     db_session.expire_all()
     assert db_session.scalars(select(Delivery.status)).one() == "sending"
@@ -109,13 +109,13 @@ def test_worker_killed_mid_delivery_the_receiver_gets_the_lead_once(app, client,
         message="the delivery was not picked up again",
         logs=workers.logs,
     )
-    delivered_once(db_session, receiver, 1)
-    assert len(receiver.duplicates) == 1  # sent again with the same key, and the receiver dropped it
+    delivered_once(db_session, http_receiver, 1)
+    assert len(http_receiver.duplicates) == 1  # sent again with the same key, and the receiver dropped it
     screened_once(db_session, 1)
 
 
-def test_three_workers_screen_and_deliver_every_lead_once(app, client, db_session, workers, receiver):
-    webhook(app, receiver)
+def test_three_workers_screen_and_deliver_every_lead_once(app, client, db_session, workers, http_receiver):
+    webhook(app, http_receiver)
     for _ in range(3):
         workers.start()
     count = 30
@@ -132,8 +132,10 @@ def test_three_workers_screen_and_deliver_every_lead_once(app, client, db_sessio
         logs=workers.logs,
     )
     screened_once(db_session, count)
-    delivered_once(db_session, receiver, count)
-    assert receiver.duplicates == [] and len(receiver.requests) == count  # no delivery was even attempted twice
+    delivered_once(db_session, http_receiver, count)
+    assert (
+        http_receiver.duplicates == [] and len(http_receiver.requests) == count
+    )  # no delivery was even attempted twice
     # The three really shared the work: RQ records on each job the worker that ran it.
     redis = Redis.from_url(app.config["REDIS_URL"])
     jobs = [Job.fetch(f"screen-{s}", connection=redis) for s in db_session.scalars(select(Submission.id))]

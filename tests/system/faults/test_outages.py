@@ -103,13 +103,13 @@ def destination_down(app, client, db_session, workers, *, outage=OUTAGE, **worke
     )
     refused = attempts(db_session)
     assert all(not a.ok and a.status_code is None for a in refused), [(a.status_code, a.error) for a in refused]
-    receiver = HttpReceiver(port)
-    receiver.script(*outage)
-    return receiver.start()
+    http_receiver = HttpReceiver(port)
+    http_receiver.script(*outage)
+    return http_receiver.start()
 
 
 def test_destination_down_then_up_delivered_exactly_once(app, client, db_session, workers):
-    receiver = destination_down(app, client, db_session, workers, DELIVERY_BACKOFF="1,1,1,1,1,1,1,1")
+    http_receiver = destination_down(app, client, db_session, workers, DELIVERY_BACKOFF="1,1,1,1,1,1,1,1")
     try:
         wait_until(
             lambda: db_session.expire_all() or db_session.scalars(select(Delivery.status)).one() == "delivered",
@@ -123,16 +123,16 @@ def test_destination_down_then_up_delivered_exactly_once(app, client, db_session
         assert log[2:] == [(False, 500), (False, 500), (False, None), (False, None), (True, 200)], log
         assert delivery.attempts == 7
         time.sleep(2)  # a sweep or two later: still one delivery, nothing sent again
-        delivered_once(db_session, receiver, 1)
-        assert len(receiver.requests) == 5 and receiver.duplicates == []
-        assert {r.key for r in receiver.requests} == {delivery.idempotency_key}  # every retry: the same key
+        delivered_once(db_session, http_receiver, 1)
+        assert len(http_receiver.requests) == 5 and http_receiver.duplicates == []
+        assert {r.key for r in http_receiver.requests} == {delivery.idempotency_key}  # every retry: the same key
     finally:
-        receiver.stop()
+        http_receiver.stop()
 
 
 def test_destination_down_longer_than_the_retries_dead_then_replay_delivers(app, client, db_session, workers):
     # Three tries: refused, refused, 500 -> dead. The outage is over after that.
-    receiver = destination_down(app, client, db_session, workers, outage=[Reply(500)], DELIVERY_BACKOFF="1,1")
+    http_receiver = destination_down(app, client, db_session, workers, outage=[Reply(500)], DELIVERY_BACKOFF="1,1")
     try:
         wait_until(
             lambda: count(db_session, Delivery, Delivery.status == "dead") == 1,
@@ -141,7 +141,7 @@ def test_destination_down_longer_than_the_retries_dead_then_replay_delivers(app,
             logs=workers.logs,
         )
         delivery = db_session.scalars(select(Delivery)).one()
-        assert delivery.attempts == 3 and receiver.effective == []
+        assert delivery.attempts == 3 and http_receiver.effective == []
         time.sleep(2)  # dead stays dead: the sweeper does not retry it
         assert count(db_session, DeliveryAttempt) == 3
 
@@ -156,22 +156,22 @@ def test_destination_down_longer_than_the_retries_dead_then_replay_delivers(app,
             message="replay did not deliver",
             logs=workers.logs,
         )
-        delivered_once(db_session, receiver, 1)
-        assert {r.key for r in receiver.requests} == {delivery.idempotency_key}
+        delivered_once(db_session, http_receiver, 1)
+        assert {r.key for r in http_receiver.requests} == {delivery.idempotency_key}
     finally:
-        receiver.stop()
+        http_receiver.stop()
 
 
 def test_counting_worker_killed_and_redis_bounced_nothing_lost_nothing_twice(
-    app, db_session, workers, live_server, private_redis, receiver
+    app, db_session, workers, live_server, private_redis, http_receiver
 ):
     total = 30
-    webhook(app, receiver.url())
-    receiver.script(*[Reply(200, delay=0.2)] * total)  # slow enough that a worker dies mid-delivery
+    webhook(app, http_receiver.url())
+    http_receiver.script(*[Reply(200, delay=0.2)] * total)  # slow enough that a worker dies mid-delivery
     first = workers.start()
     workers.start()
     ids = burst(live_server, 10)
-    wait_until(lambda: receiver.requests, timeout=30, message="no delivery started", logs=workers.logs)
+    wait_until(lambda: http_receiver.requests, timeout=30, message="no delivery started", logs=workers.logs)
     workers.kill(first)  # SIGKILL mid-run: its current job (screening or delivery) is abandoned
 
     private_redis.stop()  # Redis bounced while visitors keep coming
@@ -190,5 +190,5 @@ def test_counting_worker_killed_and_redis_bounced_nothing_lost_nothing_twice(
     time.sleep(2)  # let any late duplicate show itself
     assert count(db_session, Submission) == total  # N stored
     screened_once(db_session, total)  # = N screened, once each
-    delivered_once(db_session, receiver, total)  # = N delivered, each effective once at the receiver
+    delivered_once(db_session, http_receiver, total)  # = N delivered, each effective once at the receiver
     assert count(db_session, Delivery) == total
