@@ -218,7 +218,8 @@ class Settings(BaseSettings):
     )
     RATELIMIT_LOGIN: RateLimits = _setting(
         "10 per minute;50 per hour",
-        "admin sign-in attempts, per client IP and per account",
+        "admin sign-in attempts and password-reset requests per client IP, whatever the account "
+        "(failures for one account are slowed down per client by `LOGIN_*`)",
         kind="Flask-Limiter rate limit string",
     )
     RATELIMIT_STORAGE_URI: SecretStr | None = _setting(
@@ -240,6 +241,27 @@ class Settings(BaseSettings):
     )
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED: Flag = _setting(
         True, "while Redis is down, count in each process's memory instead"
+    )
+
+    # Admin sign-in: sessions end on logout, a new password or role, deactivation, and these time-outs.
+    ADMIN_SESSION_IDLE_MINUTES: int = _setting(
+        120, "an admin session unused this long ends (activity is recorded at most once a minute)", gt=0
+    )
+    ADMIN_SESSION_MAX_HOURS: int = _setting(
+        7 * 24, "an admin session ends this long after sign-in, however active", shown="`168` (7 days)", gt=0
+    )
+    LOGIN_FREE_FAILURES: int = _setting(
+        5,
+        "failed sign-ins one client (IP address, an IPv6 /64) may make for one account before each further "
+        "try must wait (429 with `Retry-After`); other clients, the real user's included, are not slowed",
+        gt=0,
+    )
+    LOGIN_DELAY_SECONDS: int = _setting(
+        15, "the first such wait; it doubles with each further failure (forgotten a day after the last)", gt=0
+    )
+    LOGIN_MAX_DELAY_SECONDS: int = _setting(900, "the longest such wait", gt=0)
+    PASSWORD_RESET_LINK_MAX_AGE: int = _setting(
+        3600, "how long a password-reset link stays valid (it also dies once used)", shown="`3600` (1 hour)", gt=0
     )
 
     # Signed tokens and links: how long what was handed out stays valid (seconds).
@@ -438,6 +460,8 @@ class Settings(BaseSettings):
             SESSION_COOKIE_SECURE=self.SESSION_COOKIE_SECURE or self.LEADSIEVE_ENV == "production",
             SESSION_COOKIE_HTTPONLY=True,
             SESSION_COOKIE_SAMESITE="Lax",
+            # The signed cookie expires with the longest session (Flask's default is 31 days).
+            PERMANENT_SESSION_LIFETIME=self.ADMIN_SESSION_MAX_HOURS * 3600,
         )
         if self.LEADSIEVE_ENV == "testing":
             config["TESTING"] = True

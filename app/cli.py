@@ -1,4 +1,4 @@
-"""The `leadsieve` command: run, seed-demo, create-admin, worker, sweep, screen, db."""
+"""The `leadsieve` command: run, seed-demo, create-admin, users, worker, sweep, screen, db."""
 
 from __future__ import annotations
 
@@ -66,18 +66,140 @@ def seed_demo_command() -> None:
 @cli.command("create-admin")
 @click.option("--email", required=True, help="Login e-mail of the admin.")
 @click.option("--password", default=None, help="Password; generated and printed when omitted.")
-@click.option("--role", type=click.Choice(["admin", "reviewer"]), default="admin", show_default=True)
+@click.option(
+    "--role",
+    type=click.Choice(["admin", "reviewer"]),
+    default=None,
+    help="Role of a new user (default admin), or the new role of an existing one.",
+)
 @with_appcontext
-def create_admin_command(email: str, password: str | None, role: str) -> None:
-    """Create an admin (or reset their password)."""
-    from app.accounts.users import set_user
+def create_admin_command(email: str, password: str | None, role: str | None) -> None:
+    """Create a user, or change an existing one: --role sets the role, --password the password (a new
+    one is generated when neither is given). Either change ends the user's sessions."""
+    from app.accounts.users import AccountError, apply_user
 
     with session_scope() as session:
-        user, password_used, created = set_user(session, email=email, password=password, role=role)
+        try:
+            done = apply_user(session, email=email, password=password, role=role)
+        except AccountError as exc:
+            raise click.ClickException(str(exc)) from exc
         session.commit()
-    verb = "Created" if created else "Reset password for"
-    shown = "" if password else f" / {password_used}"
-    click.echo(f"{verb} {user.role} {user.email}{shown}")
+    user = done.user
+    shown = f" / {done.password}" if done.password and not password else ""
+    if done.created:
+        click.echo(f"Created {user.role} {user.email}{shown}")
+        return
+    if done.role_changed:
+        click.echo(f"Changed the role of {user.email} to {user.role}; their sessions ended")
+    elif role is not None:
+        click.echo(f"{user.email} is already {user.role}")
+    if done.password:
+        click.echo(f"Reset password for {user.role} {user.email}{shown}; their sessions ended")
+
+
+@cli.group("users")
+def users_group() -> None:
+    """Admin users: list, roles, deactivation, signing out, reset links."""
+
+
+def _change_user(email: str, change: str) -> str:
+    """Apply one users-command change as `cli` (audited) and commit; the message to print."""
+    from app.accounts import users
+
+    with session_scope() as session:
+        try:
+            user = users.user_by_email(session, email)
+            if change == "deactivate":
+                changed = users.set_active(session, user=user, active=False, actor="cli")
+                message = f"{user.email} deactivated; their sessions ended" if changed else f"{user.email} is inactive"
+            elif change == "activate":
+                changed = users.set_active(session, user=user, active=True, actor="cli")
+                message = f"{user.email} is active again" if changed else f"{user.email} is active"
+            elif change == "sign-out":
+                ended = users.sign_out_everywhere(session, user=user, actor="cli")
+                message = f"{user.email} signed out everywhere ({ended} session(s) ended)"
+            else:
+                changed = users.set_role(session, user=user, role=change, actor="cli")
+                message = (
+                    f"{user.email} is now {user.role}; their sessions ended"
+                    if changed
+                    else f"{user.email} is already {user.role}"
+                )
+        except users.AccountError as exc:
+            raise click.ClickException(str(exc)) from exc
+        session.commit()
+    return message
+
+
+@users_group.command("list")
+@with_appcontext
+def users_list() -> None:
+    """One line per user: e-mail, role, active, two-factor, last sign-in (UTC)."""
+    from app.accounts.users import list_users
+
+    with session_scope() as session:
+        for user in list_users(session):
+            last = user.last_login_at.strftime("%Y-%m-%dT%H:%M:%SZ") if user.last_login_at else "never"
+            state = "active" if user.active else "inactive"
+            two_factor = "2fa" if user.totp_enabled else "-"
+            click.echo(f"{user.email}\t{user.role}\t{state}\t{two_factor}\tlast sign-in {last}")
+
+
+@users_group.command("set-role")
+@click.argument("email")
+@click.argument("role", type=click.Choice(["admin", "reviewer"]))
+@with_appcontext
+def users_set_role(email: str, role: str) -> None:
+    """Give EMAIL the ROLE; their sessions end so it applies at once."""
+    click.echo(_change_user(email, role))
+
+
+@users_group.command("deactivate")
+@click.argument("email")
+@with_appcontext
+def users_deactivate(email: str) -> None:
+    """Refuse EMAIL's sign-ins and end their sessions (the last active admin cannot be)."""
+    click.echo(_change_user(email, "deactivate"))
+
+
+@users_group.command("activate")
+@click.argument("email")
+@with_appcontext
+def users_activate(email: str) -> None:
+    """Let a deactivated EMAIL sign in again."""
+    click.echo(_change_user(email, "activate"))
+
+
+@users_group.command("sign-out")
+@click.argument("email")
+@with_appcontext
+def users_sign_out(email: str) -> None:
+    """End every session of EMAIL."""
+    click.echo(_change_user(email, "sign-out"))
+
+
+@users_group.command("reset-link")
+@click.argument("email")
+@with_appcontext
+def users_reset_link(email: str) -> None:
+    """Print a password-reset link for EMAIL: signed, good once, for PASSWORD_RESET_LINK_MAX_AGE seconds."""
+    from app.accounts.reset import issue_reset
+    from app.accounts.users import AccountError, user_by_email
+    from app.admin.auth import reset_link
+    from app.models import utcnow
+
+    with session_scope() as session:
+        try:
+            user = user_by_email(session, email)
+        except AccountError as exc:
+            raise click.ClickException(str(exc)) from exc
+        if not issue_reset(session, user=user, now=utcnow(), actor="cli"):
+            raise click.ClickException(f"{user.email} is deactivated; activate them first")
+        link = reset_link(user)
+        session.commit()
+    minutes = current_app.config["PASSWORD_RESET_LINK_MAX_AGE"] // 60
+    click.echo(link)
+    click.echo(f"(works once, for {minutes} minutes; using it signs {user.email} out everywhere)", err=True)
 
 
 @cli.command("worker")

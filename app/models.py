@@ -191,6 +191,44 @@ class User(Base):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # Wrong passwords (or codes) given for this account since its last sign-in: told to the user then.
+    failed_sign_ins: Mapped[int] = mapped_column(default=0)
+    # Two-factor sign-in (TOTP): the secret once set up, on from its first confirmed code; the time step of
+    # the last code accepted (a code is good once); SHA-256 digests of the unused recovery codes.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled: Mapped[bool] = mapped_column(default=False)
+    totp_last_step: Mapped[int | None]
+    recovery_codes: Mapped[list[Any]] = mapped_column(default=list)
+
+
+class UserSession(Base):
+    """One signed-in browser: the cookie holds a random token, this row its SHA-256, so signing out,
+    a new password, a new role or deactivation ends the session at once, on every web process."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()
+
+
+class SignInFailures(Base):
+    """Failed sign-ins from one client for one account, so waits grow for that pair only: a stranger
+    guessing from elsewhere cannot lock the real user out. `account` is the SHA-256 of the e-mail given
+    (known or not), `client` the IP address (an IPv6 client's /64)."""
+
+    __tablename__ = "sign_in_failures"
+    __table_args__ = (UniqueConstraint("account", "client", name="uq_sign_in_failures_account_client"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account: Mapped[str] = mapped_column(String(64))
+    client: Mapped[str] = mapped_column(String(64))
+    failures: Mapped[int] = mapped_column(default=0)
+    last_failure_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
 class ListEntry(Base):

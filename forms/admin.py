@@ -14,7 +14,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms.validators import AnyOf, DataRequired, EqualTo, Length, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from forms.base import CONTACT_FIELDS
@@ -31,6 +31,58 @@ class LoginForm(FlaskForm):
 
 class LogoutForm(FlaskForm):
     """Only a CSRF token: logging out is a POST."""
+
+
+class SignInCodeForm(FlaskForm):
+    """The second step of a two-factor sign-in: a 6-digit code, or one of the recovery codes."""
+
+    code = StringField(
+        "Code from your authenticator app, or a recovery code", validators=[DataRequired(), Length(max=32)]
+    )
+
+
+class ForgotPasswordForm(FlaskForm):
+    """Where to send a password-reset link."""
+
+    email = EmailField("E-mail", validators=[DataRequired(), Length(max=320)])
+
+
+class NewPasswordForm(FlaskForm):
+    """A new password, twice (the length rule is checked by app/accounts/users.py)."""
+
+    password = PasswordField("New password (at least 12 characters)", validators=[DataRequired(), Length(max=512)])
+    confirm = PasswordField(
+        "The same again", validators=[DataRequired(), EqualTo("password", "The two passwords differ.")]
+    )
+
+
+class NewUserForm(FlaskForm):
+    """Create a user: they set their own password from the link they are sent."""
+
+    email = EmailField("E-mail", validators=[DataRequired("Enter their e-mail address."), Length(max=320)])
+    role = SelectField("Role", choices=[SelectChoice("reviewer", "reviewer"), SelectChoice("admin", "admin")])
+
+
+class UserRoleForm(FlaskForm):
+    """Change one user's role."""
+
+    role = SelectField("Role", choices=[SelectChoice("reviewer", "reviewer"), SelectChoice("admin", "admin")])
+
+
+class UserActiveForm(FlaskForm):
+    """Deactivate (active=0) or reactivate (active=1) a user."""
+
+    active = HiddenField(validators=[DataRequired(), AnyOf(["0", "1"])])
+
+
+class ConfirmForm(FlaskForm):
+    """Only a CSRF token: a POST that needs no values (sign out everywhere, start two-factor set-up)."""
+
+
+class TotpCodeForm(FlaskForm):
+    """A code from the authenticator app: confirms two-factor set-up, or allows turning it off."""
+
+    code = StringField("Code", validators=[DataRequired(), Length(max=32)])
 
 
 class MultiCheckboxField(SelectMultipleField):

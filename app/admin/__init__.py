@@ -9,6 +9,7 @@ from app.admin import (  # noqa: F401
     privacy,
     review,
     submissions,
+    users,
 )
 from app.admin.blueprint import bp
 

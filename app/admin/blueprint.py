@@ -4,18 +4,27 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, abort, g, redirect, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, request, session, url_for
 
+from app.accounts.sessions import SessionLimits, check_session
 from app.db import get_session
-from app.models import User
+from app.models import utcnow
 from app.statuses import DeliveryStatus, Stage, SubmissionStatus, Verdict
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 # Endpoints reachable without signing in.
-PUBLIC_ENDPOINTS = {"admin.login"}
+PUBLIC_ENDPOINTS = {"admin.login", "admin.login_code", "admin.forgot_password", "admin.reset_password"}
+# The Flask session key of the server-side session's token (app/accounts/sessions.py).
+SESSION_TOKEN = "sid"
+ENDED = {
+    "idle": "You were signed out after {idle} minutes without activity. Please sign in again.",
+    "expired": "Your session reached its time limit. Please sign in again.",
+    "signed out": "Your session has ended. Please sign in again.",
+}
 
 
 @bp.context_processor
@@ -24,13 +33,29 @@ def _status_words() -> dict[str, Any]:
     return {"Verdict": Verdict, "Stage": Stage, "DeliveryStatus": DeliveryStatus, "SubmissionStatus": SubmissionStatus}
 
 
+def session_limits() -> SessionLimits:
+    """ADMIN_SESSION_IDLE_MINUTES and ADMIN_SESSION_MAX_HOURS."""
+    config = current_app.config
+    return SessionLimits(
+        idle=timedelta(minutes=config["ADMIN_SESSION_IDLE_MINUTES"]),
+        max_age=timedelta(hours=config["ADMIN_SESSION_MAX_HOURS"]),
+    )
+
+
 @bp.before_request
 def _require_login() -> Any:
-    """Every admin page except login needs a signed-in, active user."""
-    user_id = session.get("user_id")
-    g.user = get_session().get(User, user_id) if user_id else None
-    if g.user is not None and not g.user.active:
-        g.user = None
+    """Every admin page except sign-in needs a live server-side session of an active user."""
+    g.user = None
+    token = session.get(SESSION_TOKEN)
+    if isinstance(token, str):
+        db = get_session()
+        check = check_session(db, token=token, now=utcnow(), limits=session_limits())
+        if check.touched:
+            db.commit()
+        g.user = check.user
+        if check.user is None:
+            session.pop(SESSION_TOKEN, None)
+            flash(ENDED[check.ended].format(idle=current_app.config["ADMIN_SESSION_IDLE_MINUTES"]), "error")
     if g.user is None and request.endpoint not in PUBLIC_ENDPOINTS:
         return redirect(url_for("admin.login", next=request.full_path if request.method == "GET" else None))
     return None

@@ -32,11 +32,16 @@ def login(client, email, password):
 
 
 def test_every_admin_route_requires_login(app, client, admin_user):
-    """Walk the URL map: without a session every admin URL redirects to login, even with a valid CSRF token."""
+    """Walk the URL map: without a session every admin URL redirects to login, even with a valid CSRF token
+    (but the sign-in pages: login, its code step, forgotten password; tests/admin/test_password_reset.py)."""
     from flask import url_for
 
+    from app.admin.blueprint import PUBLIC_ENDPOINTS
+
     token = _csrf(client.get("/admin/login").get_data(as_text=True))
-    admin_rules = [r for r in app.url_map.iter_rules() if r.rule.startswith("/admin") and r.endpoint != "admin.login"]
+    admin_rules = [
+        r for r in app.url_map.iter_rules() if r.rule.startswith("/admin") and r.endpoint not in PUBLIC_ENDPOINTS
+    ]
     assert len(admin_rules) >= 8
     for rule in admin_rules:
         with app.test_request_context():
@@ -144,23 +149,13 @@ def test_login_is_throttled_per_ip(throttled):
     assert _try(throttled.test_client(), "anna@example.com", "correct horse battery", "198.51.100.2").status_code == 302
 
 
-def test_login_is_throttled_per_account_across_ips(throttled):
+def test_failures_for_one_account_from_other_addresses_do_not_lock_it(throttled):
+    """The limit is per IP, not per account: strangers failing from many addresses never stop the real
+    user (per account and client waits: tests/admin/test_sign_in_throttle.py)."""
     client = throttled.test_client()
-    for i in range(3):
+    for i in range(4):
         assert _try(client, "Anna@Example.com", "nope", f"203.0.113.{i + 1}").status_code == 401
-    blocked = _try(client, "anna@example.com", "correct horse battery", "203.0.113.9")
-    assert blocked.status_code == 429
-    assert "Too many sign-in attempts" in blocked.get_data(as_text=True)
-    token = _csrf(client.get("/admin/login").get_data(as_text=True))
-    as_json = client.post(
-        "/admin/login",
-        data={"email": "anna@example.com", "password": "x", "csrf_token": token},
-        headers={"Accept": "application/json"},
-        environ_base={"REMOTE_ADDR": "203.0.113.10"},
-    )
-    assert as_json.status_code == 429 and "submissions" not in as_json.get_json()["message"]
-    # Another account from a fresh address still gets its own tries.
-    assert _try(client, "rita@example.com", "nope", "203.0.113.11").status_code == 401
+    assert _try(client, "anna@example.com", "correct horse battery", "203.0.113.9").status_code == 302
 
 
 def test_every_admin_post_refuses_a_missing_csrf_token_when_signed_in(app, client, admin_user):
