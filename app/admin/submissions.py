@@ -24,7 +24,7 @@ from app.models import (
     StageChange,
     Submission,
 )
-from app.reporting.export import csv_lines
+from app.reporting.export import csv_lines, iso_utc
 from app.statuses import DeliveryStatus, SubmissionStatus
 
 PAGE_SIZE = 50
@@ -140,7 +140,7 @@ def _csv_lines(query: Any) -> Iterator[str]:
             CSV_HEADER,
             (
                 [
-                    s.received_at.isoformat(),
+                    iso_utc(s.received_at),
                     s.email,
                     s.first_name,
                     s.last_name,

@@ -6,9 +6,16 @@ import csv
 import io
 import itertools
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from screening.spreadsheet import safe_cell
+
+
+def iso_utc(moment: datetime | None) -> str:
+    """ISO 8601 with its zone ("2026-12-02T06:34:15+00:00"): the database keeps naive UTC, and a
+    spreadsheet or CRM reading a time without a zone would take it for local time."""
+    return moment.replace(tzinfo=UTC).isoformat() if moment is not None else ""
 
 
 def csv_lines(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[str]:

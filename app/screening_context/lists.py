@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.models import AuditEvent, Lead, ListEntry
-from app.reporting.export import csv_text
+from app.reporting.export import csv_text, iso_utc
 from screening.bundled import freemail_domains
 
 LIST_KINDS = {
@@ -176,7 +176,7 @@ def export_csv(rows: Iterable[ListEntry]) -> str:
     """value,note,added_by,added_at; importable again; formula-safe."""
     return csv_text(
         ["value", "note", "added_by", "added_at"],
-        ([e.value, e.note, e.created_by, e.created_at.strftime("%Y-%m-%d %H:%M")] for e in rows),
+        ([e.value, e.note, e.created_by, iso_utc(e.created_at)] for e in rows),
     )
 
 

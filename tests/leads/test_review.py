@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -185,6 +186,7 @@ def test_csv_export_is_safe_against_formulas(reviewer, db_session):
         company='=HYPERLINK("http://x")',
         last_name="+1+1",
         message="@SUM(A1)",
+        phone="+1 555 0100",
     )
     response = reviewer.get("/admin/leads.csv")
     assert response.mimetype == "text/csv"
@@ -194,6 +196,8 @@ def test_csv_export_is_safe_against_formulas(reviewer, db_session):
     assert record["last_name"] == "'+1+1"
     assert record["message"] == "'@SUM(A1)"
     assert record["email"] == "evil@acme.com"
+    assert record["phone"] == "+1 555 0100"  # a phone number is not a formula: kept as typed for CRM imports
+    assert datetime.fromisoformat(record["received_at"]).utcoffset() == timedelta(0)  # ISO 8601 with its zone
 
 
 def test_rescreen_runs_the_screening_again(reviewer, db_session, run_worker):
