@@ -102,6 +102,16 @@ def _rate_limits(value: str) -> str:
     return value
 
 
+def _http_urls(values: list[str]) -> list[str]:
+    """Download URLs must be http(s) with a host: checked at start-up, not at the first refresh."""
+    from urllib.parse import urlsplit
+
+    bad = [v for v in values if urlsplit(v).scheme not in ("http", "https") or not urlsplit(v).hostname]
+    if bad:
+        raise PydanticCustomError("http_urls", "not an http(s) URL: {bad}", {"bad": ", ".join(bad)})
+    return values
+
+
 # Enumerations forgive case and spaces: "json", "JSON " and "Json" all mean json.
 _lower = BeforeValidator(lambda v: v.strip().lower() if isinstance(v, str) else v)
 _upper = BeforeValidator(lambda v: v.strip().upper() if isinstance(v, str) else v)
@@ -341,6 +351,13 @@ class Settings(BaseSettings):
     )
     SCREENING_LISTS_TTL_SECONDS: float = _setting(
         5.0, "how long a worker reuses the admin lists before reading them again (`0`: every job)", ge=0
+    )
+    DISPOSABLE_SOURCE_URLS: Annotated[list[str], BeforeValidator(_comma_list), AfterValidator(_http_urls)] = _setting(
+        [],
+        "more disposable-address lists (one domain a line, or a JSON array) that `leadsieve lists refresh` "
+        "downloads into `instance/disposable/`; workers use them without a restart",
+        shown="empty (the bundled lists only: screening/data/SOURCES.md)",
+        kind="comma-separated list of URLs",
     )
 
     # Forwarding leads to destinations.

@@ -493,6 +493,50 @@ def screen_command(path: str, output: str, workers: int, no_dns: bool) -> None:
     click.echo(f"screened {summary.rows} rows: {counts}", err=True)
 
 
+@cli.group("lists")
+def lists_group() -> None:
+    """Disposable-address lists: the bundled ones, and those downloaded from DISPOSABLE_SOURCE_URLS."""
+
+
+@lists_group.command("refresh")
+@click.option(
+    "--min-entries",
+    default=1000,
+    show_default=True,
+    type=click.IntRange(1),
+    help="A list with fewer domains is refused.",
+)
+@click.option(
+    "--min-share",
+    default=0.5,
+    show_default=True,
+    type=click.FloatRange(0, 1),
+    help="A list smaller than this share of its previous copy is refused (truncated).",
+)
+@click.option("--max-mb", default=32, show_default=True, type=click.IntRange(1), help="Larger downloads are refused.")
+@with_appcontext
+def lists_refresh(min_entries: int, min_share: float, max_mb: int) -> None:
+    """Download the DISPOSABLE_SOURCE_URLS lists, check them, and swap in the good ones (workers pick them up)."""
+    from app.screening_context.disposable_sources import disposable_for, lists_directory, refresh_sources
+
+    urls = current_app.config["DISPOSABLE_SOURCE_URLS"]
+    outcomes = refresh_sources(
+        urls,
+        lists_directory(current_app),
+        min_entries=min_entries,
+        min_share=min_share,
+        max_bytes=max_mb * 1024 * 1024,
+    )
+    for outcome in outcomes:
+        click.echo(outcome.line())
+    index = disposable_for(current_app)
+    where = "" if urls else " (DISPOSABLE_SOURCE_URLS is empty: bundled lists only)"
+    click.echo(f"{len(index)} disposable domains from {len(index.sources)} sources{where}")
+    refused = [o for o in outcomes if not o.accepted]
+    if refused:
+        raise click.ClickException(f"{len(refused)} of {len(outcomes)} list(s) refused; their previous copies stay")
+
+
 @cli.command("erase")
 @click.argument("email")
 @with_appcontext

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 import screening
 from app.models import ListEntry, Submission, utcnow
+from app.screening_context.disposable_sources import disposable_for, mx_ledger_for
 from app.screening_context.dns_cache import SharedDnsCache
 from screening.context import ListEntry as ScreeningListEntry
 from screening.context import Lists, RecentActivity
@@ -91,6 +92,7 @@ def refresh_lists(app: Flask) -> Lists:
     with session_scope() as session:
         lists = load_lists(session)
     app.extensions[_LISTS] = (time.monotonic(), lists)
+    disposable_for(app)  # lists downloaded since (`leadsieve lists refresh`) merged here, not per job
     return lists
 
 
@@ -134,6 +136,8 @@ def build_context(
         resolver=resolver_for(app) if config["DNS_ENABLED"] else None,
         dns_budget_seconds=config["DNS_BUDGET_SECONDS"],
         recent_activity=activity_counter(session) if with_activity and session is not None else None,
+        disposable=disposable_for(app),
+        mx_ledger=mx_ledger_for(app),
     )
 
 
@@ -142,5 +146,6 @@ def preload(app: Flask) -> None:
     from screening.bundled import preload as preload_bundled
 
     preload_bundled()
+    disposable_for(app)
     policy_from_config(app.config)  # a bad SCREENING_POLICY stops the worker now, not every job later
     resolver_for(app)
