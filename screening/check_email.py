@@ -207,13 +207,17 @@ def check_typo(candidate: Candidate, context: Context) -> Iterable[Finding]:
 
 
 def check_disposable(candidate: Candidate, context: Context) -> Iterable[Finding]:
-    """Throw-away mailboxes on any disposable source, subdomains of a listed parent included."""
+    """Throw-away mailboxes on any disposable source, subdomains of a listed parent included.
+
+    Lists also carry typo-squatted domains (gmial.com, hotmial.com): there the person mistyped a real
+    address, which the typo check says with the fix, so it is not called a throw-away provider.
+    """
     address = parse_address(candidate.email)
     if not address.valid:
         return
     index = disposable.index_for(context)
     listing = index.match(address.domain)
-    if listing is not None:
+    if listing is not None and suggest_domain(address.domain) is None:
         yield Finding("email.disposable", "spam", 100, disposable.describe(listing, address.domain, index))
 
 

@@ -91,6 +91,14 @@ def test_ordinary_mailboxes_some_list_carries_are_not_disposable(domain):
     assert "email.disposable" not in codes(f"li@{domain}")
 
 
+@pytest.mark.parametrize("domain", ["gmial.com", "hotmial.com", "gmail.con"])
+def test_listed_typo_of_a_popular_provider_is_a_typo_not_a_throwaway(domain):
+    assert bundled_index().match(domain) is not None  # typo-squatted domains are on the lists
+    result = screen(Candidate(f"li@{domain}"))
+    assert [f.code for f in result.findings] == ["email.typo"]
+    assert result.category == "invalid"
+
+
 def test_build_index_merges_masks_and_drops_legitimate():
     a, b = SourceInfo("a", "test", "MIT", "1"), SourceInfo("b", "test", "MIT", "1")
     index = build_index(
