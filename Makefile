@@ -1,4 +1,5 @@
 # The two commands of the README: `make run` and `make test`. Both set up .venv first.
+# `make run PORT=5001 HOST=0.0.0.0` serves elsewhere than 127.0.0.1:5000.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -6,7 +7,7 @@ BIN := $(VENV)/bin
 .PHONY: run test lint clean
 
 run: $(VENV)/.installed
-	$(BIN)/leadsieve run
+	$(BIN)/leadsieve run $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT))
 
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -32,6 +32,35 @@ def _wait_for_port(host: str, port: int, timeout: float) -> bool:
     return False
 
 
+class PortInUse(RuntimeError):
+    """The address `leadsieve run` was asked to serve on cannot be bound."""
+
+
+def check_port(host: str, port: int) -> None:
+    """Bind and release host:port now, so a busy port is reported before anything is started, created
+    or printed (the web server would otherwise die after the launcher said it was running)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server will: TIME_WAIT is fine
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            raise PortInUse(
+                f"Cannot serve on {host}:{port}: {exc.strerror or exc}. Another program (or another leadsieve) "
+                f"is using it; choose another port, e.g. `make run PORT={port + 1}` "
+                f"or `leadsieve run --port {port + 1}`."
+            ) from exc
+
+
+def public_base_url(host: str, port: int) -> str:
+    """The base URL that links, embed snippets and feedback links use when PUBLIC_BASE_URL is unset: the
+    address actually served (a wildcard bind is reached as 127.0.0.1 from this machine)."""
+    shown = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
+    if ":" in shown:
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}"
+
+
 def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
     for process in processes:
         if process.poll() is None:
@@ -46,8 +75,15 @@ def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
 
 def run_all(*, host: str, port: int) -> int:
     """Start and supervise Redis (if embedded), the worker and the web server."""
-    settings = load_config()
+    try:
+        check_port(host, port)
+    except PortInUse as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
     env = dict(os.environ)
+    if not env.get("PUBLIC_BASE_URL"):
+        env["PUBLIC_BASE_URL"] = public_base_url(host, port)
+    settings = load_config(env)
     redis: RedisServer | None = None
     if settings["REDIS_EMBEDDED"]:
         instance = Path(settings["INSTANCE_PATH"])
@@ -81,7 +117,7 @@ def run_all(*, host: str, port: int) -> int:
         if not _wait_for_port(host, port, 20):
             print(f"The web server did not start on {host}:{port}; is the port in use?", file=sys.stderr)
             return 1
-        base = f"http://{host}:{port}"
+        base = settings["PUBLIC_BASE_URL"]
         print("\nleadsieve is running. Demo forms:")
         for name, slug in forms:
             print(f"  {name:45} {base}/f/{slug}")

@@ -7,9 +7,11 @@ checks Ctrl-C stops everything it started.
 
 from __future__ import annotations
 
+import http.cookiejar
 import os
 import re
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -120,3 +122,46 @@ def test_make_run_serves_forms_screens_and_stops_cleanly(tmp_path):
         stop(process)
     leftovers = subprocess.run(["pgrep", "-f", str(instance)], capture_output=True, text=True).stdout
     assert leftovers.strip() == ""
+
+
+def test_a_busy_port_is_reported_before_anything_is_started_or_printed(tmp_path):
+    instance = tmp_path / "instance"
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "DATABASE_URL", "TEST_DATABASE_URL"}}
+        env["LEADSIEVE_INSTANCE"] = str(instance)
+        result = subprocess.run(
+            [sys.executable, "-m", "app", "run", "--port", str(port)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 1
+    assert f"Cannot serve on 127.0.0.1:{port}" in result.stderr and f"PORT={port + 1}" in result.stderr
+    assert "leadsieve is running" not in result.stdout and "password" not in result.stdout
+    assert not (instance / "leadsieve.db").exists() and not (instance / "redis.sock").exists()
+
+
+def test_links_follow_the_port_served_when_public_base_url_is_unset(tmp_path):
+    instance = tmp_path / "instance"
+    port = free_port()
+    process, lines = start(instance, port)
+    try:
+        output = "\n".join(lines)
+        password = re.search(r"login admin@example.com  password (\S+)", output).group(1)
+        base = f"http://127.0.0.1:{port}"
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        login = opener.open(f"{base}/admin/login", timeout=10).read().decode()
+        csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', login).group(1)
+        form = urllib.parse.urlencode({"email": "admin@example.com", "password": password, "csrf_token": csrf})
+        opener.open(urllib.request.Request(f"{base}/admin/login", data=form.encode()), timeout=10).read()
+        forms_page = opener.open(f"{base}/admin/forms", timeout=10).read().decode()
+        edit = re.search(r'href="(/admin/forms/\d+)"', forms_page).group(1)
+        panel = opener.open(f"{base}{edit}", timeout=10).read().decode()
+        assert f"{base}/embed.js" in panel or f"{base}/f/" in panel
+        assert "127.0.0.1:5000" not in panel
+    finally:
+        stop(process)
