@@ -227,6 +227,11 @@ def test_mx_at_a_known_disposable_exchanger_is_flagged(mx_context, email, host):
     assert result.verdict == "rejected" and result.category == "spam"
 
 
+def test_mx_check_reuses_the_dns_checks_answer(mx_server, mx_context):
+    screen(Candidate("li@fresh-inbox.example"), mx_context)
+    assert mx_server.queries[("fresh-inbox.example", "MX")] == 1
+
+
 @pytest.mark.parametrize(
     "email", ["li@corp-google.example", "li@corp-outlook.example", "li@silent-inbox.example", "li@nowhere.example"]
 )
