@@ -215,19 +215,23 @@ def worker_command(burst: bool) -> None:
 @with_appcontext
 def sweep_command() -> None:
     """Re-enqueue submissions stuck in `received`, due deliveries, and holds caused by DNS failures."""
-    from app.runtime.sweeper import run_sweep
+    from app.runtime.sweeper import DnsWatch, run_sweep
+    from app.screening_context.builder import resolver_for
 
     config = current_app.config
+    watch = DnsWatch(resolver_for(current_app), current_app.extensions["leadsieve.redis"])
     with session_scope() as session:
         result = run_sweep(
             session,
             older_than_seconds=config["SWEEP_AFTER_SECONDS"],
             dns_retry_after_seconds=config["DNS_RETRY_AFTER_SECONDS"],
             dns_retry_limit=config["DNS_RETRY_LIMIT"],
+            dns=watch if config["DNS_ENABLED"] else None,
         )
     click.echo(
         f"re-enqueued {result.submissions} submission(s) and {result.deliveries} due deliveries; "
         f"{result.dns_holds} DNS hold(s) screened again"
+        + ("; DNS unavailable: those holds are screened again when it answers" if result.dns_ok is False else "")
     )
 
 

@@ -145,6 +145,13 @@ class MailResolver:
                 return MailDomain(UNKNOWN, (), doubt)
         return outcome
 
+    def health(self) -> str:
+        """Why this resolver cannot screen addresses right now ('' when it can): the canary domain must
+        have MX records. Without a canary configured nothing can be said, so '' (assumed working)."""
+        if not self.canary:
+            return self.problem
+        return self._canary_doubt(None)
+
     def _canary_doubt(self, deadline: float | None) -> str:
         """Why this resolver's negative answers cannot be trusted right now, or '' if they can."""
         status, answer, why = self._query(self.canary, "MX", deadline)

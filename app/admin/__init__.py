@@ -6,6 +6,7 @@ from app.admin import (  # noqa: F401
     destinations,
     form_settings,
     lists,
+    notices,
     privacy,
     review,
     submissions,

@@ -17,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.db import engine
 from app.observability.metrics import make_registry
 from app.runtime.queues import QUEUE_NAMES
+from app.screening_context import dns_health
 
 bp = Blueprint("observability", __name__)
 
@@ -65,7 +66,12 @@ def readyz() -> Any:
     problems = {"database": _probe_database(timeout), "redis": _probe_redis(timeout)}
     checks = {name: ("ok" if error is None else "failed") for name, error in problems.items()}
     errors = {name: error for name, error in problems.items() if error is not None}
-    body = {"status": "ok" if not errors else "unavailable", "checks": checks}
+    body: dict[str, Any] = {"status": "ok" if not errors else "unavailable", "checks": checks}
+    # DNS is reported, not required: capture works without it (screening holds and retries later).
+    dns = dns_health.read(current_app.extensions["leadsieve.redis"]) if not errors.get("redis") else None
+    body["dns"] = "unknown" if dns is None else "ok" if dns.ok else "unavailable"
+    if dns is not None and not dns.ok:
+        body["notices"] = [f"{dns_health.NOTICE} ({dns.why})"]
     if errors:
         body["errors"] = errors
     return jsonify(body), 200 if not errors else 503

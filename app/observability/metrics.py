@@ -35,6 +35,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from app.models import Delivery, DeliveryAttempt, Form, Submission, utcnow
+from app.screening_context import dns_health
 from app.statuses import DeliveryStatus, Verdict
 
 log = logging.getLogger(__name__)
@@ -200,6 +201,13 @@ class LeadsieveCollector(Collector):
             buckets=buckets,
             sum_value=total,
         )
+        health = dns_health.read(self.redis)
+        if health is not None:  # absent until a worker (or `leadsieve run`) has probed
+            yield GaugeMetricFamily(
+                "leadsieve_dns_available",
+                "Whether DNS answered the canary at the last probe (0: submissions are held as dns.unknown).",
+                value=1 if health.ok else 0,
+            )
 
 
 def make_registry(*, engine: Engine, redis: Redis, queue_names: Sequence[str]) -> CollectorRegistry:

@@ -15,6 +15,9 @@ import sys
 import time
 from pathlib import Path
 
+from flask import Flask
+from redis.exceptions import RedisError
+
 from app.db import session_scope
 from app.runtime.embedded_redis import RedisServer, ping
 from app.runtime.migrations import upgrade
@@ -59,6 +62,22 @@ def public_base_url(host: str, port: int) -> str:
     if ":" in shown:
         shown = f"[{shown}]"
     return f"http://{shown}:{port}"
+
+
+def _dns_notice(app: Flask) -> str:
+    """Probe DNS once at start and share the answer (the worker keeps probing); a line to print if down."""
+    from app.runtime.sweeper import DnsWatch, watch_dns
+    from app.screening_context import dns_health
+    from app.screening_context.builder import resolver_for
+
+    with app.app_context():
+        watch = DnsWatch(resolver_for(app), app.extensions["leadsieve.redis"])
+        try:
+            ok, _ = watch_dns(watch)
+        except RedisError:
+            return ""
+        health = dns_health.read(watch.redis)
+    return "" if ok else f"{dns_health.NOTICE}\n  ({health.why if health else 'the canary did not answer'})"
 
 
 def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
@@ -110,6 +129,7 @@ def run_all(*, host: str, port: int) -> int:
             forms = [(f.name, f.slug) for f in seed_demo(session)]
             admin_email, password = ensure_admin(session)
             session.commit()
+        dns_notice = _dns_notice(app) if settings["DNS_ENABLED"] else ""
         children.append(subprocess.Popen([sys.executable, "-m", "app", "worker"], env=env))
         children.append(
             subprocess.Popen([sys.executable, "-m", "app", "serve", "--host", host, "--port", str(port)], env=env)
@@ -128,6 +148,8 @@ def run_all(*, host: str, port: int) -> int:
             else "  (password shown at first run; "
             "reset with: .venv/bin/leadsieve create-admin --email " + admin_email + ")"
         )
+        if dns_notice:
+            print(dns_notice)
         print("Press Ctrl-C to stop.\n", flush=True)
         while all(child.poll() is None for child in children):
             time.sleep(0.5)

@@ -17,7 +17,9 @@ from app.actions import rescreen
 from app.forwarding.deliveries import due
 from app.models import AuditEvent, Finding, Submission, utcnow
 from app.runtime.queues import enqueue_delivery, enqueue_screening
+from app.screening_context import dns_health
 from app.statuses import SubmissionStatus, Verdict
+from screening.resolver import MailResolver
 
 DNS_RETRY = "submission.dns_retry"
 
@@ -49,13 +51,15 @@ def sweep_deliveries(session: Session) -> int:
     return enqueued
 
 
-def retry_dns_holds(session: Session, *, after_seconds: int, limit: int, batch: int = 200) -> int:
+def retry_dns_holds(
+    session: Session, *, after_seconds: int, limit: int, batch: int = 200, immediately: bool = False
+) -> int:
     """Screen again the submissions held only because DNS could not answer (`dns.unknown`), once their
     hold is `after_seconds` old, at most `limit` times each: our resolver's bad hour must not leave
     people waiting for a reviewer. Returns how many were queued again."""
-    if after_seconds <= 0 or limit <= 0:
+    if (after_seconds <= 0 and not immediately) or limit <= 0:
         return 0
-    cutoff = utcnow() - timedelta(seconds=after_seconds)
+    cutoff = utcnow() if immediately else utcnow() - timedelta(seconds=after_seconds)
     retries = (
         select(func.count())
         .select_from(AuditEvent)
@@ -93,22 +97,55 @@ def retry_dns_holds(session: Session, *, after_seconds: int, limit: int, batch: 
 
 
 @dataclass(frozen=True)
+class DnsWatch:
+    """What a sweep turn needs to probe DNS and share the answer: the worker's resolver and Redis."""
+
+    resolver: MailResolver
+    redis: Redis
+
+
+@dataclass(frozen=True)
 class SweepResult:
-    """What one turn of the sweeper queued again."""
+    """What one turn of the sweeper queued again, and whether DNS answered (None: not probed)."""
 
     submissions: int
     deliveries: int
     dns_holds: int
+    dns_ok: bool | None = None
+
+
+def watch_dns(watch: DnsWatch) -> tuple[bool, bool]:
+    """Probe the canary and record it for every process; returns (ok now, just came back)."""
+    ok, why = dns_health.probe(watch.resolver)
+    current, previous = dns_health.record(watch.redis, ok, why)
+    was_ok = previous.ok if previous is not None else True
+    if was_ok and not ok:
+        log.warning("%s (%s)", dns_health.NOTICE, why)
+    elif ok and not was_ok:
+        log.info("DNS answers again: screening the submissions it held")
+    return current.ok, ok and not was_ok
 
 
 def run_sweep(
-    session: Session, *, older_than_seconds: int, dns_retry_after_seconds: int, dns_retry_limit: int
+    session: Session,
+    *,
+    older_than_seconds: int,
+    dns_retry_after_seconds: int,
+    dns_retry_limit: int,
+    dns: DnsWatch | None = None,
 ) -> SweepResult:
-    """One sweep: stale `received` submissions, due deliveries, and holds DNS caused (worker and CLI)."""
+    """One sweep: stale `received` submissions, due deliveries, and holds DNS caused (worker and CLI).
+
+    With `dns`, the canary is probed too: when DNS has just come back, its holds are screened again
+    at once instead of after `dns_retry_after_seconds`."""
+    dns_ok, came_back = watch_dns(dns) if dns is not None else (None, False)
     return SweepResult(
         submissions=sweep(session, older_than_seconds=older_than_seconds),
         deliveries=sweep_deliveries(session),
-        dns_holds=retry_dns_holds(session, after_seconds=dns_retry_after_seconds, limit=dns_retry_limit),
+        dns_holds=retry_dns_holds(
+            session, after_seconds=dns_retry_after_seconds, limit=dns_retry_limit, immediately=came_back
+        ),
+        dns_ok=dns_ok,
     )
 
 

@@ -68,7 +68,7 @@ def test_healthz_answers_without_login_and_echoes_a_request_id(client):
 def test_readyz_ok_when_database_and_redis_answer(client):
     response = client.get("/readyz")
     assert response.status_code == 200, response.get_json()
-    assert response.get_json() == {"status": "ok", "checks": {"database": "ok", "redis": "ok"}}
+    assert response.get_json() == {"status": "ok", "checks": {"database": "ok", "redis": "ok"}, "dns": "unknown"}
 
 
 def test_readyz_503_names_redis_when_redis_is_down(tmp_path, database_url):
