@@ -79,20 +79,39 @@ def _job_timeout() -> int:
     return int(current_app.config.get("JOB_TIMEOUT_SECONDS", 120))
 
 
+def heartbeat_seconds(job_timeout: int) -> int:
+    """How often a worker vouches for the job it runs (RQ's job monitoring interval): often enough that a
+    silence soon means the worker is gone, at most every 10 s."""
+    return max(1, min(10, job_timeout // 4))
+
+
+def silence_seconds(job_timeout: int) -> int:
+    """A job nobody has vouched for in this long has no live worker: three missed heartbeats and a margin."""
+    return 3 * heartbeat_seconds(job_timeout) + 2
+
+
 def _is_pending(queue: Queue, job_id: str) -> bool:
-    """Will this job still run? A job "started" for longer than the job time-out will not:
-    its worker died without telling RQ (SIGKILL, power loss), so the work must be enqueued again."""
+    """Will this job still run? Not when its worker died without telling RQ (SIGKILL, power loss): a job
+    "started" longer ago than its time-out whose worker stopped vouching for it (no heartbeat for three
+    intervals). A live worker's job is never called gone, however long it runs: its parent keeps vouching."""
     try:
         job = Job.fetch(job_id, connection=queue.connection)
     except NoSuchJobError:
         return False
     status = job.get_status(refresh=False)
+    timeout = _job_timeout()
     if status == JobStatus.STARTED and job.started_at is not None:
-        started = job.started_at if job.started_at.tzinfo else job.started_at.replace(tzinfo=UTC)
-        if datetime.now(UTC) - started > timedelta(seconds=_job_timeout() + 1):
-            log.warning("job %s was started at %s and its worker is gone; enqueueing it again", job_id, started)
+        vouched = job.last_heartbeat or job.started_at
+        if _age(job.started_at) > timeout + 1 and _age(vouched) > silence_seconds(timeout):
+            log.warning("job %s was started at %s and its worker is gone; enqueueing it again", job_id, job.started_at)
             return False
     return status in PENDING
+
+
+def _age(moment: datetime) -> float:
+    """Seconds since `moment` (RQ stores naive UTC)."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return (datetime.now(UTC) - aware).total_seconds()
 
 
 def delivery_job_id(delivery_id: int, attempts: int) -> str:

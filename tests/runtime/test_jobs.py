@@ -134,26 +134,6 @@ def test_sweep_command_reports_count(app, db_session):
     assert "re-enqueued 1 submission(s) and 0 due deliveries" in result.output
 
 
-def test_worker_sweeper_thread_sweeps_on_start_and_stops(app, db_session):
-    from worker import Sweeper
-
-    stale = _submission(db_session, email="d@acme.com", received_at=utcnow() - timedelta(hours=1))
-    sweeper = Sweeper(app, interval=0.05, older_than=60)
-    sweeper.start()
-    redis = Redis.from_url(app.config["REDIS_URL"])
-    try:
-        for _ in range(100):
-            if redis.llen("rq:queue:screening"):
-                break
-            sweeper.stopped.wait(0.05)
-        assert redis.lrange("rq:queue:screening", 0, -1) == [f"screen-{stale}".encode()]
-    finally:
-        sweeper.stopped.set()
-        sweeper.join(timeout=5)
-        redis.close()
-    assert not sweeper.is_alive()
-
-
 def _age_hold(db_session, submission_id, hours=1):
     db_session.execute(
         update(Submission).where(Submission.id == submission_id).values(screened_at=utcnow() - timedelta(hours=hours))
@@ -274,25 +254,3 @@ def test_warm_up_needs_a_form(app, db_session):
     db_session.commit()
     with app.app_context():
         assert warm_up() is False
-
-
-def test_worker_lists_refresher_keeps_the_parents_copy_fresh_and_stops(app, db_session):
-    """worker.py's thread behind test_forked_work_horses_use_the_lists_the_parent_refreshed."""
-    from app.models import ListEntry
-    from worker import ListsRefresher
-
-    refresher = ListsRefresher(app, every=0.05)
-    refresher.start()
-    try:
-        db_session.add(ListEntry(kind="blocked_domain", value="fresh.example", created_by="anna@example.com"))
-        db_session.commit()
-        for _ in range(100):
-            cached = app.extensions.get("leadsieve.screening_lists")
-            if cached and "fresh.example" in cached[1].blocked_domains:
-                break
-            refresher.stopped.wait(0.05)
-        assert "fresh.example" in app.extensions["leadsieve.screening_lists"][1].blocked_domains
-    finally:
-        refresher.stopped.set()
-        refresher.join(timeout=5)
-    assert not refresher.is_alive()
