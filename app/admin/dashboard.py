@@ -9,13 +9,13 @@ from flask import render_template, request
 from app.admin.blueprint import bp
 from app.db import get_session
 from app.models import utcnow
-from app.reporting.charts import columns, hbar, rate_bars
+from app.reporting.charts import RateChart, columns, hbar, rate_bars
 from app.reporting.dashboard import RATE_CATEGORIES, overview, period
 
 CHART_GROUPS = 8  # the busiest forms / sources get a chart; the tables below list them all
 
 
-def _rates(rows: list[Any], title: str) -> Any:
+def _rates(rows: list[Any], title: str) -> RateChart:
     """Spam / competitor / student / invalid shares of the busiest groups, as one grouped bar chart."""
     groups = [(r.key, [(c, r.rate(c)) for c in RATE_CATEGORIES]) for r in rows[:CHART_GROUPS]]
     return rate_bars(groups, title=title)

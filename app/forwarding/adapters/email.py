@@ -7,12 +7,15 @@ message is written to that directory as `lead-<idempotency key>.eml`, so a local
 Header injection is impossible by construction: every header value goes through
 `text.one_line` (no CR, LF or other control characters), recipients must match a
 strict address pattern, and the message is built with `email.message.EmailMessage`,
-which folds and encodes header values itself. The HTML part escapes every value.
+which folds and encodes header values itself.
+
+The HTML alternative is rendered from `templates/email/lead.html` (autoescaped) by a Jinja
+environment of its own: adapters run without Flask (the worker's jobs and the admin's test sends
+both call them with plain values).
 """
 
 from __future__ import annotations
 
-import html
 import logging
 import os
 import re
@@ -30,6 +33,8 @@ from tempfile import NamedTemporaryFile
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
 from app.forwarding.adapters import text
 from app.forwarding.adapters.types import AttemptResult, DeliverySettings, DestinationSpec
 
@@ -39,10 +44,16 @@ ADDRESS = re.compile(
     r"(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*"
 )
-STYLE = "body{font-family:sans-serif;font-size:14px}th{text-align:left;vertical-align:top;padding:2px 12px 2px 0}"
 SMTP_SCHEMES = {"smtp": 25, "smtp+starttls": 587, "smtps": 465}
 
 log = logging.getLogger(__name__)
+
+TEMPLATES = Environment(
+    loader=PackageLoader("app", "templates"),
+    autoescape=select_autoescape(["html"]),
+    keep_trailing_newline=True,
+    undefined=StrictUndefined,
+)
 
 
 class EmailConfigError(ValueError):
@@ -135,15 +146,14 @@ def message_id(idempotency_key: str, sender: str) -> str:
 
 
 def html_body(payload: dict[str, Any]) -> str:
-    """The HTML alternative: a small table; every value escaped."""
-    esc = html.escape
-    rows = "".join(f"<tr><th>{esc(label)}</th><td>{esc(value)}</td></tr>" for label, value in text.details(payload))
-    parts = [f'<h2 style="font-size:18px">{esc(text.headline(payload))}</h2>', f"<table>{rows}</table>"]
-    if message := text.message(payload):
-        parts.append(f'<h3 style="font-size:15px">Message</h3><p style="white-space:pre-wrap">{esc(message)}</p>')
-    if text.is_web_url(payload.get("feedback_url")):
-        parts.append(f'<p><a href="{esc(payload["feedback_url"])}">Tell us how this lead turned out</a></p>')
-    return f"<!doctype html><html><head><style>{STYLE}</style></head><body>" + "".join(parts) + "</body></html>\n"
+    """The HTML alternative, rendered from `email/lead.html` (autoescaped)."""
+    feedback_url = payload.get("feedback_url")
+    return TEMPLATES.get_template("email/lead.html").render(
+        headline=text.headline(payload),
+        rows=text.details(payload),
+        message=text.message(payload),
+        feedback_url=feedback_url if text.is_web_url(feedback_url) else "",
+    )
 
 
 def build_message(payload: dict[str, Any], *, recipients: list[str], sender: str, idempotency_key: str) -> EmailMessage:
