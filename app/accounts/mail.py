@@ -50,12 +50,15 @@ def reset_message(*, to: str, sender: str, link: str, minutes: int) -> EmailMess
     msg["To"] = to
     msg["Date"] = format_datetime(datetime.now(UTC))
     msg["Message-ID"] = make_msgid(domain=sender.rsplit("@", 1)[-1])
-    msg.set_content(
+    body = (
         "Someone (we hope you) asked to reset the password of your leadsieve account.\n\n"
         f"Set a new password here (the link works once, for {minutes} minutes):\n\n{link}\n\n"
         "Setting it signs you out everywhere. If you did not ask, ignore this e-mail: "
         "your password stays as it is.\n"
     )
+    # 7bit keeps the link whole in the raw message (quoted-printable would fold it with `=`), so it
+    # can be copied from an outbox file too; the body is ASCII unless PUBLIC_BASE_URL is not.
+    msg.set_content(body, cte="7bit" if body.isascii() else "quoted-printable")
     return msg
 
 

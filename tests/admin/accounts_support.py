@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -74,3 +75,10 @@ def user(db_session: Any, email: str) -> User:
 def sessions_of(db_session: Any, user_id: int) -> list[UserSession]:
     db_session.expire_all()
     return list(db_session.scalars(select(UserSession).where(UserSession.user_id == user_id)))
+
+
+def outbox_mails(app: Flask) -> list[str]:
+    """The reset e-mails written to the file outbox (SMTP_URL=file://…/outbox, the test default)."""
+    outbox = Path(app.config["INSTANCE_PATH"]) / "outbox"
+    assert app.config["SMTP_URL"] == outbox.as_uri()
+    return [path.read_text() for path in sorted(outbox.glob("reset-*.eml"))]
