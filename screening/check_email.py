@@ -10,6 +10,7 @@ from screening.address import parse_address
 from screening.bundled import freemail_domains
 from screening.context import Context
 from screening.model import Candidate, Finding, Stage
+from screening.roles import role_of
 
 # Sales-intent forms, where a private mailbox lowers fit.
 SALES_INTENTS = frozenset({Stage.SQL})
@@ -60,64 +61,6 @@ TLD_TYPOS = {
     "ne": "net",
     "nt": "net",
 }
-
-ROLE_LOCAL_PARTS = frozenset(
-    {
-        "info",
-        "sales",
-        "admin",
-        "administrator",
-        "noreply",
-        "no-reply",
-        "donotreply",
-        "do-not-reply",
-        "support",
-        "contact",
-        "office",
-        "hello",
-        "team",
-        "marketing",
-        "billing",
-        "accounts",
-        "accounting",
-        "finance",
-        "hr",
-        "jobs",
-        "careers",
-        "recruiting",
-        "webmaster",
-        "postmaster",
-        "hostmaster",
-        "abuse",
-        "help",
-        "helpdesk",
-        "enquiries",
-        "enquiry",
-        "inquiries",
-        "inquiry",
-        "mail",
-        "press",
-        "media",
-        "service",
-        "services",
-        "security",
-        "root",
-        "privacy",
-        "legal",
-        "newsletter",
-        "orders",
-        "reception",
-        "all",
-        "staff",
-        "kontakt",
-        "contacto",
-        "contatto",
-        "bonjour",
-        "vertrieb",
-        "ventas",
-    }
-)
-
 
 # Real, separately registered mail domains one letter away from a popular provider: never typos.
 REAL_LOOKALIKES = frozenset({"tmail.com", "hmail.com", "fmail.com", "ymail.com", "email.com", "mail.com"})
@@ -238,10 +181,15 @@ def check_freemail(candidate: Candidate, context: Context) -> Iterable[Finding]:
 
 
 def check_role(candidate: Candidate, context: Context) -> Iterable[Finding]:
-    """info@, sales@, noreply@: a shared mailbox, not a person."""
+    """info@, sales2@, ventas-mx@, noreply@: a shared mailbox, not a person (see screening/roles.py)."""
     address = parse_address(candidate.email)
     if not address.valid:
         return
-    local = address.local.lower().split("+", 1)[0]
-    if local in ROLE_LOCAL_PARTS:
-        yield Finding("role.account", "risk", 10, f"{local}@ is a role address (a shared mailbox, not a person)")
+    role = role_of(address.local)
+    if role is not None:
+        yield Finding(
+            "role.account",
+            "risk",
+            10,
+            f"{address.local}@ is a role address ({role.word!r}, {role.lang}): a shared mailbox, not a person",
+        )
