@@ -46,7 +46,7 @@ from app.db import session_scope
 from app.observability import configure_logging
 from app.runtime.embedded_redis import ping
 from app.runtime.queues import QUEUE_NAMES, heartbeat_seconds
-from app.runtime.sweeper import run_sweep, take_turn
+from app.runtime.sweeper import DnsWatch, run_sweep, take_turn
 from config import load_config
 
 log = logging.getLogger("leadsieve.worker")
@@ -98,7 +98,8 @@ class Chores:
 
 
 class Sweeper:
-    """Re-enqueue submissions stuck in `received`, due deliveries and holds DNS caused; purge old rejects.
+    """Re-enqueue submissions stuck in `received`, due deliveries and holds DNS caused, probing the DNS
+    canary on the way; purge old rejects.
 
     With many workers one sweeps per interval (`take_turn`); the purge has its own hourly turn."""
 
@@ -107,6 +108,8 @@ class Sweeper:
 
     def __call__(self) -> None:
         """One turn: sweep if it is this worker's turn, then the retention purge if due."""
+        from app.screening_context.builder import resolver_for
+
         redis = self.app.extensions["leadsieve.redis"]
         if take_turn(redis, seconds=max(1, int(self.interval) - 1)):
             with session_scope() as session:
@@ -115,6 +118,7 @@ class Sweeper:
                     older_than_seconds=self.older_than,
                     dns_retry_after_seconds=self.app.config["DNS_RETRY_AFTER_SECONDS"],
                     dns_retry_limit=self.app.config["DNS_RETRY_LIMIT"],
+                    dns=DnsWatch(resolver_for(self.app), redis),  # the canary, for the banner and /readyz
                 )
         self.retain()
 

@@ -16,10 +16,12 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app.db import engine
 from app.observability.metrics import make_registry
-from app.runtime.queues import QUEUE_NAMES
+from app.runtime.queues import QUEUE_NAMES, worker_census
 from app.screening_context import dns_health
 
 bp = Blueprint("observability", __name__)
+
+NO_WORKERS = "No worker is running: submissions are stored, and screened and forwarded once one starts."
 
 # One spare thread bounds how long a hung database can hold /readyz.
 _probe_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="leadsieve-readyz")
@@ -41,6 +43,14 @@ def _probe_redis(timeout: float) -> str | None:
     except RedisError as exc:
         return f"{type(exc).__name__}: {exc}"
     return None
+
+
+def _live_workers() -> int | None:
+    """Workers that heartbeat within a minute (None if Redis stopped answering meanwhile)."""
+    try:
+        return worker_census(current_app.extensions["leadsieve.redis"]).live
+    except RedisError:
+        return None
 
 
 def _select_one(db_engine: Engine) -> None:
@@ -70,8 +80,15 @@ def readyz() -> Any:
     # DNS is reported, not required: capture works without it (screening holds and retries later).
     dns = dns_health.read(current_app.extensions["leadsieve.redis"]) if not errors.get("redis") else None
     body["dns"] = "unknown" if dns is None else "ok" if dns.ok else "unavailable"
+    # Workers are reported, not required either: a submission is stored without them and screened later.
+    body["workers"] = _live_workers() if not errors.get("redis") else None
+    notices = []
     if dns is not None and not dns.ok:
-        body["notices"] = [f"{dns_health.NOTICE} ({dns.why})"]
+        notices.append(f"{dns_health.NOTICE} ({dns.why})")
+    if body["workers"] == 0:
+        notices.append(NO_WORKERS)
+    if notices:
+        body["notices"] = notices
     if errors:
         body["errors"] = errors
     return jsonify(body), 200 if not errors else 503

@@ -6,7 +6,8 @@ read at scrape time from shared state instead:
 
 - the database: submissions by form/status/verdict, the held queue, deliveries
   by status, dead letters, delivery attempts by outcome (`delivery_attempts`);
-- Redis: RQ queue depth and registries per queue, and the screening-duration
+- Redis: RQ queue depth and registries per queue, the live workers by state (and the Redis
+  outages they waited out), and the screening-duration
   histogram, whose buckets every worker increments in one Redis hash
   (`observe_screening`), so any web process can expose the fleet's histogram.
 
@@ -35,6 +36,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from app.models import Delivery, DeliveryAttempt, Form, Submission, utcnow
+from app.runtime.queues import worker_census
 from app.screening_context import dns_health
 from app.statuses import DeliveryStatus, Verdict
 
@@ -200,6 +202,20 @@ class LeadsieveCollector(Collector):
             "Time screen() took per screened submission, across all workers.",
             buckets=buckets,
             sum_value=total,
+        )
+        census = worker_census(self.redis)
+        workers = GaugeMetricFamily(
+            "leadsieve_workers",
+            "Workers that heartbeat within a minute, by state (none: nothing screens or delivers).",
+            labels=["state"],
+        )
+        for state in sorted({"idle", "busy", *census.by_state}):
+            workers.add_metric([state], census.by_state.get(state, 0))
+        yield workers
+        yield GaugeMetricFamily(
+            "leadsieve_worker_redis_outages",
+            "Redis outages the live workers waited out (each worker counts its own since it started).",
+            value=census.redis_outages,
         )
         health = dns_health.read(self.redis)
         if health is not None:  # absent until a worker (or `leadsieve run`) has probed

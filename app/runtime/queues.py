@@ -7,6 +7,7 @@ already committed, and the sweeper enqueues it once Redis is back.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from flask import Flask, current_app
@@ -15,6 +16,7 @@ from redis.exceptions import RedisError
 from rq import Queue
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
+from rq.utils import utcparse
 
 from app.observability.context import RequestIdQueue
 
@@ -25,6 +27,11 @@ DELIVERY = "delivery"
 QUEUE_NAMES = (SCREENING, DELIVERY)
 # A job in one of these states will still run; enqueueing it again would only duplicate work.
 PENDING = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
+# RQ's set of registered workers' keys; each key is a hash with the worker's state and last heartbeat.
+WORKERS_KEY = "rq:workers"
+# A worker heartbeats at least every few seconds (worker.py); one silent this long is gone, even though
+# RQ keeps its record for minutes after a SIGKILL.
+WORKER_SILENT_SECONDS = 60
 
 
 def connect(url: str, timeout: float = 2.0) -> Redis:
@@ -149,3 +156,33 @@ def enqueue_delivery(delivery_id: int, attempts: int, *, delay: float = 0, only_
         log.warning("could not enqueue delivery %s (%s); the sweeper will retry", delivery_id, exc)
         return False
     return True
+
+
+@dataclass(frozen=True)
+class WorkerCensus:
+    """The workers that heartbeat recently, by RQ state, and how many Redis outages they rode out."""
+
+    by_state: dict[str, int]
+    redis_outages: int
+
+    @property
+    def live(self) -> int:
+        """How many workers are alive."""
+        return sum(self.by_state.values())
+
+
+def worker_census(redis: Redis, *, silent_after: float = WORKER_SILENT_SECONDS) -> WorkerCensus:
+    """Read (never prune, unlike RQ's `Worker.all`) the registered workers; raises RedisError when Redis is down."""
+    keys = sorted(redis.smembers(WORKERS_KEY))
+    pipeline = redis.pipeline(transaction=False)
+    for key in keys:
+        pipeline.hmget(key, "state", "last_heartbeat", "leadsieve_redis_outages")
+    by_state: dict[str, int] = {}
+    outages = 0
+    for state, heartbeat, rode_out in pipeline.execute() if keys else []:
+        if heartbeat is None or _age(utcparse(heartbeat.decode())) > silent_after:
+            continue
+        name = state.decode() if state else "unknown"
+        by_state[name] = by_state.get(name, 0) + 1
+        outages += int(rode_out or 0)
+    return WorkerCensus(by_state=by_state, redis_outages=outages)

@@ -17,6 +17,7 @@ from app.db import session_scope
 from app.models import Destination, Submission
 from app.observability import configure_logging
 from app.observability.context import sane_request_id
+from app.observability.health import NO_WORKERS
 from app.observability.logs import JsonFormatter
 from app.observability.metrics import SCREENING_KEY, attempt_outcome, observe_screening, screening_histogram
 from config import ConfigError, load_config
@@ -68,7 +69,13 @@ def test_healthz_answers_without_login_and_echoes_a_request_id(client):
 def test_readyz_ok_when_database_and_redis_answer(client):
     response = client.get("/readyz")
     assert response.status_code == 200, response.get_json()
-    assert response.get_json() == {"status": "ok", "checks": {"database": "ok", "redis": "ok"}, "dns": "unknown"}
+    assert response.get_json() == {
+        "status": "ok",
+        "checks": {"database": "ok", "redis": "ok"},
+        "dns": "unknown",
+        "workers": 0,  # reported, not required: capture stores submissions without a worker
+        "notices": [NO_WORKERS],
+    }
 
 
 def test_readyz_503_names_redis_when_redis_is_down(tmp_path, database_url):

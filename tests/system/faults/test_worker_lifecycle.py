@@ -8,6 +8,7 @@ import signal
 from pathlib import Path
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from redis import Redis
 from sqlalchemy import select
 
@@ -89,6 +90,16 @@ def test_worker_rides_out_a_redis_outage_mid_job_then_works_on(
     assert "quitting" not in logs, logs
     assert logs.count("Redis unavailable") == 1, logs  # once per change of state, not once per retry
     assert logs.count("Redis is back") == 1, logs
+
+    # Where people look: /readyz counts the live worker again, and the metrics say it rode out one outage.
+    assert client.get("/readyz").get_json()["workers"] == 1
+    metrics = {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(client.get("/metrics").get_data(as_text=True))
+        for sample in family.samples
+    }
+    assert metrics[("leadsieve_worker_redis_outages", ())] == 1
+    assert sum(value for (name, _), value in metrics.items() if name == "leadsieve_workers") == 1
 
 
 def delivery_statuses(db_session) -> list[str]:
