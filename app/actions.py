@@ -37,6 +37,7 @@ def rescreen(
     action: str = "submission.rescreen",
     details: Mapping[str, object] | None = None,
     details_by_id: Mapping[int, Mapping[str, object]] | None = None,
+    reopen_decision: bool = False,
 ) -> list[int]:
     """Put held or rejected submissions back through screening (audited); returns those reopened.
 
@@ -50,6 +51,7 @@ def rescreen(
             actor=actor,
             action=action,
             details={**(details or {}), **(details_by_id or {}).get(submission_id, {})},
+            reopen_decision=reopen_decision,
         )
     ]
     session.commit()

@@ -100,8 +100,14 @@ def decide() -> Any:
             stage = request.form.get("stage") or None
             result = approve_and_forward(db, submission_ids=ids, actor=actor, note=note, stage=stage)
             skipped = len(set(ids)) - result.changed
+            approved = result.changed - result.released
+            done = [
+                f"Approved {approved}" if approved else "",
+                f"Released {result.released}" if result.released else "",
+            ]
             flash(
-                f"Approved {result.changed} submission(s)."
+                (" and ".join(d for d in done if d) or "Changed 0")
+                + " submission(s)."
                 + (f" {skipped} had already been decided." if skipped > 0 else "")
             )
         elif action == "reject":
@@ -110,7 +116,15 @@ def decide() -> Any:
             flash(f"Rejected {count} submission(s).")
         elif action == "rescreen":  # e.g. after DNS came back, or a list entry was added
             reopened = rescreen(db, submission_ids=ids, actor=actor, details={"note": note} if note else None)
-            flash(f"Queued {len(reopened)} submission(s) for screening again.")
+            left = len(set(ids)) - len(reopened)
+            flash(
+                f"Queued {len(reopened)} submission(s) for screening again."
+                + (
+                    f" {left} rejected by a reviewer were left as decided: reopen one from its page to screen it again."
+                    if left
+                    else ""
+                )
+            )
         elif action in ("allow_domain", "block_domain"):
             allow = action == "allow_domain"
             listed = list_senders(db, submission_ids=ids, allow=allow, actor=actor, note=note)

@@ -14,7 +14,7 @@ from app import actions
 from app.actions import replay_deliveries
 from app.admin.blueprint import bp
 from app.db import get_session, session_scope
-from app.leads.review import REJECT_CATEGORIES
+from app.leads.review import REJECT_CATEGORIES, decided_by_reviewer
 from app.models import (
     AuditEvent,
     Delivery,
@@ -224,15 +224,22 @@ def submission(submission_id: int) -> str:
         .where(AuditEvent.subject_type == "submission", AuditEvent.subject_id == submission_id)
         .order_by(AuditEvent.at)
     ).all()
-    return render_template("admin/submission.html", s=item, audit=audit, categories=REJECT_CATEGORIES)
+    return render_template(
+        "admin/submission.html",
+        s=item,
+        audit=audit,
+        categories=REJECT_CATEGORIES,
+        reviewer_decision=decided_by_reviewer(db, submission_id),
+    )
 
 
 @bp.post("/submissions/<int:submission_id>/rescreen")
 def rescreen(submission_id: int) -> Any:
     """Screen a held or rejected submission again with today's lists and rules."""
     db = get_session()
-    if actions.rescreen(db, submission_ids=[submission_id], actor=g.user.email):
-        flash("Queued for screening again.")
+    reopen = request.form.get("reopen_decision") == "1"
+    if actions.rescreen(db, submission_ids=[submission_id], actor=g.user.email, reopen_decision=reopen):
+        flash("Reviewer's decision reopened; queued for screening again." if reopen else "Queued for screening again.")
     else:
         flash("Only held or rejected submissions can be screened again.", "error")
     return redirect(url_for("admin.submission", submission_id=submission_id))

@@ -33,6 +33,8 @@ class Approval:
 
     changed: int = 0
     deliveries: list[int] = field(default_factory=list)
+    # Of `changed`, how many came out of the spam folder (released) rather than the queue (approved).
+    released: int = 0
 
 
 def approve(
@@ -42,7 +44,7 @@ def approve(
     if stage is not None and not Stage.has(stage):
         raise ReviewError(f"stage must be one of {', '.join(Stage)}")
     deliveries: list[int] = []
-    changed_count = 0
+    changed_count = released = 0
     for submission_id in submission_ids:
         previous = session.scalar(select(Submission.verdict).where(Submission.id == submission_id))
         changed = rowcount(
@@ -59,6 +61,7 @@ def approve(
         assert submission is not None
         session.refresh(submission)
         action = "submission.released" if previous == Verdict.REJECTED else "submission.approved"
+        released += previous == Verdict.REJECTED
         session.add(
             AuditEvent(
                 actor=actor,
@@ -73,7 +76,7 @@ def approve(
         if stage is not None:
             set_stage(session, submission=submission, stage=stage, actor=actor, note=note)
     session.flush()
-    return Approval(changed=changed_count, deliveries=deliveries)
+    return Approval(changed=changed_count, deliveries=deliveries, released=released)
 
 
 def set_stage(session: Session, *, submission: Submission, stage: str, actor: str, note: str = "") -> None:
@@ -96,6 +99,8 @@ def set_stage(session: Session, *, submission: Submission, stage: str, actor: st
 
 def reject(session: Session, *, submission_ids: Sequence[int], actor: str, category: str, note: str = "") -> int:
     """Reject held submissions with a category; returns how many changed."""
+    if not category:
+        raise ReviewError(f"Choose why they are rejected ({', '.join(REJECT_CATEGORIES)}): nothing was rejected.")
     if category not in REJECT_CATEGORIES:
         raise ReviewError(f"category must be one of {', '.join(REJECT_CATEGORIES)}")
     count = 0
@@ -152,6 +157,26 @@ def list_senders(session: Session, *, submission_ids: Sequence[int], allow: bool
     return listed
 
 
+# Audit actions after which a submission's verdict is screening's again, not a reviewer's.
+SCREENING_ACTIONS = ("screened", "submission.rescreen", "submission.dns_retry")
+
+
+def decided_by_reviewer(session: Session, submission_id: int) -> bool:
+    """Whether the submission's current rejection is a reviewer's decision (not screening's): automation
+    must never undo it; only an explicit reopen may."""
+    latest = session.scalar(
+        select(AuditEvent.action)
+        .where(
+            AuditEvent.subject_type == "submission",
+            AuditEvent.subject_id == submission_id,
+            AuditEvent.action.in_(("submission.rejected", *SCREENING_ACTIONS)),
+        )
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        .limit(1)
+    )
+    return latest == "submission.rejected"
+
+
 def reopen_for_screening(
     session: Session,
     *,
@@ -159,9 +184,16 @@ def reopen_for_screening(
     actor: str,
     action: str = "submission.rescreen",
     details: dict[str, object] | None = None,
+    reopen_decision: bool = False,
 ) -> bool:
     """Put a held or rejected submission back to `received` (findings cleared, audited) so it is
-    screened again with today's lists, rules and DNS. The caller commits, then enqueues it."""
+    screened again with today's lists, rules and DNS. The caller commits, then enqueues it.
+
+    A reviewer's rejection is left alone unless `reopen_decision` (an explicit act, audited as such)."""
+    if not reopen_decision and decided_by_reviewer(session, submission_id):
+        return False
+    if reopen_decision:
+        details = {**(details or {}), "reopened_decision": True}
     changed = rowcount(
         session.execute(
             update(Submission)

@@ -74,7 +74,8 @@ def _columns() -> list[Any]:
         func.count(distinct(case((accepted & reached_mql, Submission.lead_id)))),
         func.count(distinct(case((accepted & (Lead.stage == Stage.SQL), Submission.lead_id)))),
         func.count(distinct(case((accepted & (Lead.outcome == "won"), Submission.lead_id)))),
-        *[func.sum(case((Submission.reason_category == c, 1), else_=0)) for c in RATE_CATEGORIES],
+        # A released or approved submission no longer counts as spam, student...: the reviewer said otherwise.
+        *[func.sum(case(((Submission.reason_category == c) & ~accepted, 1), else_=0)) for c in RATE_CATEGORIES],
     ]
 
 

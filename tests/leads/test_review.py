@@ -359,3 +359,53 @@ def test_bulk_screen_again_runs_the_screening_once_more(reviewer, db_session, ru
     assert [db_session.get(Submission, i).verdict for i in (a, b, decided)] == ["accepted"] * 3
     audits = db_session.scalars(select(AuditEvent).where(AuditEvent.action == "submission.rescreen")).all()
     assert sorted(e.subject_id for e in audits) == [a, b] and audits[0].details == {"note": "DNS is back"}
+
+
+def test_release_from_the_spam_folder_says_released_and_leaves_the_spam_rate(reviewer, db_session):
+    from datetime import date
+
+    from app.reporting.dashboard import overview
+
+    spam = held(db_session, email="bot@spam.example", verdict="rejected", category="spam")
+    kept = held(db_session, email="bot2@spam.example", verdict="rejected", category="spam")
+    response = decide(reviewer, action="approve", ids=str(spam), back="/admin/rejected")
+    assert b"Released 1 submission(s)." in reviewer.get(response.headers["Location"]).data
+    total = overview(db_session, date.today(), date.today())["total"]
+    assert total.categories["spam"] == 1  # only `kept` is still spam; the released one is not
+    assert db_session.get(Submission, kept).verdict == "rejected"
+
+
+def test_reject_without_a_reason_rejects_nothing_and_says_why(reviewer, db_session):
+    submission_id = held(db_session)
+    response = decide(reviewer, action="reject", ids=str(submission_id), category="")
+    assert b"Choose why they are rejected" in reviewer.get(response.headers["Location"]).data
+    db_session.expire_all()
+    assert db_session.get(Submission, submission_id).verdict == "held"
+    page = reviewer.get("/admin/").get_data(as_text=True)
+    assert '<select name="category" id="reject-category"><option value="">reason…</option>' in page
+
+
+def test_screening_again_never_undoes_a_reviewers_rejection_unless_reopened_explicitly(reviewer, db_session):
+    rejected = held(db_session, email="li@rival.co.uk")
+    decide(reviewer, action="reject", ids=str(rejected), category="competitor")
+    by_screening = held(db_session, email="bot@spam.example", verdict="rejected", category="spam")
+
+    response = decide(reviewer, action="rescreen", ids=[str(rejected), str(by_screening)], back="/admin/rejected")
+    assert b"1 rejected by a reviewer were left as decided" in reviewer.get(response.headers["Location"]).data
+    db_session.expire_all()
+    assert db_session.get(Submission, rejected).verdict == "rejected"
+    assert db_session.get(Submission, by_screening).status == "received"  # screening's own verdict: redone
+
+    page = reviewer.get(f"/admin/submissions/{rejected}").get_data(as_text=True)
+    assert "Reopen the reviewer's decision and screen again" in page
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    reviewer.post(f"/admin/submissions/{rejected}/rescreen", data={"csrf_token": token})  # no explicit reopen
+    db_session.expire_all()
+    assert db_session.get(Submission, rejected).verdict == "rejected"
+    reviewer.post(f"/admin/submissions/{rejected}/rescreen", data={"csrf_token": token, "reopen_decision": "1"})
+    db_session.expire_all()
+    assert db_session.get(Submission, rejected).status == "received"
+    reopened = db_session.scalars(
+        select(AuditEvent).where(AuditEvent.subject_id == rejected, AuditEvent.action == "submission.rescreen")
+    ).one()
+    assert reopened.details == {"reopened_decision": True} and reopened.actor == "rita@example.com"
