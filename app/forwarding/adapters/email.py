@@ -4,10 +4,16 @@
 message is written to that directory as `lead-<idempotency key>.eml`, so a local demo reaches an
 "inbox" any mail client opens, and a retry rewrites the same file instead of adding a second one.
 
-Header injection is impossible by construction: every header value goes through
-`text.one_line` (no CR, LF or other control characters), recipients must match a
-strict address pattern, and the message is built with `email.message.EmailMessage`,
-which folds and encodes header values itself.
+No header injection, whatever the Python version:
+- Submitted text (the lead's name and company, in Subject and Reply-To) is cleaned by `header_text`
+  (one line, no control characters, the encoded-word opener `=?` spaced out), then written wholly as
+  RFC 2047 encoded words by `encoded_words` and stored raw, so the e-mail package never parses it.
+  Its parser decodes encoded words, and before Python 3.11.10 / 3.12.5 (CVE-2024-6923) its folder
+  wrote a CR or LF decoded from `=?utf-8?q?=0A?=` into the header as a real line break.
+- Recipients and the lead's address must match a strict address pattern.
+- `serialise` reads the bytes back before they are sent or written: unless they carry exactly the
+  headers that were set, with the values they were given and no line break, the message is refused
+  (`UnsafeMessage`: a permanent failure, recorded on the delivery). What was checked is what goes out.
 
 The HTML alternative is rendered from `templates/email/lead.html` (autoescaped) by a Jinja
 environment of its own: adapters run without Flask (the worker's jobs and the admin's test sends
@@ -25,8 +31,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.errors import HeaderDefect, HeaderParseError, MessageError
+from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
+from email.parser import BytesParser
+from email.policy import default as default_policy
 from email.utils import format_datetime
 from pathlib import Path
 from tempfile import NamedTemporaryFile
@@ -54,10 +64,17 @@ TEMPLATES = Environment(
     keep_trailing_newline=True,
     undefined=StrictUndefined,
 )
+SPECIALS = re.compile(r'[()<>@,;:\\".\[\]]')  # RFC 5322 specials: in a display name they need quoting
+MAX_LINE = 78  # what email.policy folds to; a longer raw header would be folded again by the package
+HEADER_NAME = re.compile(rb"([!-9;-~]+):")  # a header field's name: printable ASCII but the colon
 
 
 class EmailConfigError(ValueError):
     """SMTP_URL or the destination's addresses cannot be used."""
+
+
+class UnsafeMessage(ValueError):
+    """The serialised message does not have exactly the headers that were set: refused, never sent."""
 
 
 @dataclass(frozen=True)
@@ -112,19 +129,22 @@ def eml_path(directory: Path, idempotency_key: str) -> Path:
     return directory / f"lead-{name}.eml"
 
 
-def write_eml(directory: Path, msg: EmailMessage, *, idempotency_key: str) -> Path:
-    """Write the message as `lead-<key>.eml` (atomically; a retry replaces the same file); its path."""
+def write_eml(directory: Path, data: bytes, *, idempotency_key: str) -> Path:
+    """Write the serialised message as `lead-<key>.eml` (atomically; a retry replaces the same file); its path."""
     directory.mkdir(parents=True, exist_ok=True)
     path = eml_path(directory, idempotency_key)
     with NamedTemporaryFile("wb", dir=directory, prefix=".lead-", suffix=".tmp", delete=False) as tmp:
-        tmp.write(msg.as_bytes())
+        tmp.write(data)
     os.replace(tmp.name, path)
     return path
 
 
 def valid_address(address: str) -> bool:
-    """True for a plain addr-spec such as sales@example.com (nothing that could smuggle a header)."""
-    return bool(ADDRESS.fullmatch(address))
+    """True for a plain addr-spec such as sales@example.com (nothing that could smuggle a header).
+
+    `=?` is refused too: the pattern allows both characters, and the e-mail package would read
+    `=?utf-8?q?…?=` in a local part as an encoded word and decode it."""
+    return bool(ADDRESS.fullmatch(address)) and "=?" not in address
 
 
 def parse_recipients(target: str) -> list[str]:
@@ -156,25 +176,126 @@ def html_body(payload: dict[str, Any]) -> str:
     )
 
 
+def header_text(value: Any, limit: int = 200) -> str:
+    """Submitted text for a header: one line, and `=?` spaced out to `= ?` so that no reader decoding
+    RFC 2047 encoded words (ours, a mail client, a relay) takes any part of it for one."""
+    return text.one_line(value, limit).replace("=?", "= ?")
+
+
+def display_name(value: Any) -> str:
+    """A name for an address header: `header_text` with RFC 5322 specials spaced out, at most 64 characters.
+
+    Encoded, the specials would be safe in our header, but some readers decode a display name and
+    then parse it again ("Splitting the email atom"): `x, evil@example.net` must not become an address."""
+    return " ".join(SPECIALS.sub(" ", header_text(value, 64)).split())
+
+
+def encoded_words(name: str, value: str) -> str:
+    """`value` wholly as RFC 2047 encoded words (UTF-8), folded into lines that fit after `name: `.
+
+    Every character is encoded, so none of the value reads as header syntax (a line break, an
+    encoded word of its own, an address). Store it with `Message.set_raw`: assigning it would
+    decode it and fold it again with the e-mail package's folder, whose bugs CVE-2024-6923 (before
+    Python 3.11.10 / 3.12.5) and mangled long non-ASCII subjects (3.11) come from."""
+    return Header(value, "utf-8", header_name=name).encode(linesep="\n")
+
+
+def reply_to(payload: dict[str, Any]) -> str | None:
+    """The lead as a raw Reply-To value, `=?utf-8?q?Name?= <address>`; None when the address is not a plain one."""
+    lead_email = text.one_line(payload.get("email"), 320)
+    if not valid_address(lead_email):
+        return None
+    try:
+        Address(addr_spec=lead_email)
+    except HeaderDefect:  # e.g. "a..b@example.com": matches the pattern, not RFC 5322; the body still has it
+        return None
+    full_name = text.full_name(payload)
+    name = display_name(full_name) if full_name != lead_email else ""
+    angle_addr = f"<{lead_email}>"
+    if not name or len(angle_addr) + 1 > MAX_LINE:  # no room beside a name: the address alone
+        return angle_addr
+    phrase = encoded_words("Reply-To", name)
+    last = phrase.rsplit("\n", 1)[-1] if "\n" in phrase else f"Reply-To: {phrase}"
+    return phrase + (" " if len(last) + 1 + len(angle_addr) <= MAX_LINE else "\n ") + angle_addr
+
+
 def build_message(payload: dict[str, Any], *, recipients: list[str], sender: str, idempotency_key: str) -> EmailMessage:
-    """The EmailMessage for one lead; header values are single-line and recipients validated."""
+    """The EmailMessage for one lead; submitted text reaches headers only as `encoded_words`."""
     sender = text.one_line(sender, 320)
     if not valid_address(sender):
         raise EmailConfigError(f"SMTP_FROM is not a plain address: {sender!r}")
+    try:
+        from_ = Address(display_name="leadsieve", addr_spec=sender)
+    except HeaderDefect as exc:  # e.g. "a..b@example.com"
+        raise EmailConfigError(f"SMTP_FROM is not a plain address: {sender!r}") from exc
     msg = EmailMessage()
-    msg["Subject"] = text.one_line(text.headline(payload), 200)
-    msg["From"] = Address(display_name="leadsieve", addr_spec=sender)
+    msg.set_raw("Subject", encoded_words("Subject", header_text(text.headline(payload))))
+    msg["From"] = from_
     msg["To"] = ", ".join(recipients)
-    lead_email = text.one_line(payload.get("email"), 320)
-    if valid_address(lead_email):
-        name = text.full_name(payload)
-        msg["Reply-To"] = Address(display_name=name if name != lead_email else "", addr_spec=lead_email)
+    if (lead := reply_to(payload)) is not None:
+        msg.set_raw("Reply-To", lead)
     msg["Date"] = format_datetime(datetime.now(UTC))
     msg["Message-ID"] = message_id(idempotency_key, sender)
-    msg["X-Leadsieve-Idempotency-Key"] = text.one_line(idempotency_key, 100)
+    msg["X-Leadsieve-Idempotency-Key"] = header_text(idempotency_key, 100)
     msg.set_content(text.headline(payload) + "\n\n" + text.plain_text(payload))
     msg.add_alternative(html_body(payload), subtype="html")
     return msg
+
+
+def serialise(msg: EmailMessage, *, recipients: list[str], linesep: str = "\r\n") -> bytes:
+    """The message as bytes with `linesep` line ends, once they are checked to carry exactly its headers.
+
+    The bytes are read back, raw and with the e-mail parser: one line per header that was set, plus
+    folded continuation lines; no other header (a Bcc, say) and no bare CR or LF; every header with
+    the value it was given and no line break in it; To naming exactly `recipients`; the body where
+    it was. UnsafeMessage says what differs."""
+    try:
+        data = msg.as_bytes(policy=msg.policy.clone(linesep=linesep))
+    except HeaderParseError as exc:  # the package's own check for a header folded into two
+        raise UnsafeMessage(f"the message cannot be written: {exc}") from exc
+    sep = linesep.encode()
+    names = [name.lower() for name in msg.keys()]
+    head, blank, _ = data.partition(sep + sep)
+    if not blank:
+        raise UnsafeMessage("no blank line between the headers and the body")
+    starts = []
+    for line in head.split(sep):
+        if b"\r" in line or b"\n" in line:
+            raise UnsafeMessage("a header holds a bare CR or LF")
+        if line[:1] in (b" ", b"\t"):
+            continue
+        if not (found := HEADER_NAME.match(line)):
+            raise UnsafeMessage(f"a header line is not a header: {text.one_line(line[:60])!r}")
+        starts.append(found.group(1).decode("ascii").lower())
+    if starts != names:
+        raise UnsafeMessage(f"the headers written {starts} are not the headers set {names}")
+    try:
+        built = _headers(msg)
+        parsed = BytesParser(policy=default_policy).parsebytes(data)
+        read, to = _headers(parsed), [a.addr_spec for a in parsed["To"].addresses]
+        parts = [part.get_content_type() for part in parsed.iter_parts()]
+    except (AttributeError, IndexError, KeyError, TypeError, ValueError, MessageError) as exc:
+        # The parser's own bugs on odd input (3.11 raises AttributeError on some address groups):
+        # a message that cannot be read back is not sent.
+        raise UnsafeMessage(f"the message cannot be read back: {type(exc).__name__}: {exc}") from exc
+    if [name for name, _ in read] != names:
+        raise UnsafeMessage(f"the headers read back {[name for name, _ in read]} are not the headers set {names}")
+    for (name, value), (_, again) in zip(built, read, strict=True):
+        if "\r" in again or "\n" in again:
+            raise UnsafeMessage(f"the {name} header reads back with a line break")
+        if again != value:
+            raise UnsafeMessage(f"the {name} header reads back as something else than was set")
+    if to != recipients:
+        raise UnsafeMessage("To reads back with other recipients than the destination's")
+    if parts != ["text/plain", "text/html"]:
+        raise UnsafeMessage("the body does not read back as plain text and HTML")
+    return data
+
+
+def _headers(msg: EmailMessage) -> list[tuple[str, str]]:
+    """(lower-case name, decoded value) of each header; a value folded onto the next line reads back
+    with a leading space, hence the strip."""
+    return [(name.lower(), str(value).strip()) for name, value in msg.items()]
 
 
 def _smtp_error(exc: smtplib.SMTPResponseException) -> str:
@@ -195,10 +316,19 @@ def send(
         server = None if outbox is not None else parse_smtp_url(settings.smtp_url)
         recipients = parse_recipients(spec.target)
         msg = build_message(payload, recipients=recipients, sender=settings.smtp_from, idempotency_key=idempotency_key)
+        # The outbox keeps what the development default always wrote (LF); SMTP needs CRLF.
+        data = serialise(msg, recipients=recipients, linesep="\n" if outbox is not None else "\r\n")
     except EmailConfigError as exc:
         return AttemptResult(ok=False, error=str(exc), retryable=False)
+    except UnsafeMessage as exc:
+        log.warning("e-mail for delivery key %s refused: %s", idempotency_key, exc)
+        return AttemptResult(
+            ok=False,
+            error=f"refused to send: the e-mail's headers did not survive serialisation intact ({exc})",
+            retryable=False,
+        )
     if outbox is not None:
-        return _write_to_outbox(outbox, msg, recipients=recipients, idempotency_key=idempotency_key, elapsed=elapsed)
+        return _write_to_outbox(outbox, data, recipients=recipients, idempotency_key=idempotency_key, elapsed=elapsed)
     assert server is not None
     try:
         client: smtplib.SMTP
@@ -213,7 +343,8 @@ def send(
                 client.starttls(context=ssl.create_default_context())
             if server.username:
                 client.login(server.username, server.password)
-            refused = client.send_message(msg, from_addr=text.one_line(settings.smtp_from, 320), to_addrs=recipients)
+            # The very bytes serialise() checked; send_message() would serialise the message again.
+            refused = client.sendmail(text.one_line(settings.smtp_from, 320), recipients, data)
     except smtplib.SMTPRecipientsRefused as exc:
         codes = [code for code, _ in exc.recipients.values()]
         return AttemptResult(
@@ -244,11 +375,11 @@ def send(
 
 
 def _write_to_outbox(
-    outbox: Path, msg: EmailMessage, *, recipients: list[str], idempotency_key: str, elapsed: Callable[[], int]
+    outbox: Path, data: bytes, *, recipients: list[str], idempotency_key: str, elapsed: Callable[[], int]
 ) -> AttemptResult:
     """The local "inbox" of SMTP_URL=file://…: delivered once the .eml file is on disk."""
     try:
-        path = write_eml(outbox, msg, idempotency_key=idempotency_key)
+        path = write_eml(outbox, data, idempotency_key=idempotency_key)
     except OSError as exc:  # a full disk or a permission problem may be fixed: retry
         return AttemptResult(
             ok=False, error=f"could not write to the outbox {outbox}: {exc}", retryable=True, latency_ms=elapsed()
