@@ -213,12 +213,14 @@ class LeadsieveWorker(Worker):
     ) -> tuple[Job, Queue] | None:
         """Wait for a job, running due chores first and whenever one falls due while waiting.
         Returns None only when RQ asked for that (burst mode with empty queues, or idle too long)."""
-        idle_since = time.monotonic()
-        self.set_state(WorkerStatus.IDLE)
+        idle_since, idle_said = time.monotonic(), False
         self.procline("Listening on " + ",".join(self.queue_names()))
         while True:
             self.ride_out_redis()
             try:
+                if not idle_said:
+                    self.set_state(WorkerStatus.IDLE)
+                    idle_said = True
                 self.heartbeat(raising=True)
                 self.chores.run_due()
                 wait = None

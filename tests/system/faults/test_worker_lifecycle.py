@@ -107,6 +107,21 @@ def delivery_statuses(db_session) -> list[str]:
     return list(db_session.scalars(select(Delivery.status).order_by(Delivery.id)))
 
 
+def test_a_worker_waiting_for_redis_stops_at_once_when_asked(workers, private_redis):
+    worker = workers.start()
+    wait_until(lambda: registered_workers(private_redis.url) == 1, timeout=30, message="never up", logs=workers.logs)
+    private_redis.stop()
+    try:
+        wait_until(
+            lambda: "Redis unavailable" in workers.logs(), timeout=30, message="outage not seen", logs=workers.logs
+        )
+        worker.terminate()  # SIGTERM, as systemd or Kubernetes would send
+        wait_until(lambda: worker.poll() is not None, timeout=10, message="still waiting", logs=workers.logs)
+        assert worker.returncode == 0, workers.logs()
+    finally:
+        private_redis.start()
+
+
 def test_sigkill_of_a_worker_takes_its_children_with_it(app, client, db_session, workers, http_receiver):
     add_webhook(app, http_receiver.url())
     http_receiver.script(Reply(200, delay=2.0))  # a work horse is busy when its parent dies
