@@ -429,22 +429,24 @@ def db_downgrade(revision: str) -> None:
 @click.option("-o", "--output", default="-", show_default=True, help="Output file (.csv or .jsonl); - for stdout.")
 @click.option(
     "--workers",
-    default=8,
-    show_default=True,
-    type=click.IntRange(1, 64),
-    help="Rows screened at once (bounds concurrent DNS look-ups).",
+    default=None,
+    type=click.IntRange(1, 256),
+    help="Rows screened at once (bounds concurrent DNS look-ups)  [default: 32, chosen by measurement, "
+    "see docs/benchmarks.md]",
 )
 @click.option("--no-dns", is_flag=True, help="Skip DNS checks (offline).")
 @with_appcontext
-def screen_command(path: str, output: str, workers: int, no_dns: bool) -> None:
+def screen_command(path: str, output: str, workers: int | None, no_dns: bool) -> None:
     """Screen a CSV or JSON-lines list (e.g. a trade-show export) through the same checks as the worker."""
     from dataclasses import replace
 
     from sqlalchemy.exc import SQLAlchemyError
 
     from app.screening_context.builder import build_context
-    from screening.batch import CP1252, count_lines, detect_encoding, detect_format, run_batch
+    from screening.batch import CP1252, DEFAULT_WORKERS, count_lines, detect_encoding, detect_format, run_batch
     from screening.errors import BatchInputError
+
+    workers = workers or DEFAULT_WORKERS
 
     try:
         in_format = detect_format(path)
@@ -493,8 +495,8 @@ def screen_command(path: str, output: str, workers: int, no_dns: bool) -> None:
             raise click.ClickException(str(exc)) from exc
     for _line, error in summary.errors:
         click.echo(f"skipped {error}", err=True)
-    counts = ", ".join(f"{n} {verdict}" for verdict, n in sorted(summary.verdicts.items()))
-    click.echo(f"screened {summary.rows} rows: {counts}", err=True)
+    for line in summary.report():
+        click.echo(line, err=True)
 
 
 @cli.group("lists")

@@ -2,12 +2,15 @@
 
 One output row per input row, in input order: every input column carried
 through (an input column named like an output column is renamed `input_<name>`),
-then verdict, category, categories, score, findings, suggested stage, error and
-line. A bad row (no e-mail, broken JSON or CSV, a screening failure) gets an
-output row with `error` set and its line number, and the run goes on. Files are
-read as UTF-8 (BOM or not), else as Windows-1252, the usual trade-show export.
-Screening runs on a bounded thread pool so DNS look-ups overlap; the resolver's
-cache is shared.
+then verdict, category, categories, risk_score (the screening weights added up, not
+a lead score), explanation, findings, suggested_email (a typo's fix), suggested
+stage, error and line. A bad row (no e-mail, broken JSON or CSV, a screening failure)
+gets an output row with `error` set and its line number, and the run goes on. Files
+are read as UTF-8 (BOM or not), else as Windows-1252, the usual trade-show export.
+Screening runs on a bounded thread pool; rows finish out of order and are written
+in input order from a buffer, so DNS time-outs overlap instead of stalling the run;
+the resolver's cache is shared. The `Summary` counts verdicts per category, with
+the rows held only because DNS did not answer apart.
 """
 
 from __future__ import annotations
@@ -22,16 +25,36 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from screening.address import parse_address
+from screening.check_email import suggest_domain
 from screening.context import Context
 from screening.errors import BatchInputError
-from screening.model import Candidate, Stage, Verdict
+from screening.model import Candidate, Screening, Stage, Verdict
 from screening.pipeline import screen
 from screening.spreadsheet import safe_cell
 
-OUTPUT_COLUMNS = ["verdict", "category", "categories", "score", "findings", "suggested_stage", "error"]
+OUTPUT_COLUMNS = [
+    "verdict",
+    "category",
+    "categories",
+    "risk_score",
+    "explanation",
+    "findings",
+    "suggested_email",
+    "suggested_stage",
+    "error",
+]
 TRAILING_COLUMNS = [*OUTPUT_COLUMNS, "line"]
 _RESERVED = frozenset(c.lower() for c in TRAILING_COLUMNS)
 INPUT_PREFIX = "input_"
+# Threads screening rows at once, chosen by measurement (bench/batch_dns.py, docs/benchmarks.md): the
+# work is CPU-bound under the GIL, so threads only help while rows wait on DNS; this many keep a slow
+# or silent domain from holding up the others without adding contention when DNS is quick.
+DEFAULT_WORKERS = 32
+# Rows queued or finished ahead of the oldest unwritten row, per thread and at least: a row stuck on a
+# DNS time-out (seconds) never stalls the others while the buffer has room.
+BUFFER_PER_WORKER = 32
+MIN_BUFFER = 1024
 # Rows of CSV output wait in memory up to this size (then in a temporary file) until the header is known.
 SPOOL_BYTES = 8 * 1024 * 1024
 # Header spellings seen in trade-show and CRM exports, mapped to Candidate fields.
@@ -95,11 +118,49 @@ class Row:
 
 @dataclass
 class Summary:
-    """Counts for the end-of-run report."""
+    """Counts for the end-of-run report: per verdict, per (verdict, category), and the rows held
+    only because DNS did not answer (screen those again later rather than review them)."""
 
     rows: int = 0
     errors: list[tuple[int, str]] = field(default_factory=list)
     verdicts: dict[str, int] = field(default_factory=dict)
+    categories: dict[tuple[str, str], int] = field(default_factory=dict)
+    dns_only: int = 0
+
+    def add(self, line: int, out: dict[str, Any]) -> None:
+        """Count one output row."""
+        self.rows += 1
+        if out["error"]:
+            self.errors.append((line, out["error"]))
+        verdict = out["verdict"]
+        self.verdicts[verdict] = self.verdicts.get(verdict, 0) + 1
+        if verdict in (Verdict.ACCEPTED, Verdict.HELD, Verdict.REJECTED):
+            key = (verdict, out["category"] or "")
+            self.categories[key] = self.categories.get(key, 0) + 1
+        if out.get(DNS_ONLY):
+            self.dns_only += 1
+
+    def report(self) -> list[str]:
+        """The lines printed at the end of a run: totals, then each verdict by category."""
+        counts = ", ".join(f"{n} {verdict}" for verdict, n in sorted(self.verdicts.items()))
+        lines = [f"screened {self.rows} rows: {counts or 'none'}"]
+        for verdict in (Verdict.ACCEPTED, Verdict.HELD, Verdict.REJECTED):
+            parts = sorted(
+                ((n, c) for (v, c), n in self.categories.items() if v == verdict), key=lambda p: (-p[0], p[1])
+            )
+            if parts:
+                shown = ", ".join(
+                    f"{n} {c or ('clean' if verdict == Verdict.ACCEPTED else 'no category')}" for n, c in parts
+                )
+                lines.append(f"  {verdict}: {shown}")
+        if self.dns_only:
+            lines.append(
+                f"  held only because DNS did not answer: {self.dns_only} "
+                "(not a judgement on the person: screen them again when DNS answers)"
+            )
+        if self.errors:
+            lines.append(f"  errors: {len(self.errors)} (see above)")
+        return lines
 
 
 def candidate_from(values: dict[str, Any]) -> Candidate:
@@ -182,6 +243,10 @@ def suggested_stage(candidate: Candidate, verdict: str) -> str:
     return intent if intent in frozenset(Stage) else Stage.PROSPECT
 
 
+# A key of the dict `_screened` returns that is counted, not written: the row was held only because DNS failed.
+DNS_ONLY = "_dns_only"
+
+
 def result_row(row: Row, context: Context) -> dict[str, Any]:
     """Screen one row; the output columns for it, with `error` set if screening it failed."""
     try:
@@ -194,15 +259,7 @@ def result_row(row: Row, context: Context) -> dict[str, Any]:
 
 def _screened(row: Row, context: Context) -> dict[str, Any]:
     """The output columns of one row: screened, or `error` for a row without a candidate."""
-    out: dict[str, Any] = {
-        "verdict": "",
-        "category": "",
-        "categories": "",
-        "score": "",
-        "findings": "",
-        "suggested_stage": "",
-        "error": row.error,
-    }
+    out: dict[str, Any] = {**dict.fromkeys(OUTPUT_COLUMNS, ""), "error": row.error}
     if row.candidate is None:
         out["verdict"] = "error"
         return out
@@ -212,20 +269,43 @@ def _screened(row: Row, context: Context) -> dict[str, Any]:
         verdict=result.verdict,
         category=result.category or "",
         categories=" ".join(categories),
-        score=result.score,
+        risk_score=result.score,
+        explanation=str(result.explanation) if result.explanation else "",
         findings="; ".join(f"{f.code}: {f.evidence}" for f in result.findings),
+        suggested_email=suggested_email(row.candidate, result),
         suggested_stage=suggested_stage(row.candidate, result.verdict),
     )
+    out[DNS_ONLY] = bool(result.explanation and result.explanation.dns_only)
     return out
 
 
-def screen_rows(rows: Iterable[Row], context: Context, *, workers: int = 8) -> Iterator[tuple[Row, dict[str, Any]]]:
-    """Screen rows on `workers` threads, yielding results in input order with at most 4x workers in flight."""
+def suggested_email(candidate: Candidate, result: Screening) -> str:
+    """The address they probably meant when the typo check fired (li@gmial.com -> li@gmail.com), else ''."""
+    if not any(f.code == "email.typo" for f in result.findings):
+        return ""
+    address = parse_address(candidate.email)
+    suggestion = suggest_domain(address.domain) if address.valid else None
+    return f"{address.local}@{suggestion}" if suggestion else ""
+
+
+def screen_rows(
+    rows: Iterable[Row], context: Context, *, workers: int = DEFAULT_WORKERS, buffer: int | None = None
+) -> Iterator[tuple[Row, dict[str, Any]]]:
+    """Screen rows on `workers` threads, yielding results in input order.
+
+    Rows finish out of order: a row waiting on a DNS time-out holds one thread, not the run, because
+    up to `buffer` rows (default `BUFFER_PER_WORKER` per thread, at least `MIN_BUFFER`) may be queued
+    or finished ahead of the oldest unwritten one; finished ones wait in their futures until it is
+    written. So time-outs overlap, and memory stays bounded whatever the file's size.
+    """
+    workers = max(1, workers)
+    limit = max(workers, buffer if buffer is not None else max(MIN_BUFFER, BUFFER_PER_WORKER * workers))
     window: deque[tuple[Row, Future[dict[str, Any]]]] = deque()
-    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="screen") as pool:
-        for row in rows:
+    source = iter(rows)
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="screen") as pool:
+        for row in source:
             window.append((row, pool.submit(result_row, row, context)))
-            if len(window) >= 4 * max(1, workers):
+            if len(window) >= limit:
                 done_row, future = window.popleft()
                 yield done_row, future.result()
         while window:
@@ -303,7 +383,7 @@ def run_batch(
     in_format: str,
     out_format: str,
     context: Context,
-    workers: int = 8,
+    workers: int = DEFAULT_WORKERS,
     progress: Callable[[int], None] | None = None,
 ) -> Summary:
     """Screen every row of `source` into `sink`; never stops at a bad row."""
@@ -322,10 +402,8 @@ def _records(
 ) -> Iterator[dict[str, Any]]:
     """Output records (carried columns, output columns, line), counted into `summary` as they pass."""
     for row, out in rows:
-        summary.rows += 1
-        if out["error"]:
-            summary.errors.append((row.line, out["error"]))
-        summary.verdicts[out["verdict"]] = summary.verdicts.get(out["verdict"], 0) + 1
+        summary.add(row.line, out)
+        out.pop(DNS_ONLY, None)
         carried = {carried_name(k): v for k, v in row.values.items() if k is not None}
         yield {**carried, **out, "line": row.line}
         if progress is not None:
@@ -335,7 +413,7 @@ def _records(
 def carried_name(column: str) -> str:
     """An input column's output name: `input_<name>` if it is (or wraps) an output column's name.
 
-    `score` -> `input_score`, and so `input_score` -> `input_input_score`: no two input
+    `risk_score` -> `input_risk_score`, and so `input_risk_score` -> `input_input_risk_score`: no two input
     columns end up with one name, and no output column overwrites an input value.
     """
     base = column.strip()

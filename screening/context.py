@@ -2,7 +2,7 @@
 
 The worker builds a `Context` from configuration and the admin lists
 (`app/screening_context.py`); the batch command and the tests build one directly.
-Everything is frozen; `screen()` derives a per-run copy that carries the DNS deadline.
+Everything is frozen; `screen()` derives a per-run copy that carries the run's DNS budget.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from screening.errors import PolicyError, UnsafePolicyError
 
 if TYPE_CHECKING:
     from screening.disposable import DisposableIndex, MxLedger
-    from screening.resolver import MailResolver
+    from screening.resolver import Deadline, MailResolver
 
 # What the policy can do with a category that reached the hold threshold.
 REJECT = "reject"
@@ -250,7 +250,8 @@ class Context:
     """Policy, lists, resolver and activity for screening; built once and reused across runs.
 
     `resolver` None skips DNS checks (offline batch runs, pure unit tests).
-    `dns_budget_seconds` bounds all DNS look-ups of one screening together.
+    `dns_budget_seconds` bounds all DNS look-ups of one screening together: time spent waiting on
+    DNS counts, time spent on the CPU (or queued behind other threads) does not.
     """
 
     policy: Policy = field(default_factory=Policy)
@@ -261,5 +262,5 @@ class Context:
     # Disposable-address lists (None: the bundled ones) and what was learned about their mail exchangers.
     disposable: DisposableIndex | None = None
     mx_ledger: MxLedger | None = None
-    # Set by screen() for one run: the monotonic time DNS look-ups must finish by.
-    deadline: float | None = None
+    # Set by screen() for one run: its `DnsBudget` (an absolute time.monotonic() deadline also works).
+    deadline: Deadline = None

@@ -68,11 +68,70 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class Explanation:
+    """Why a verdict fell, as weights per category against the policy's thresholds.
+
+    `str()` gives the one line reviewers and the batch output read, e.g. "held: uncertain 60 ≥ 50".
+    `rule` says which step of the policy decided: `syntax` (an impossible address), `allowlist`,
+    `category` (one category reached `hold_at`; its `action` applied), `mixed` (all categories
+    together reached `mixed_hold_at`) or `below` (nothing reached a threshold).
+    """
+
+    verdict: str
+    category: str | None
+    rule: str
+    action: str = ""
+    total: int = 0  # the deciding weight: the category's, or all categories' together for `mixed`
+    threshold: int = 0  # the threshold it was compared with
+    totals: tuple[tuple[str, int], ...] = ()  # every category that counts, heaviest first
+    ignored: tuple[tuple[str, int], ...] = ()  # categories the policy ignores, with their weights
+    code: str = ""  # the finding that decided a `syntax` or `allowlist` verdict
+    hold_at: int = 0
+    reject_at: int = 0
+    mixed_hold_at: int = 0
+    dns_only: bool = False  # held, and would have been accepted had DNS answered
+
+    def __str__(self) -> str:
+        """The one line: verdict, the deciding weight against its threshold, then the rest."""
+        others = [(c, w) for c, w in self.totals if c != self.category or self.rule != "category"]
+        if self.rule == "syntax":
+            line = f"{self.verdict}: the address is not valid ({self.code}: rejected whatever else was found)"
+        elif self.rule == "allowlist":
+            line = f"{self.verdict}: allowlisted ({self.code}: wins over every other finding)"
+        elif self.rule == "category":
+            head = f"{self.verdict} as {self.category}" if self.action == "mark" else self.verdict
+            line = f"{head}: {self.category} {self.total} ≥ {self.threshold}"
+            if self.action == "reject" and self.verdict != "rejected":
+                line += f" (rejects at {self.reject_at})"
+            if others:
+                line += "; also " + _weights(others)
+        elif self.rule == "mixed":
+            line = f"{self.verdict}: all categories {self.total} ≥ {self.threshold} ({_weights(self.totals)})"
+        elif self.totals:
+            each = " each" if len(self.totals) > 1 else ""
+            line = f"{self.verdict}: {_weights(self.totals)} < {self.hold_at}{each}"
+            if len(self.totals) > 1:
+                line += f"; together {self.total} < {self.mixed_hold_at}"
+        else:
+            line = f"{self.verdict}: no weighed findings"
+        if self.ignored:
+            line += "; ignored: " + _weights(self.ignored)
+        if self.dns_only:
+            line += " — only because DNS did not answer"
+        return line
+
+
+def _weights(pairs: tuple[tuple[str, int], ...] | list[tuple[str, int]]) -> str:
+    return ", ".join(f"{category} {weight}" for category, weight in pairs)
+
+
+@dataclass(frozen=True)
 class Screening:
-    """The outcome: verdict, the category that decided it, and every finding."""
+    """The outcome: verdict, the category that decided it, every finding, and why (`explanation`)."""
 
     verdict: str
     category: str | None
     score: int
     findings: tuple[Finding, ...]
     normalized_email: str | None = None
+    explanation: Explanation | None = None

@@ -111,17 +111,18 @@ def test_jsonl_to_csv_header_is_the_union_of_every_rows_keys():
 
 
 def test_input_columns_named_like_output_columns_are_kept_as_input_columns():
-    out, _ = run("Email,score,Verdict,line,input_score,_extra\nli@acme.com,97,hot,L9,x,kept\n")
+    out, _ = run("Email,risk_score,Verdict,line,input_risk_score,score,_extra\nli@acme.com,97,hot,L9,x,55,kept\n")
     [row] = csv_rows(out)
-    kept = ("input_score", "input_Verdict", "input_line", "input_input_score", "_extra")
+    kept = ("input_risk_score", "input_Verdict", "input_line", "input_input_risk_score", "score", "_extra")
     assert {k: row[k] for k in kept} == {
-        "input_score": "97",
+        "input_risk_score": "97",
         "input_Verdict": "hot",
         "input_line": "L9",
-        "input_input_score": "x",
+        "input_input_risk_score": "x",
+        "score": "55",  # a CRM's lead score keeps its name: screening's column is risk_score
         "_extra": "kept",
     }
-    assert row["verdict"] == "accepted" and row["line"] == "2" and row["score"] == "0"
+    assert row["verdict"] == "accepted" and row["line"] == "2" and row["risk_score"] == "0"
 
 
 def test_jsonl_output_keeps_colliding_input_keys_too():
@@ -136,10 +137,12 @@ def test_jsonl_output_keeps_colliding_input_keys_too():
     ("column", "name"),
     [
         ("Booth", "Booth"),
-        ("score", "input_score"),
+        ("score", "score"),
+        ("risk_score", "input_risk_score"),
+        ("Explanation", "input_Explanation"),
         (" Line ", "input_ Line "),
         ("input_x", "input_x"),
-        ("INPUT_score", "input_INPUT_score"),
+        ("INPUT_risk_score", "input_INPUT_risk_score"),
     ],
 )
 def test_carried_name(column: str, name: str):
