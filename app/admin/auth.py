@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import (
+    Flask,
     Response,
     after_this_request,
     current_app,
@@ -23,6 +24,7 @@ from flask import (
     session,
     url_for,
 )
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import TooManyRequests
 
 from app.accounts.mail import MailError, MailSettings, reset_message, send_quietly
@@ -32,7 +34,7 @@ from app.accounts.throttle import ThrottleRules, clear_failures, client_key, rec
 from app.accounts.two_factor import verify
 from app.accounts.users import WeakPassword, authenticate, find_user, set_password, signed_in
 from app.admin.blueprint import SESSION_TOKEN, bp, session_limits
-from app.db import get_session
+from app.db import get_session, session_scope
 from app.extensions import limiter
 from app.models import User, utcnow
 from forms.admin import ForgotPasswordForm, LoginForm, LogoutForm, NewPasswordForm, SignInCodeForm
@@ -81,7 +83,8 @@ def _signed_in(user: User, target: str) -> Any:
     if failures:
         flash(
             f"{failures} failed sign-in attempt{'s' if failures != 1 else ''} since your last visit. "
-            "If that was not you, nothing is needed: each address trying is slowed down on its own.",
+            "If that was not you: each address guessing is slowed down on its own, and two-factor sign-in "
+            "(My account) keeps a guessed password from being enough.",
             "error",
         )
     return redirect(_safe_next(target))
@@ -203,18 +206,41 @@ def send_reset_email(user: User, link: str) -> None:
 @bp.route("/forgot", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
 def forgot_password() -> Any:
-    """Ask for a reset link by e-mail. The answer is the same whether or not the address has an
-    account (or one that may reset now): nobody learns which addresses exist."""
+    """Ask for a reset link by e-mail. The answer is the same, and takes the same time, whether or not
+    the address has an account: the look-up and the e-mail happen after the answer has gone."""
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        db = get_session()
-        user = find_user(db, form.email.data or "")
-        if user is not None and issue_reset(db, user=user, now=utcnow(), actor="forgot-password form"):
-            link = reset_link(user)
-            db.commit()
-            send_reset_email(user, link)
+        app, email = current_app._get_current_object(), form.email.data or ""  # type: ignore[attr-defined]
+
+        @after_this_request
+        def _after(response: Response) -> Response:
+            response.call_on_close(lambda: _reset_by_email(app, email))
+            return response
+
         return render_template("admin/forgot.html", form=None)
     return render_template("admin/forgot.html", form=form), 400 if form.errors else 200
+
+
+def _reset_by_email(app: Flask, email: str) -> None:
+    """Look the address up and, for an active account not e-mailed in the last minutes, send a link."""
+    with app.app_context():
+        try:
+            with session_scope() as db:
+                user = find_user(db, email)
+                if user is None or not issue_reset(db, user=user, now=utcnow(), actor="forgot-password form"):
+                    return
+                link = reset_link(user)
+                db.commit()
+                msg = reset_message(
+                    to=user.email,
+                    sender=app.config["SMTP_FROM"],
+                    link=link,
+                    minutes=app.config["PASSWORD_RESET_LINK_MAX_AGE"] // 60,
+                )
+        except (SQLAlchemyError, MailError) as exc:
+            log.warning("password-reset e-mail not sent: %s: %s", type(exc).__name__, exc)
+            return
+        send_quietly(msg, mail_settings())
 
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])

@@ -133,6 +133,17 @@ def test_forgot_password_answers_the_same_for_unknown_addresses(app, anna):
     assert signed_in(app, ANNA[0], NEW).get("/admin/").status_code == 200
 
 
+def test_forgot_password_looks_the_address_up_only_after_answering(app, anna, db_session):
+    """Nothing about the address is done before the answer is sent, so its timing cannot tell either."""
+    client = app.test_client()
+    token = csrf_from(client.get("/admin/forgot").get_data(as_text=True))
+    response = client.post("/admin/forgot", data={"email": ANNA[0], "csrf_token": token})
+    assert response.status_code == 200
+    assert audit(db_session, "user.reset_link_sent") == [] and not outbox_mails(app)
+    response.close()  # the server closes the answer once it is sent
+    assert len(audit(db_session, "user.reset_link_sent")) == 1 and len(outbox_mails(app)) == 1
+
+
 def test_forgot_password_mails_one_account_at_most_every_few_minutes(app, anna):
     client = app.test_client()
     answers = {forgot(client, ANNA[0]).get_data(as_text=True) for _ in range(3)}
