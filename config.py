@@ -121,6 +121,22 @@ JsonObject = Annotated[dict[str, Any], BeforeValidator(_json)]
 RateLimits = Annotated[str, AfterValidator(_rate_limits)]
 
 
+def _time_zone(value: str) -> str:
+    """An IANA zone the standard library knows: checked at start-up, not when a page first renders."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise PydanticCustomError(
+            "time_zone", "not an IANA time zone (e.g. Europe/Berlin): {value}", {"value": value}
+        ) from exc
+    return value
+
+
+TimeZone = Annotated[str, AfterValidator(_time_zone)]
+
+
 def _setting(
     default: Any,
     description: str,
@@ -391,6 +407,13 @@ class Settings(BaseSettings):
     )
     READY_TIMEOUT_SECONDS: float = _setting(
         1.0, "how long `/readyz` waits for the database and for Redis (seconds each)", gt=0
+    )
+
+    # The admin's clock.
+    ADMIN_TIME_ZONE: TimeZone = _setting(
+        "UTC",
+        "the time zone admin pages show times in (an IANA name such as `Europe/Berlin`); stored times stay UTC",
+        kind="IANA time zone",
     )
 
     # Privacy.

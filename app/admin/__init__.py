@@ -5,6 +5,7 @@ from app.admin import (  # noqa: F401
     dashboard,
     destinations,
     form_settings,
+    formatting,
     lists,
     notices,
     privacy,

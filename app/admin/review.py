@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from app.actions import approve_and_forward, rescreen
 from app.admin.blueprint import bp
 from app.db import get_session
 from app.leads.review import REJECT_CATEGORIES, ReviewError, list_senders, reject
-from app.models import Submission
+from app.models import Form, Submission
 from app.screening_context.lists import ListError
 from app.statuses import Verdict
 
@@ -27,18 +28,60 @@ def _page() -> int:
     return max(1, request.args.get("page", 1, type=int) or 1)
 
 
-def _submissions(verdict: str, *, category: str | None = None, oldest_first: bool) -> tuple[list[Any], int, Any]:
-    """One page of rows, the total, and the oldest `received_at` of the whole folder (not of this page)."""
+@dataclass(frozen=True)
+class QueueFilters:
+    """What the reviewer narrowed the folder to: words to find, a form, a reason, and the order."""
+
+    q: str = ""
+    form: str = ""
+    category: str = ""
+    sort: str = ""
+
+    @classmethod
+    def from_args(cls, args: Any) -> QueueFilters:
+        """From the query string; a NUL (which PostgreSQL refuses in a text parameter) matches nothing anyway."""
+
+        def arg(name: str) -> str:
+            return str(args.get(name, "")).replace("\x00", "").strip()[:200]
+
+        return cls(q=arg("q"), form=arg("form"), category=arg("category"), sort=arg("sort"))
+
+    def conditions(self) -> list[Any]:
+        """SQL conditions for these filters."""
+        found: list[Any] = []
+        if self.q:
+            pattern = "%" + self.q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            found.append(
+                or_(
+                    *(
+                        func.lower(column).like(pattern, escape="\\")
+                        for column in (
+                            Submission.email,
+                            Submission.first_name,
+                            Submission.last_name,
+                            Submission.company,
+                        )
+                    )
+                )
+            )
+        if self.form:
+            found.append(Submission.form.has(Form.slug == self.form))
+        if self.category:
+            found.append(Submission.reason_category == self.category)
+        return found
+
+
+def _submissions(verdict: str, *, filters: QueueFilters, oldest_first: bool) -> tuple[list[Any], int, Any]:
+    """One page of rows, the total, and the oldest `received_at` of the filtered folder (not of this page)."""
     db = get_session()
-    query = select(Submission).where(Submission.verdict == verdict)
+    query = select(Submission).where(Submission.verdict == verdict, *filters.conditions())
     count_query = (
         select(func.count(), func.min(Submission.received_at))
         .select_from(Submission)
-        .where(Submission.verdict == verdict)
+        .where(Submission.verdict == verdict, *filters.conditions())
     )
-    if category:
-        query = query.where(Submission.reason_category == category)
-        count_query = count_query.where(Submission.reason_category == category)
+    if filters.sort in ("oldest", "newest"):
+        oldest_first = filters.sort == "oldest"
     order = Submission.received_at.asc() if oldest_first else Submission.received_at.desc()
     rows = db.scalars(
         query.options(selectinload(Submission.form), selectinload(Submission.findings))
@@ -53,7 +96,8 @@ def _submissions(verdict: str, *, category: str | None = None, oldest_first: boo
 @bp.get("/")
 def queue() -> str:
     """Held submissions, oldest first, with their findings."""
-    rows, total, oldest = _submissions(Verdict.HELD, oldest_first=True)
+    filters = QueueFilters.from_args(request.args)
+    rows, total, oldest = _submissions(Verdict.HELD, filters=filters, oldest_first=True)
     return render_template(
         "admin/queue.html",
         rows=rows,
@@ -61,17 +105,34 @@ def queue() -> str:
         page=_page(),
         page_size=PAGE_SIZE,
         categories=REJECT_CATEGORIES,
+        reasons=_reasons(Verdict.HELD),
+        forms=_forms(),
+        filters=filters,
         oldest=oldest,
         folder="queue",
     )
 
 
+def _reasons(verdict: str) -> list[str]:
+    """The reasons present in a folder, for its filter (held ones include `uncertain`, never a reject reason)."""
+    db = get_session()
+    found = db.scalars(
+        select(Submission.reason_category)
+        .where(Submission.verdict == verdict, Submission.reason_category.is_not(None))
+        .distinct()
+    )
+    return sorted(str(r) for r in found)
+
+
+def _forms() -> list[tuple[str, str]]:
+    return [(slug, name) for slug, name in get_session().execute(select(Form.slug, Form.name).order_by(Form.name))]
+
+
 @bp.get("/rejected")
 def rejected() -> str:
     """The spam folder: rejected submissions, newest first, filterable by reason."""
-    # A NUL cannot be compared with a text column on PostgreSQL (it raises), and no category has one.
-    category = request.args.get("category", "").replace("\x00", "") or None
-    rows, total, _ = _submissions(Verdict.REJECTED, category=category, oldest_first=False)
+    filters = QueueFilters.from_args(request.args)
+    rows, total, _ = _submissions(Verdict.REJECTED, filters=filters, oldest_first=False)
     return render_template(
         "admin/queue.html",
         rows=rows,
@@ -79,7 +140,10 @@ def rejected() -> str:
         page=_page(),
         page_size=PAGE_SIZE,
         categories=REJECT_CATEGORIES,
-        category=category,
+        reasons=REJECT_CATEGORIES,
+        forms=_forms(),
+        filters=filters,
+        category=filters.category,
         folder=Verdict.REJECTED,
     )
 

@@ -57,6 +57,16 @@
     editor.addEventListener("change", later);
     refresh();
   }
+  // Fields that belong to one destination kind (the Salesforce oid) show only when that kind is chosen.
+  var kind = document.getElementById("kind");
+  var only = document.querySelectorAll("[data-kind-only]");
+  if (kind && only.length) {
+    var showKind = function () {
+      Array.prototype.forEach.call(only, function (el) { el.hidden = el.getAttribute("data-kind-only") !== kind.value; });
+    };
+    kind.addEventListener("change", showKind);
+    showKind();
+  }
   Array.prototype.forEach.call(document.querySelectorAll("[data-copy]"), function (button) {
     button.addEventListener("click", function () {
       var field = document.getElementById(button.getAttribute("data-copy"));

@@ -182,3 +182,24 @@ def test_dashboard_draws_its_charts(signed_in, db_session, live_server, artifact
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), url
     page.goto(f"{live_server}/admin/dashboard")
     page.screenshot(path=str(artifacts / "admin-dashboard-phone.png"), full_page=True)
+
+
+def test_the_queue_works_on_a_phone_and_the_oid_field_follows_the_kind(signed_in, db_session, live_server, artifacts):
+    page = signed_in
+    for n in range(3):
+        held_submission(db_session, email=f"li{n}@rival.co.uk", company="Rival Ltd with a rather long name")
+    db_session.commit()
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server}/admin/")
+    page.screenshot(path=str(artifacts / "queue-phone.png"), full_page=True)
+    # Nothing wider than the screen: no sideways scrolling to reach the checkboxes or the actions.
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    assert page.is_visible("button[value=approve]") and page.is_visible("input[name=ids]")
+
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{live_server}/admin/destinations")
+    assert not page.is_visible("#oid")
+    page.select_option("#kind", "salesforce")
+    assert page.is_visible("#oid")
+    page.select_option("#kind", "webhook")
+    assert not page.is_visible("#oid")
