@@ -6,6 +6,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
+from screening import spam
 from screening.context import Context
 from screening.model import Candidate, Finding
 
@@ -15,27 +16,23 @@ BARE_DOMAIN = re.compile(
     r"\b[a-z0-9-]{2,}\.(com|net|org|ru|info|biz|xyz|top|io|co|online|site|shop|click)\b", re.IGNORECASE
 )
 HTML = re.compile(r"<\s*/?\s*[a-z][a-z0-9]*(\s[^>]*)?>|\[url=|&lt;a\s", re.IGNORECASE)
-SPAM_PHRASES = [
-    (re.compile(p, re.IGNORECASE), label)
-    for p, label in [
-        (r"\bback-?links?\b", "backlinks"),
-        (r"\bseo (services?|package|expert|agency|audit)\b", "SEO services"),
-        (r"\b(first|top) page (of|on) google\b", "first page of Google"),
-        (r"\b(rank|ranking) your (website|site)\b", "ranking your website"),
-        (r"\b(increase|boost|drive) (your )?(website )?traffic\b", "more traffic"),
-        (r"\bguest ?posts?\b", "guest posts"),
-        (r"\b(crypto(currency)?|bitcoin|btc|ethereum|usdt)\b", "crypto"),
-        (r"\b(forex|binary options?|trading signals?)\b", "trading"),
-        (r"\b(investment opportunity|guaranteed (returns?|profit)|double your)\b", "investment pitch"),
-        (r"\b(payday |personal |business )?loans?\b.{0,40}\b(approv|rate|apply|offer|fast)", "loans"),
-        (r"\b(casino|sports betting|online poker|online slots)\b", "gambling"),
-        (r"\b(viagra|cialis|diet pills)\b", "pharma"),
-        (r"\b(make|earn) (money|\$\d+)\b|\bwork from home\b", "make money"),
-        (r"\b(lottery|you (have )?won|claim your prize)\b", "prize"),
-        (r"\bclick here\b", "click here"),
-        (r"\b(web ?design|app development) (services|company)\b", "web design pitch"),
-    ]
-]
+# Forms whose message field is required: there a link to the sender's own site is ordinary. Everywhere
+# else the message is optional (demo) or not shown at all (download, webinar, newsletter; batch rows),
+# so a link in it was volunteered, which bots do and buyers rarely do (forms/kinds.py REQUIRED).
+MESSAGE_REQUIRED_KINDS = frozenset({"contact_sales"})
+# Free-text fields searched for spam phrases. The company and job title are left out: "Telegram",
+# "Casino Royale Hotel" and "SEO Specialist" are what people are called, not what they pitch.
+PHRASE_FIELDS = ("message", "first_name", "last_name")
+# Weights of the link signals in a message (each weak alone; any two together reach the hold threshold).
+OPTIONAL_MESSAGE_LINK = 30
+LINK_KIND_WEIGHTS = {"messenger": 60, "shortener": 40, "video/social": 40}
+ONLY_A_LINK = 20
+ONLY_A_LINK_LETTERS = 12
+GIBBERISH_TEXT = 40
+GIBBERISH_COMPANY = 25
+# A first name of five letters or more, then a capital and one to three letters: RobertTob, JamesFub.
+BOT_TAIL = re.compile(r"[A-Z][a-z]{4,}[A-Z][a-z]{1,3}")
+BOT_TAIL_WEIGHT = 30
 # Keys next to each other on one row (QWERTY, QWERTZ, AZERTY), typed either way. The top rows need
 # five keys in a row: four-key runs there are inside real names (Doherty: erty, Wertheim: wert).
 TOP_ROWS = ("qwertyuiop", "qwertzuiop", "azertyuiop")
@@ -75,24 +72,61 @@ def check_links_in_fields(candidate: Candidate, context: Context) -> Iterable[Fi
 
 
 def check_message(candidate: Candidate, context: Context) -> Iterable[Finding]:
-    """URL-stuffed or HTML messages, and well-known spam phrases."""
+    """URL-stuffed or HTML messages; a link volunteered in an optional message; links to messengers,
+    shorteners and video or social profiles; a message that is nothing but a link."""
     message = candidate.message or ""
-    if not message:
+    if not message.strip():
         return
-    links = URL.findall(message)
+    links = spam.find_links(message)
     limit = context.policy.max_message_links
     if len(links) > limit:
         weight = 100 if len(links) > 2 * limit + 1 else 60
         yield Finding("spam.links", "spam", weight, f"the message holds {len(links)} links (more than {limit})")
+    elif links and candidate.form_kind not in MESSAGE_REQUIRED_KINDS:
+        form = f"{candidate.form_kind.replace('_', ' ')} form" if candidate.form_kind else "form"
+        yield Finding(
+            "spam.message_link",
+            "spam",
+            OPTIONAL_MESSAGE_LINK,
+            f"the message volunteers a link on a {form} where the message is optional: {links[0].url[:80]}",
+        )
+    kinds = {link.kind: link for link in links if link.kind}
+    for kind, link in kinds.items():
+        yield Finding(
+            "spam.link_host",
+            "spam",
+            LINK_KIND_WEIGHTS[kind],
+            f"the message links to {link.host} ({kind}): {link.url[:80]}",
+        )
+    # Letters and digits left once the links are out (counted, not split on spaces: Chinese has none).
+    if links and sum(c.isalnum() for c in spam.LINK.sub(" ", spam.normalise(message))) < ONLY_A_LINK_LETTERS:
+        yield Finding("spam.only_link", "spam", ONLY_A_LINK, "the message is a link and (almost) nothing else")
     if HTML.search(message):
         yield Finding("spam.html", "spam", 50, "the message contains HTML or BBCode links")
-    phrases = [label for pattern, label in SPAM_PHRASES if pattern.search(message)]
-    if phrases:
+
+
+def check_phrases(candidate: Candidate, context: Context) -> Iterable[Finding]:
+    """Spam phrases in many languages (screening/data/spam_phrases.txt), one finding per category.
+
+    A strong phrase holds on its own; further phrases of the category add up, and phrases of
+    several categories together reach the reject threshold.
+    """
+    by_category: dict[str, list[spam.Hit]] = {}
+    for name in PHRASE_FIELDS:
+        for hit in spam.find_phrases(name, getattr(candidate, name) or ""):
+            by_category.setdefault(hit.category, []).append(hit)
+    for category, hits in by_category.items():
+        quoted = ", ".join(
+            f"{h.phrase[:60]!r} ({h.lang}, {h.strength}"
+            + ("" if h.field == "message" else f", in the {h.field.replace('_', ' ')}")
+            + ")"
+            for h in hits[:6]
+        )
         yield Finding(
             "spam.phrases",
             "spam",
-            min(100, 35 * len(phrases)),
-            f"the message uses spam phrases: {', '.join(phrases)}",
+            spam.category_weight(hits),
+            f"{spam.CATEGORY_LABELS[category]}: {quoted}",
         )
 
 
@@ -100,7 +134,7 @@ def _is_vowel(c: str) -> bool:
     return unicodedata.normalize("NFD", c)[0] in VOWELS
 
 
-def _gibberish(word: str) -> str | None:
+def _gibberish(word: str, *, random_case: bool = True, digits: bool = True) -> str | None:
     letters = [c for c in word if c.isalpha()]
     if len(letters) < 4 or URL.search(word) or BARE_DOMAIN.search(word):
         return None
@@ -116,19 +150,23 @@ def _gibberish(word: str) -> str | None:
     shape = "".join("v" if c == "w" or _is_vowel(c) else "c" for c in CONSONANT_CLUSTERS.sub("c", lower))
     if "c" * MAX_CONSONANT_RUN in shape:
         return "a long run of consonants"
+    if not random_case:
+        return None
     # One capital inside each part is a name (McDonald-McKay, O'Brien, DeVito, MacArthur); more is noise.
     for part in re.split(r"[-'’]", word):
         part_letters = [c for c in part if c.isalpha()]
         inner_caps = sum(1 for a, b in zip(part_letters, part_letters[1:], strict=False) if a.islower() and b.isupper())
         if inner_caps >= 2:
             return "random upper/lower case"
-    if any(c.isdigit() for c in word) and len(letters) >= 2:
+    if digits and any(c.isdigit() for c in word) and len(letters) >= 2:
         return "digits in a name"
     return None
 
 
 def check_gibberish_names(candidate: Candidate, context: Context) -> Iterable[Finding]:
-    """Keyboard mashing and random case in names: ASDFasdf, xKjQwPz."""
+    """Keyboard mashing and random case in names: ASDFasdf, xKjQwPz; and bot names made of a first name
+    and a short capitalised tail (RobertTob, JamesFub), which real names joined by a capital are not
+    (McDonald, DeShawn, MaryAnn: the part before the capital is short)."""
     for name in ("first_name", "last_name"):
         for word in (getattr(candidate, name) or "").split():
             why = _gibberish(word)
@@ -140,6 +178,56 @@ def check_gibberish_names(candidate: Candidate, context: Context) -> Iterable[Fi
                     f"the {name.replace('_', ' ')} {word[:40]!r} looks random ({why})",
                 )
                 break
+            if BOT_TAIL.fullmatch(word):
+                yield Finding(
+                    "spam.gibberish",
+                    "spam",
+                    BOT_TAIL_WEIGHT,
+                    f"the {name.replace('_', ' ')} {word[:40]!r} looks like a first name with a random tail",
+                )
+                break
+
+
+def _random_words(text: str, *, random_case: bool) -> list[tuple[str, str]]:
+    """(word, why) for the words of free text that look typed at random; acronyms (CRM, HTTPS) are words."""
+    found = []
+    for raw in text.split():
+        word = raw.strip(".,;:!?()[]{}\"'«»")
+        if not word or word.isupper() or URL.search(word) or BARE_DOMAIN.search(word):
+            continue
+        why = _gibberish(word, random_case=random_case, digits=False)
+        if why:
+            found.append((word, why))
+    return found
+
+
+def check_gibberish_text(candidate: Candidate, context: Context) -> Iterable[Finding]:
+    """Bot filler in the message (nVjgcMRzqLUTdr, sdfghjk) or a company typed at random (Xkcdjfq Ltd).
+
+    A message counts when it is short and random, or when several of its words are; a company only for
+    keyboard runs, repeats and consonant runs (never for its capitals: HubSpotCRM is a brand).
+    """
+    message = candidate.message or ""
+    words = [w for w in message.split() if sum(c.isalpha() for c in w) >= 4]
+    random_words = _random_words(message, random_case=True)
+    if random_words and (len(words) <= 3 or len(random_words) >= max(3, len(words) // 2)):
+        word, why = random_words[0]
+        yield Finding(
+            "spam.gibberish_text",
+            "spam",
+            GIBBERISH_TEXT,
+            f"the message looks typed at random: {word[:40]!r} ({why})"
+            + (f" and {len(random_words) - 1} more such words" if len(random_words) > 1 else ""),
+        )
+    company = _random_words(candidate.company or "", random_case=False)
+    if company:
+        word, why = company[0]
+        yield Finding(
+            "spam.gibberish",
+            "spam",
+            GIBBERISH_COMPANY,
+            f"the company {candidate.company[:40]!r} looks random ({word[:40]!r}: {why})",
+        )
 
 
 def check_identical_fields(candidate: Candidate, context: Context) -> Iterable[Finding]:
