@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.forwarding.backfill import send_existing
 from app.forwarding.deliveries import replay
+from app.forwarding.routing import feedback_token
 from app.leads.review import Approval, approve, reopen_for_screening
-from app.models import Delivery
+from app.models import Delivery, Destination
 from app.runtime.queues import enqueue_delivery, enqueue_screening
 
 
@@ -68,3 +71,18 @@ def replay_deliveries(session: Session, *, delivery_ids: Iterable[int], actor: s
     for delivery_id in reset:
         enqueue_delivery(delivery_id, attempts.get(delivery_id, 0))
     return reset
+
+
+def send_existing_leads(session: Session, *, destination: Destination, actor: str) -> list[int]:
+    """Send the leads that existed before this destination (or its rule) to it, once each; returns the
+    deliveries queued."""
+    config = current_app.config
+
+    def feedback_url(lead_id: int) -> str:
+        return f"{config['PUBLIC_BASE_URL']}/feedback/{feedback_token(config['SECRET_KEY'], lead_id)}"
+
+    created = send_existing(session, destination=destination, actor=actor, feedback_url_for=feedback_url)
+    session.commit()
+    for delivery_id in created:
+        enqueue_delivery(delivery_id, 0)
+    return created

@@ -9,9 +9,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
-from app.actions import replay_deliveries
+from app.actions import replay_deliveries, send_existing_leads
 from app.admin.blueprint import admin_only, bp
 from app.db import get_session
+from app.forwarding.backfill import count_existing
 from app.forwarding.destinations import (
     ADAPTERS,
     InvalidDestination,
@@ -230,4 +231,21 @@ def destination_replay(destination_id: int) -> Any:
     ids = list(db.scalars(ours))
     reset = replay_deliveries(db, delivery_ids=ids, actor=g.user.email)
     flash(f"Replaying {len(reset)} delivery(ies).", "ok")
+    return redirect(url_for("admin.destination", destination_id=destination_id))
+
+
+@bp.route("/destinations/<int:destination_id>/send-existing", methods=["GET", "POST"])
+@admin_only
+def destination_send_existing(destination_id: int) -> Any:
+    """Send the leads that existed before this destination: GET says how many, POST (confirmed) sends."""
+    db = get_session()
+    row = db.get(Destination, destination_id) or abort(404)
+    if request.method == "GET":
+        return render_template(
+            "admin/destination_backfill.html", row=row, count=count_existing(db, destination=row), action=RemoveForm()
+        )
+    if not RemoveForm().validate_on_submit():
+        abort(400)
+    sent = send_existing_leads(db, destination=row, actor=g.user.email)
+    flash(f"Sending {len(sent)} existing lead(s) to {row.name}.", "ok")
     return redirect(url_for("admin.destination", destination_id=destination_id))
