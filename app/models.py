@@ -42,7 +42,8 @@ class Form(Base):
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(32))
     active: Mapped[bool] = mapped_column(default=True)
-    # consent_text, thank_you, redirect_url, asset_url, webinar {title, starts_at, join_url}, allowed_origins
+    # consent_text, thank_you, redirect_url, asset_url, webinar {title, starts_at, duration_minutes, join_url},
+    # visitor_email {enabled, subject, body}, allowed_origins
     settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -155,9 +156,12 @@ class Submission(Base):
     request_id: Mapped[str | None] = mapped_column(String(64))
     # Set when the person's data was erased (app/privacy.py); the row stays for anonymous counts.
     erased_at: Mapped[datetime | None]
+    # The reviewer working it in the screening queue ("assign to me"), so two do not decide the same one.
+    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
 
     form: Mapped[Form] = relationship()
     lead: Mapped[Lead | None] = relationship()
+    assigned_to: Mapped[User | None] = relationship()
     findings: Mapped[list[Finding]] = relationship(
         back_populates="submission", cascade="all, delete-orphan", order_by="Finding.id"
     )
@@ -287,6 +291,27 @@ class Delivery(Base):
     attempt_log: Mapped[list[DeliveryAttempt]] = relationship(
         order_by="DeliveryAttempt.id", cascade="all, delete-orphan"
     )
+
+
+class VisitorEmail(Base):
+    """The confirmation e-mail a form promised the visitor: one per accepted submission, sent once.
+
+    Created when the submission is accepted (never for a rejected one, for a held one only on
+    approval); the send job claims it with a lease like a delivery, so two workers never send it and
+    a retry or a second run of the job sends nothing more once it is `delivered`."""
+
+    __tablename__ = "visitor_emails"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), unique=True)
+    # pending -> sending -> delivered | retrying -> ... | failed (permanent) | dead (out of attempts).
+    status: Mapped[str] = mapped_column(String(16), default=DeliveryStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    # When a retry is due, or when a sending claim's lease runs out.
+    next_attempt_at: Mapped[datetime | None] = mapped_column(index=True)
+    sent_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class DeliveryAttempt(Base):
