@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from app.actions import approve_and_forward, rescreen
 from app.admin.blueprint import bp
 from app.db import get_session
-from app.leads.review import REJECT_CATEGORIES, ReviewError, list_senders, reject
+from app.leads.review import REJECT_CATEGORIES, ReviewError, assign, list_senders, reject
 from app.models import Form, Submission
 from app.screening_context.lists import ListError
 from app.statuses import Verdict
@@ -36,6 +36,7 @@ class QueueFilters:
     form: str = ""
     category: str = ""
     sort: str = ""
+    assignee: str = ""  # "me", "nobody", or "" for everyone's
 
     @classmethod
     def from_args(cls, args: Any) -> QueueFilters:
@@ -44,7 +45,7 @@ class QueueFilters:
         def arg(name: str) -> str:
             return str(args.get(name, "")).replace("\x00", "").strip()[:200]
 
-        return cls(q=arg("q"), form=arg("form"), category=arg("category"), sort=arg("sort"))
+        return cls(q=arg("q"), form=arg("form"), category=arg("category"), sort=arg("sort"), assignee=arg("assignee"))
 
     def conditions(self) -> list[Any]:
         """SQL conditions for these filters."""
@@ -68,6 +69,10 @@ class QueueFilters:
             found.append(Submission.form.has(Form.slug == self.form))
         if self.category:
             found.append(Submission.reason_category == self.category)
+        if self.assignee == "me":
+            found.append(Submission.assigned_to_id == g.user.id)
+        elif self.assignee == "nobody":
+            found.append(Submission.assigned_to_id.is_(None))
         return found
 
 
@@ -84,7 +89,9 @@ def _submissions(verdict: str, *, filters: QueueFilters, oldest_first: bool) -> 
         oldest_first = filters.sort == "oldest"
     order = Submission.received_at.asc() if oldest_first else Submission.received_at.desc()
     rows = db.scalars(
-        query.options(selectinload(Submission.form), selectinload(Submission.findings))
+        query.options(
+            selectinload(Submission.form), selectinload(Submission.findings), selectinload(Submission.assigned_to)
+        )
         .order_by(order, Submission.id)
         .limit(PAGE_SIZE)
         .offset((_page() - 1) * PAGE_SIZE)
@@ -189,6 +196,10 @@ def decide() -> Any:
                     else ""
                 )
             )
+        elif action in ("assign_me", "unassign"):
+            count = assign(db, submission_ids=ids, user_id=g.user.id if action == "assign_me" else None, actor=actor)
+            db.commit()
+            flash(f"{'Assigned to you' if action == 'assign_me' else 'Unassigned'}: {count} submission(s).")
         elif action in ("allow_domain", "block_domain"):
             allow = action == "allow_domain"
             listed = list_senders(db, submission_ids=ids, allow=allow, actor=actor, note=note)

@@ -157,6 +157,32 @@ def list_senders(session: Session, *, submission_ids: Sequence[int], allow: bool
     return listed
 
 
+def assign(session: Session, *, submission_ids: Sequence[int], user_id: int | None, actor: str) -> int:
+    """Take held submissions (or give them back with `user_id=None`) so two reviewers do not work the
+    same ones; returns how many changed. Audited."""
+    changed = 0
+    for submission_id in dict.fromkeys(submission_ids):
+        if rowcount(
+            session.execute(
+                update(Submission)
+                .where(Submission.id == submission_id, Submission.verdict == Verdict.HELD)
+                .values(assigned_to_id=user_id)
+            )
+        ):
+            changed += 1
+            session.add(
+                AuditEvent(
+                    actor=actor,
+                    action="submission.assigned" if user_id is not None else "submission.unassigned",
+                    subject_type="submission",
+                    subject_id=submission_id,
+                    details={"user_id": user_id} if user_id is not None else {},
+                )
+            )
+    session.flush()
+    return changed
+
+
 # Audit actions after which a submission's verdict is screening's again, not a reviewer's.
 SCREENING_ACTIONS = ("screened", "submission.rescreen", "submission.dns_retry")
 

@@ -66,3 +66,27 @@ def test_the_salesforce_oid_is_only_offered_for_salesforce(admin, db_session):
     assert 'name="oid"' not in admin.get(f"/admin/destinations/{hook.id}/edit").get_data(as_text=True)
     assert 'name="oid"' in admin.get(f"/admin/destinations/{sf.id}/edit").get_data(as_text=True)
     assert 'data-kind-only="salesforce"' in admin.get("/admin/destinations").get_data(as_text=True)
+
+
+def test_reviewers_assign_held_submissions_to_themselves(admin, db_session):
+    from app.models import AuditEvent, User
+
+    mine = put(db_session, email="li@rival.co.uk")
+    put(db_session, email="jo@acme.com", category="uncertain")
+    page = admin.get("/admin/").get_data(as_text=True)
+    token = __import__("re").search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    response = admin.post("/admin/decide", data={"csrf_token": token, "action": "assign_me", "ids": str(mine)})
+    assert b"Assigned to you: 1 submission(s)." in admin.get(response.headers["Location"]).data
+    anna = db_session.scalars(select(User).where(User.email == "anna@example.com")).one()
+    db_session.expire_all()
+    assert db_session.get(Submission, mine).assigned_to_id == anna.id
+    assert shown(admin, "/admin/?assignee=me") == ["li@rival.co.uk"]
+    assert shown(admin, "/admin/?assignee=nobody") == ["jo@acme.com"]
+    assert '<span class="pill" title="Assigned">you</span>' in admin.get("/admin/").get_data(as_text=True)
+    admin.post("/admin/decide", data={"csrf_token": token, "action": "unassign", "ids": str(mine)})
+    db_session.expire_all()
+    assert db_session.get(Submission, mine).assigned_to_id is None
+    actions = db_session.scalars(
+        select(AuditEvent.action).where(AuditEvent.subject_type == "submission", AuditEvent.subject_id == mine)
+    ).all()
+    assert actions == ["submission.assigned", "submission.unassigned"]
