@@ -431,7 +431,7 @@ def db_downgrade(revision: str) -> None:
     "--workers",
     default=None,
     type=click.IntRange(1, 256),
-    help="Rows screened at once (bounds concurrent DNS look-ups)  [default: 32, chosen by measurement, "
+    help="Rows screened at once (bounds concurrent DNS look-ups)  [default: 64, chosen by measurement, "
     "see docs/benchmarks.md]",
 )
 @click.option("--no-dns", is_flag=True, help="Skip DNS checks (offline).")

@@ -30,7 +30,26 @@ ENDED = {
 @bp.context_processor
 def _status_words() -> dict[str, Any]:
     """Templates compare against the same status words as the code (app/statuses.py)."""
-    return {"Verdict": Verdict, "Stage": Stage, "DeliveryStatus": DeliveryStatus, "SubmissionStatus": SubmissionStatus}
+    return {
+        "Verdict": Verdict,
+        "Stage": Stage,
+        "DeliveryStatus": DeliveryStatus,
+        "SubmissionStatus": SubmissionStatus,
+        "explain_screening": explain_screening,
+    }
+
+
+def explain_screening(submission: Any) -> str:
+    """Screening's one-line why ("held: uncertain 60 ≥ 50"), from the stored findings and the policy
+    configured now (screening.pipeline.explain: pure, so nothing extra is stored); '' before screening."""
+    if submission.verdict is None:
+        return ""
+    from app.screening_context.builder import policy_from_config
+    from screening.pipeline import explain
+
+    if "screening_policy" not in g:
+        g.screening_policy = policy_from_config(current_app.config)
+    return str(explain(submission.findings, g.screening_policy))
 
 
 def session_limits() -> SessionLimits:
