@@ -10,7 +10,7 @@ import socket
 from collections.abc import Iterator
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from screening import Context
@@ -21,8 +21,9 @@ from tests.dnsserver import DnsServer, mx
 ROWS = 10
 # What DNS says about a row's domain; "ok" is the only one that is a real answer about the person.
 OUTCOMES = ("timeout", "servfail", "nxdomain", "no_mail", "ok")
-# What it says about the canary (gmail.com stand-ins): only "ok" makes negative answers trustworthy.
-CANARIES = ("ok", "timeout", "servfail", "nxdomain", "no_mx")
+# What it says about the canary (gmail.com stand-ins): only "ok" makes negative answers trustworthy;
+# "none" is no canary configured, where negative answers are taken as they come.
+CANARIES = ("ok", "timeout", "servfail", "nxdomain", "no_mx", "none")
 
 
 def domain(outcome: str, i: int) -> str:
@@ -60,9 +61,15 @@ def dead_port() -> Iterator[int]:
     workers=st.sampled_from([1, 3, 8]),
     down_after=st.sampled_from([0, 1, 2, 8]),
 )
+# The corners where a resolver taken as down must still say unknown: no canary to catch a wrong negative.
+@example(rows=["ok"] * 6, canary="none", dead=True, workers=1, down_after=1)
+@example(
+    rows=["timeout", "timeout", "nxdomain", "ok", "no_mail", "ok"], canary="none", dead=False, workers=1, down_after=1
+)
+@example(rows=["servfail", "timeout", "ok", "timeout"], canary="timeout", dead=False, workers=3, down_after=2)
 def test_no_dns_failure_ever_rejects(outcomes_server, dead_port, rows, canary, dead, workers, down_after):
     nameserver = f"127.0.0.1:{dead_port}" if dead else outcomes_server.address
-    canary_name = "canary-nomx.example" if canary == "no_mx" else f"canary-{canary}.example"
+    canary_name = {"no_mx": "canary-nomx.example", "none": ""}.get(canary, f"canary-{canary}.example")
     resolver = MailResolver([nameserver], timeout=0.03, canary=canary_name, down_after=down_after, down_seconds=0.05)
     context = Context(resolver=resolver, dns_budget_seconds=0.1)
     emails = [f"li{i}@{domain(outcome, i)}" for i, outcome in enumerate(rows)]
@@ -78,7 +85,8 @@ def test_no_dns_failure_ever_rejects(outcomes_server, dead_port, rows, canary, d
     results = [json.loads(line) for line in sink.getvalue().splitlines()]
     assert [r["Email"] for r in results] == emails
     for outcome, result in zip(rows, results, strict=True):
-        dns_failed = dead or outcome in ("timeout", "servfail") or canary != "ok"
+        negative_untrusted = outcome in ("nxdomain", "no_mail") and canary not in ("ok", "none")
+        dns_failed = dead or outcome in ("timeout", "servfail") or negative_untrusted
         if outcome == "ok" or dns_failed:
             assert result["verdict"] != "rejected", (outcome, canary, dead, result)
         if dns_failed:
