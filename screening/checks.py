@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from screening import check_content, check_domain, check_email, check_people, check_reputation, disposable
+from screening import check_content, check_domain, check_email, check_people, check_reputation, disposable, learned
 from screening.context import Context
 from screening.model import Candidate, Finding
 
@@ -42,6 +42,7 @@ CHECKS: dict[str, Check] = {
     "content.identical": check_content.check_identical_fields,
     "content.script": check_content.check_script_mismatch,
     "content.length": check_content.check_lengths,
+    "content.learned": learned.check_learned,
     # activity and network
     "velocity": check_reputation.check_velocity,
     "dns.mail": check_domain.check_mail_dns,

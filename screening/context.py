@@ -21,6 +21,7 @@ from screening.errors import PolicyError, UnsafePolicyError
 
 if TYPE_CHECKING:
     from screening.disposable import DisposableIndex, MxLedger
+    from screening.learned import ModelState
     from screening.resolver import Deadline, MailResolver
 
 # What the policy can do with a category that reached the hold threshold.
@@ -262,5 +263,7 @@ class Context:
     # Disposable-address lists (None: the bundled ones) and what was learned about their mail exchangers.
     disposable: DisposableIndex | None = None
     mx_ledger: MxLedger | None = None
+    # The spam model learned from this installation's decisions (screening/learned.py); None: no such finding.
+    learned: ModelState | None = None
     # Set by screen() for one run: its `DnsBudget` (an absolute time.monotonic() deadline also works).
     deadline: Deadline = None
