@@ -409,6 +409,39 @@ class Settings(BaseSettings):
         1.0, "how long `/readyz` waits for the database and for Redis (seconds each)", gt=0
     )
 
+    # Alerts: conditions that need a person, sent to destinations marked for alerts (docs/operations.md#alerts).
+    ALERT_QUEUE_AGE_HOURS: float = _setting(
+        24.0, "an alert opens when the oldest held submission has waited longer than this", gt=0
+    )
+    ALERT_DNS_DOWN_MINUTES: float = _setting(
+        5.0, "an alert opens when the DNS canary has not answered for this long", ge=0
+    )
+    ALERT_WORKERS_GONE_MINUTES: float = _setting(
+        5.0, "an alert opens when a job has waited this long in a queue no live worker serves", ge=0
+    )
+    ALERT_FOREIGN_ORIGIN_HOURS: float = _setting(
+        24.0, "window in which posts to a form from a site not on its allowed origins open an alert", gt=0
+    )
+    ALERT_FOREIGN_ORIGIN_MIN: int = _setting(1, "how many such posts in that window open the alert", gt=0)
+    ALERT_REJECTION_SPIKE_FACTOR: float = _setting(
+        3.0,
+        "rejections in the last hour above this many times the hourly average of the 7 days before open an alert",
+        gt=0,
+    )
+    ALERT_REJECTION_SPIKE_MIN: int = _setting(
+        20, "…and only when the last hour had at least this many rejections", gt=0
+    )
+    ALERT_RESOLVE_AFTER_MINUTES: float = _setting(
+        10.0, "an alert resolves once its condition has been clear this long (a flapping one is not re-sent)", ge=0
+    )
+    ALERT_DIGEST_HOUR: int = _setting(
+        8,
+        "hour of the day (in `ADMIN_TIME_ZONE`) the daily digest goes to destinations that chose it",
+        kind="integer 0–23",
+        ge=0,
+        le=23,
+    )
+
     # The admin's clock.
     ADMIN_TIME_ZONE: TimeZone = _setting(
         "UTC",

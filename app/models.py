@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, MetaData, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from app.statuses import DeliveryStatus, Stage, SubmissionStatus
@@ -264,6 +264,10 @@ class Destination(Base):
     stages: Mapped[list[Any]] = mapped_column(default=list)
     forms: Mapped[list[Any]] = mapped_column(default=list)
     active: Mapped[bool] = mapped_column(default=True)
+    # Alerts (app/alerts): sent here as they open and resolve, or once a day as a digest; whether or not it
+    # is active for leads, so an inactive destination can be an alerts-only channel.
+    alerts: Mapped[bool] = mapped_column(default=False)
+    alert_digest: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -327,6 +331,57 @@ class DeliveryAttempt(Base):
     latency_ms: Mapped[int] = mapped_column(default=0)
     response_excerpt: Mapped[str] = mapped_column(Text, default="")
     error: Mapped[str] = mapped_column(Text, default="")
+
+
+class Alert(Base):
+    """A condition that needs a person (app/alerts): open while it holds, resolved once it has cleared;
+    its destinations are told once when it opens and once when it resolves."""
+
+    __tablename__ = "alerts"
+    # One open alert per condition key: a second runner opening the same one at once fails here.
+    __table_args__ = (
+        Index(
+            "uq_alerts_open_key",
+            "key",
+            unique=True,
+            sqlite_where=text("resolved_at IS NULL"),
+            postgresql_where=text("resolved_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(64))
+    severity: Mapped[str] = mapped_column(String(16))
+    summary: Mapped[str] = mapped_column(String(500))
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    opened_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(index=True)
+    # When its opening was handed to the alert destinations (None: no destination took alerts then).
+    notified_at: Mapped[datetime | None]
+
+
+class AlertNotice(Base):
+    """One alert event (opened, resolved, or a day's digest) for one destination: sent and retried like a
+    delivery; the unique idempotency key makes each event once per destination (and a digest once a day)."""
+
+    __tablename__ = "alert_notices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    destination_id: Mapped[int] = mapped_column(ForeignKey("destinations.id", ondelete="CASCADE"), index=True)
+    alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), index=True)
+    event: Mapped[str] = mapped_column(String(32))
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(16), default=DeliveryStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    next_attempt_at: Mapped[datetime | None] = mapped_column(index=True)
+    sent_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    destination: Mapped[Destination] = relationship()
 
 
 class AuditEvent(Base):

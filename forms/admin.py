@@ -155,6 +155,8 @@ class DestinationForm(FlaskForm):
     stages = MultiCheckboxField("Stages", choices=[SelectChoice(s, s) for s in Stage])
     forms = MultiCheckboxField("Forms (none ticked = every form)", choices=[])
     oid = StringField("Salesforce organisation id (oid)", validators=[Optional(), Length(max=64)])
+    alerts = BooleanField("Send alerts here (e-mail, Slack or webhook): dead deliveries, an old queue, DNS down …")
+    alert_digest = BooleanField("Daily digest: one message a day listing the alerts, instead of one per alert")
 
 
 class DestinationEditForm(DestinationForm):

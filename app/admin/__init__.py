@@ -1,6 +1,7 @@
 """Admin blueprint: one module per page family, named after the service it calls; all behind login and CSRF."""
 
 from app.admin import (  # noqa: F401
+    alerts,
     auth,
     dashboard,
     destinations,

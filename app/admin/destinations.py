@@ -47,6 +47,7 @@ def _edit_form(row: Destination) -> DestinationEditForm:
         options = dict(row.options or {})
         form.name.data, form.target.data, form.active.data = row.name, row.target, row.active
         form.stages.data, form.forms.data = list(row.stages), list(row.forms)
+        form.alerts.data, form.alert_digest.data = row.alerts, row.alert_digest
         form.oid.data = str(options.pop("oid", ""))
         form.options.data = "\n".join(f"{key} = {value}" for key, value in sorted(options.items()))
     return form
@@ -105,6 +106,8 @@ def destinations() -> Any:
                 forms=form.forms.data or [],
                 options={"oid": form.oid.data} if form.oid.data else {},
                 allowed_private=current_app.config["ALLOWED_PRIVATE_DESTINATIONS"],
+                alerts=bool(form.alerts.data),
+                alert_digest=bool(form.alert_digest.data),
                 actor=g.user.email,
             )
             get_session().commit()
@@ -167,6 +170,8 @@ def destination_edit(destination_id: int) -> Any:
                 options=_options(form),
                 active=bool(form.active.data),
                 allowed_private=current_app.config["ALLOWED_PRIVATE_DESTINATIONS"],
+                alerts=bool(form.alerts.data),
+                alert_digest=bool(form.alert_digest.data),
                 actor=g.user.email,
             )
             db.commit()

@@ -16,6 +16,8 @@ from app.models import AuditEvent, Delivery, Destination
 from app.statuses import Stage
 
 HTTP_KINDS = ("webhook", "slack", "salesforce", "hubspot")
+# Kinds that can carry alerts (app/alerts): readable messages or a JSON event; CRM web-to-lead forms cannot.
+ALERT_KINDS = ("email", "slack", "webhook")
 
 
 class InvalidDestination(ValueError):
@@ -54,6 +56,16 @@ def validate_destination(
             raise InvalidDestination(f"{exc}; give one or more addresses, comma-separated") from exc
 
 
+def check_alerts(kind: str, *, alerts: bool, alert_digest: bool) -> None:
+    """Alerts go only to kinds that can say them; a daily digest is a way of receiving alerts."""
+    if (alerts or alert_digest) and kind not in ALERT_KINDS:
+        raise InvalidDestination(
+            f"a {kind} destination cannot receive alerts; use an e-mail, Slack or webhook destination"
+        )
+    if alert_digest and not alerts:
+        raise InvalidDestination("a daily digest is a way of receiving alerts: tick “send alerts here” too")
+
+
 def create_destination(
     session: Session,
     *,
@@ -64,10 +76,13 @@ def create_destination(
     forms: Sequence[str] = (),
     options: dict[str, Any] | None = None,
     allowed_private: Sequence[str] = (),
+    alerts: bool = False,
+    alert_digest: bool = False,
     actor: str,
 ) -> Destination:
     """Validate and save; webhooks get a generated signing secret."""
     validate_destination(kind=kind, target=target, stages=stages, allowed_private=allowed_private, options=options)
+    check_alerts(kind, alerts=alerts, alert_digest=alert_digest)
     destination = Destination(
         name=name or f"{kind} {target}"[:200],
         kind=kind,
@@ -76,6 +91,8 @@ def create_destination(
         secret=secrets.token_urlsafe(32) if kind == "webhook" else "",
         stages=list(stages),
         forms=list(forms),
+        alerts=alerts,
+        alert_digest=alert_digest,
     )
     session.add(destination)
     session.flush()
@@ -85,7 +102,7 @@ def create_destination(
             action="destination.created",
             subject_type="destination",
             subject_id=destination.id,
-            details={"kind": kind, "target": target},
+            details={"kind": kind, "target": target, "alerts": alerts, "alert_digest": alert_digest},
         )
     )
     session.flush()
@@ -103,12 +120,18 @@ def update_destination(
     options: dict[str, Any] | None = None,
     active: bool = True,
     allowed_private: Sequence[str] = (),
+    alerts: bool | None = None,
+    alert_digest: bool | None = None,
     actor: str,
 ) -> Destination:
-    """Change where and what it receives, with the same checks as creation; the kind and secret stay."""
+    """Change where and what it receives, with the same checks as creation; the kind and secret stay
+    (and the alert flags, unless given)."""
     validate_destination(
         kind=destination.kind, target=target, stages=stages, allowed_private=allowed_private, options=options
     )
+    alerts = destination.alerts if alerts is None else alerts
+    alert_digest = destination.alert_digest if alert_digest is None else alert_digest
+    check_alerts(destination.kind, alerts=alerts, alert_digest=alert_digest)
     before = {
         "target": destination.target,
         "name": destination.name,
@@ -116,10 +139,13 @@ def update_destination(
         "forms": list(destination.forms),
         "options": dict(destination.options or {}),
         "active": destination.active,
+        "alerts": destination.alerts,
+        "alert_digest": destination.alert_digest,
     }
     destination.target, destination.name = target, name or destination.name
     destination.stages, destination.forms = list(stages), list(forms)
     destination.options, destination.active = dict(options or {}), active
+    destination.alerts, destination.alert_digest = alerts, alert_digest
     after = {
         "target": destination.target,
         "name": destination.name,
@@ -127,6 +153,8 @@ def update_destination(
         "forms": list(destination.forms),
         "options": dict(destination.options),
         "active": destination.active,
+        "alerts": destination.alerts,
+        "alert_digest": destination.alert_digest,
     }
     changed = {key: {"from": before[key], "to": after[key]} for key in after if before[key] != after[key]}
     session.add(
@@ -170,13 +198,15 @@ def list_destinations(session: Session) -> list[Destination]:
 
 
 def remove_destination(session: Session, destination_id: int, *, actor: str) -> str:
-    """Delete it, or deactivate it when deliveries refer to it (their log stays)."""
+    """Delete it, or deactivate it when deliveries refer to it (their log stays); either way it gets no
+    more alerts (an inactive destination otherwise can be an alerts-only one)."""
     destination = session.get(Destination, destination_id)
     if destination is None:
         raise InvalidDestination(f"no destination {destination_id}")
     used = session.scalars(select(Delivery.id).where(Delivery.destination_id == destination_id)).first()
     if used:
         destination.active = False
+        destination.alerts = destination.alert_digest = False
         outcome = "deactivated"
     else:
         session.delete(destination)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from app.forwarding.adapters import http, text
+from app.forwarding.adapters import alert_text, http, text
 from app.forwarding.adapters.types import AttemptResult, DeliverySettings, DestinationSpec
 
 
@@ -15,7 +15,10 @@ def escape(value: str) -> str:
 
 
 def render(payload: dict[str, Any]) -> str:
-    """Three to five lines: who, where from and why, the start of the message, the feedback link."""
+    """Three to five lines: who, where from and why, the start of the message, the feedback link
+    (an alert event: its headline and details, app/forwarding/adapters/alert_text.py)."""
+    if alert_text.is_alert(payload):
+        return alert_text.slack(payload, escape)
     who = escape(text.full_name(payload))
     title = text.one_line(payload.get("job_title"), 80)
     company = text.one_line(payload.get("company"), 80)

@@ -11,6 +11,13 @@ CONTROL = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]+")
 ANSWER_LABELS = {"budget": "Budget", "authority": "Authority", "need": "Need", "timeline": "Timeline"}
 
 
+def _alert_text() -> Any:
+    """app/forwarding/adapters/alert_text.py, imported when first used (it imports this module)."""
+    from app.forwarding.adapters import alert_text
+
+    return alert_text
+
+
 def one_line(value: Any, limit: int = 200) -> str:
     """The value as a single line: CR, LF and every other control character become one space."""
     text = CONTROL.sub(" ", "" if value is None else str(value)).strip()
@@ -24,7 +31,9 @@ def full_name(payload: dict[str, Any]) -> str:
 
 
 def headline(payload: dict[str, Any]) -> str:
-    """E.g. "SQL lead: Jane Doe (Initech)"."""
+    """E.g. "SQL lead: Jane Doe (Initech)"; an alert event's own headline (alert_text)."""
+    if (alerts := _alert_text()).is_alert(payload):
+        return alerts.headline(payload)
     company = one_line(payload.get("company"), 100)
     stage = one_line(payload.get("stage"), 20) or "New"
     return f"{stage} lead: {full_name(payload)}" + (f" ({company})" if company else "")
@@ -36,7 +45,9 @@ def is_web_url(value: Any) -> bool:
 
 
 def details(payload: dict[str, Any]) -> list[tuple[str, str]]:
-    """(label, value) rows describing the lead, empty values left out, in reading order."""
+    """(label, value) rows describing the lead, empty values left out, in reading order (or the alert's)."""
+    if (alerts := _alert_text()).is_alert(payload):
+        return alerts.details(payload)
     form = payload.get("form") or {}
     utm = payload.get("utm") or {}
     answers = payload.get("answers") or {}
@@ -65,7 +76,9 @@ def details(payload: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def message(payload: dict[str, Any], limit: int = 5000) -> str:
-    """The visitor's message, line breaks kept, other control characters removed."""
+    """The visitor's message, line breaks kept, other control characters removed (an alert has none)."""
+    if _alert_text().is_alert(payload):
+        return ""
     text = "" if payload.get("message") is None else str(payload.get("message"))
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", "", text).strip()
