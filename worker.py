@@ -42,6 +42,7 @@ from rq.worker import WorkerStatus
 from sqlalchemy.exc import SQLAlchemyError
 
 from app import create_app
+from app.alerts import run_alert_checks
 from app.db import session_scope
 from app.observability import configure_logging
 from app.runtime.embedded_redis import ping
@@ -120,6 +121,7 @@ class Sweeper:
                     dns_retry_limit=self.app.config["DNS_RETRY_LIMIT"],
                     dns=DnsWatch(resolver_for(self.app), redis),  # the canary, for the banner and /readyz
                 )
+            run_alert_checks(self.app)  # same turn, after the canary: one alert runner per interval (app/alerts)
         self.retain()
 
     def retain(self) -> None:

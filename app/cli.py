@@ -214,7 +214,9 @@ def worker_command(burst: bool) -> None:
 @cli.command("sweep")
 @with_appcontext
 def sweep_command() -> None:
-    """Re-enqueue submissions stuck in `received`, due deliveries, and holds caused by DNS failures."""
+    """Re-enqueue submissions stuck in `received`, due deliveries, and holds caused by DNS failures; then the
+    alert checks (run from cron, this is what notices that no worker runs)."""
+    from app.alerts import run_alert_checks
     from app.runtime.sweeper import DnsWatch, run_sweep
     from app.screening_context.builder import resolver_for
 
@@ -228,11 +230,13 @@ def sweep_command() -> None:
             dns_retry_limit=config["DNS_RETRY_LIMIT"],
             dns=watch if config["DNS_ENABLED"] else None,
         )
+    alerts = run_alert_checks(current_app._get_current_object())  # type: ignore[attr-defined]
     click.echo(
         f"re-enqueued {result.submissions} submission(s) and {result.deliveries} due deliveries; "
         f"{result.dns_holds} DNS hold(s) screened again"
         + ("; DNS unavailable: those holds are screened again when it answers" if result.dns_ok is False else "")
     )
+    click.echo(f"alerts: {alerts.opened} opened, {alerts.resolved} resolved, {alerts.delivered} notice(s) sent")
 
 
 @cli.command("embed")
