@@ -323,10 +323,35 @@ class Settings(BaseSettings):
     )
     SWEEP_INTERVAL_SECONDS: int = _setting(60, "how often each worker sweeps", gt=0)
 
-    # Lead scoring (screening/scoring.py).
-    SCORE_SQL_THRESHOLD: int = _setting(50, "an MQL whose lead score reaches this becomes an SQL")
+    # Lead scoring: fit and engagement, and the stage entry rules (screening/scoring.py, docs/leads-and-scoring.md).
+    SCORE_MQL_ENGAGEMENT: int = _setting(15, "a prospect whose engagement reaches this becomes an MQL")
+    SCORE_SQL_MIN_FIT: int = _setting(
+        10,
+        "a sales request (demo, contact sales) makes an SQL only from this fit on, and with no blocker "
+        "(free-mail or role address, competitor, student …); below it, an MQL saying why",
+    )
+    SCORE_SQL_FIT: int = _setting(
+        30, "without a sales request, SQL needs fit ≥ this and engagement ≥ `SCORE_SQL_ENGAGEMENT` (no blocker)"
+    )
+    SCORE_SQL_ENGAGEMENT: int = _setting(
+        50, "without a sales request, SQL needs engagement ≥ this and fit ≥ `SCORE_SQL_FIT` (no blocker)"
+    )
+    SCORE_REPEAT_WINDOW_HOURS: float = _setting(
+        24.0, "fills of the same form closer together than this count once for engagement", ge=0
+    )
+    SCORE_HALF_LIFE_DAYS: float = _setting(
+        30.0, "engagement points halve every this many days after the fill (`0`: no decay)", ge=0
+    )
+    DUPLICATE_WINDOW_SECONDS: int = _setting(
+        600,
+        "the same person posting the same form again within this is one submission (double click, back "
+        "button): stored and linked to the first, neither scored nor forwarded; `0` turns it off",
+        ge=0,
+    )
     SCORING_RULES: JsonObject = _setting(
-        {}, 'overrides of the point tables, e.g. `{"actions": {"webinar": 20}, "risks": {"role.account": -5}}`'
+        {},
+        'overrides of the point tables and lists, e.g. `{"actions": {"webinar": 20}, "risks": {"role.account": -5}, '
+        '"countries": {"de": 10}, "sql_blockers": ["competitor"]}`',
     )
 
     # Screening: DNS look-ups, blocklists, the verdict policy and bursts.

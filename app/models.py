@@ -9,6 +9,7 @@ from sqlalchemy import JSON, ForeignKey, Index, MetaData, String, Text, UniqueCo
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from app.statuses import DeliveryStatus, Stage, SubmissionStatus
+from screening.scoring import Score, engagement_at
 
 # Named constraints keep migrations reproducible on SQLite and PostgreSQL alike.
 NAMING = {
@@ -65,6 +66,18 @@ class Lead(Base):
     phone: Mapped[str] = mapped_column(String(40), default="")
     country: Mapped[str] = mapped_column(String(80), default="")
     score: Mapped[int] = mapped_column(default=0)
+    # The two dimensions of the score (screening/scoring.py), as of `scored_at`; `score` is their sum. The
+    # breakdown keeps every line (rule, points, evidence, submission) so the score is explained, and the
+    # engagement lines' base points and times so decay is applied again whenever it is read.
+    fit: Mapped[int] = mapped_column(default=0)
+    engagement: Mapped[int] = mapped_column(default=0)
+    score_breakdown: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    scored_at: Mapped[datetime | None]
+    # Why the lead is at its stage (the latest decision about it, e.g. "asked for sales, not qualified: ...").
+    stage_reason: Mapped[str] = mapped_column(Text, default="")
+    # Set when a person chose the stage (a reviewer at approval): automation leaves it until a later fill.
+    stage_set_by: Mapped[str | None] = mapped_column(String(320))
+    stage_set_at: Mapped[datetime | None]
     # Sales feedback: won, lost, not_a_fit, spam.
     outcome: Mapped[str | None] = mapped_column(String(16))
     outcome_at: Mapped[datetime | None]
@@ -74,6 +87,13 @@ class Lead(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     stage_changes: Mapped[list[StageChange]] = relationship(order_by="StageChange.id")
+
+    def engagement_score(self, now: datetime | None = None) -> Score:
+        """Engagement decayed to `now` from the stored breakdown (a lead that stops filling forms cools
+        down); a lead scored before breakdowns were kept gives its stored number without lines."""
+        if not self.score_breakdown:
+            return Score(self.engagement)
+        return engagement_at(self.score_breakdown, now or utcnow())
 
 
 class StageChange(Base):
@@ -158,6 +178,9 @@ class Submission(Base):
     erased_at: Mapped[datetime | None]
     # The reviewer working it in the screening queue ("assign to me"), so two do not decide the same one.
     assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    # The same person's same form posted again within minutes (double click, back button): stored, linked to
+    # the first, and neither scored nor forwarded (app/leads/classification.py).
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id", ondelete="SET NULL"), index=True)
 
     form: Mapped[Form] = relationship()
     lead: Mapped[Lead | None] = relationship()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -43,14 +44,34 @@ def read_feedback_token(secret: str, token: str, *, max_age: int, fallbacks: Seq
     return data["lead"]
 
 
+def scores(lead: Lead, *, now: datetime | None = None) -> dict[str, Any]:
+    """Fit, engagement (decayed to `now`), their sum and the breakdown of both, as destinations get them.
+    A lead scored before breakdowns were kept reports its stored numbers and no lines."""
+    stored = lead.score_breakdown or {}
+    if not stored:
+        return {"fit": lead.fit, "engagement": lead.engagement, "score": lead.score, "score_breakdown": {}}
+    engagement = lead.engagement_score(now)
+    return {
+        "fit": lead.fit,
+        "engagement": engagement.total,
+        "score": lead.fit + engagement.total,
+        "score_breakdown": {
+            "fit": list(stored.get("fit") or []),
+            "engagement": [line.as_dict() for line in engagement.lines],
+        },
+    }
+
+
 def build_payload(submission: Submission, lead: Lead, *, feedback_url: str) -> dict[str, Any]:
-    """What every destination is told about a lead (fixed at routing time)."""
+    """What every destination is told about a lead (fixed at routing time): `score` is fit + engagement,
+    `score_breakdown` lists each rule with its points, evidence and submission, `stage_reason` says why
+    the lead is at its stage (e.g. "asked for sales, not qualified: free-mail address, no budget")."""
     last_change = lead.stage_changes[-1] if lead.stage_changes else None
     return {
         "submission_id": submission.id,
         "lead_id": lead.id,
         "stage": lead.stage,
-        "stage_reason": last_change.reason if last_change else "",
+        "stage_reason": lead.stage_reason or (last_change.reason if last_change else ""),
         "email": submission.email,
         "first_name": lead.first_name,
         "last_name": lead.last_name,
@@ -70,7 +91,7 @@ def build_payload(submission: Submission, lead: Lead, *, feedback_url: str) -> d
         },
         "page_url": submission.page_url,
         "received_at": submission.received_at.isoformat() + "Z",
-        "score": lead.score,
+        **scores(lead),
         "feedback_url": feedback_url,
     }
 

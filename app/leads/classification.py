@@ -1,24 +1,38 @@
 """The lead's journey: attach accepted submissions to one Lead per person, score, move stages forward.
 
-`classify()` recomputes the lead from all its accepted submissions (contact fields,
-answers, form fills and risk findings alike), so running it twice (a retried job, an
-admin release) gives the same lead and records no second stage change, and the score
-depends on the history, not on which submission came last.
+`classify()` recomputes the lead from all its accepted, non-duplicate submissions (contact fields,
+answers, form fills and findings alike), so running it twice (a retried job, an admin release)
+gives the same lead and records no second stage change, and the score depends on the history, not
+on which submission came last. The scoring itself is pure (screening/scoring.py); this module
+loads the history, stores fit, engagement, breakdown and stage, and marks duplicates.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import timedelta
+
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
-from app.models import AuditEvent, Finding, Lead, LeadFeedback, StageChange, Submission, utcnow
+from app.models import AuditEvent, Lead, LeadFeedback, StageChange, Submission, utcnow
 from app.statuses import FeedbackOutcome, Stage, Verdict
 from forms import FORM_KINDS
 from screening.identity import lead_key
-from screening.scoring import ScoringRules, decide_stage, score_lead
+from screening.scoring import (
+    Fill,
+    FindingRef,
+    ScoringRules,
+    StageDecision,
+    decide_stage,
+    score_lead,
+    stage_rank,
+)
 
 CONTACT = ("first_name", "last_name", "company", "job_title", "phone", "country")
+# Audit actions by which a person let a held or rejected submission through: what held it is overruled.
+APPROVALS = ("submission.approved", "submission.released")
 
 
 def get_or_create_lead(session: Session, email: str) -> Lead:
@@ -36,60 +50,178 @@ def get_or_create_lead(session: Session, email: str) -> Lead:
     return lead
 
 
-def classify(session: Session, *, submission: Submission, rules: ScoringRules, actor: str = "classifier") -> Lead:
-    """Attach an accepted submission to its lead; merge contact fields, score, and advance the stage."""
-    lead = get_or_create_lead(session, submission.email)
-    is_new = not session.scalars(select(StageChange.id).where(StageChange.lead_id == lead.id)).first()
-    submission.lead_id = lead.id
-    session.flush()
-    history = session.scalars(
+def _lock(session: Session, lead: Lead) -> None:
+    """Hold the lead's row until commit (PostgreSQL; SQLite's writer already holds the database), so two
+    workers classifying one person's submissions at once run one after the other and the second sees
+    the first: a double click is then one submission and a duplicate, never two forwarded ones."""
+    session.execute(select(Lead.id).where(Lead.id == lead.id).with_for_update())
+    session.refresh(lead)
+
+
+def intent_of(submission: Submission) -> str:
+    """The stage the submission's form kind asks for (a kind no longer known counts as a sign-up)."""
+    kind = FORM_KINDS.get(submission.form.kind)
+    return kind.INTENT if kind is not None else Stage.PROSPECT
+
+
+def find_original(session: Session, *, submission: Submission, lead: Lead, window_seconds: int) -> Submission | None:
+    """The same person's earlier-classified submission of the same form within the window, either side
+    of this one's time (workers may take a double click's two posts in either order), if any."""
+    if window_seconds <= 0:
+        return None
+    window = timedelta(seconds=window_seconds)
+    return session.scalars(
         select(Submission)
-        .where(Submission.lead_id == lead.id, Submission.verdict == Verdict.ACCEPTED)
+        .where(
+            Submission.lead_id == lead.id,
+            Submission.id != submission.id,
+            Submission.form_id == submission.form_id,
+            Submission.verdict == Verdict.ACCEPTED,
+            Submission.duplicate_of_id.is_(None),
+            Submission.received_at >= submission.received_at - window,
+            Submission.received_at <= submission.received_at + window,
+        )
+        .order_by(Submission.received_at, Submission.id)
+        .limit(1)
+    ).first()
+
+
+def fill_of(submission: Submission, *, overruled: frozenset[str] = frozenset()) -> Fill:
+    """The pure scoring view of one accepted submission."""
+    return Fill(
+        submission_id=submission.id,
+        form=submission.form.slug,
+        form_name=submission.form.name,
+        kind=submission.form.kind,
+        intent=intent_of(submission),
+        at=submission.received_at,
+        job_title=submission.job_title,
+        company=submission.company,
+        country=submission.country,
+        answers=dict(submission.answers or {}),
+        findings=tuple(FindingRef(f.code, f.category, f.evidence) for f in submission.findings),
+        overruled=overruled,
+        duplicate_of=submission.duplicate_of_id,
+    )
+
+
+def history_of(session: Session, lead: Lead) -> Sequence[Submission]:
+    """The lead's accepted, non-duplicate submissions, oldest first, with their forms and findings."""
+    return session.scalars(
+        select(Submission)
+        .where(
+            Submission.lead_id == lead.id,
+            Submission.verdict == Verdict.ACCEPTED,
+            Submission.duplicate_of_id.is_(None),
+        )
+        .options(selectinload(Submission.form), selectinload(Submission.findings))
         .order_by(Submission.received_at, Submission.id)
     ).all()
-    answers: dict[str, str] = {}
+
+
+def fills_of(session: Session, history: Sequence[Submission]) -> list[Fill]:
+    """Fills for scoring: findings of the category that held a submission a person approved are overruled."""
+    approved = set(
+        session.scalars(
+            select(AuditEvent.subject_id).where(
+                AuditEvent.subject_type == "submission",
+                AuditEvent.subject_id.in_([s.id for s in history]),
+                AuditEvent.action.in_(APPROVALS),
+            )
+        )
+    )
+    return [
+        fill_of(s, overruled=frozenset({s.reason_category}) if s.id in approved and s.reason_category else frozenset())
+        for s in history
+    ]
+
+
+def classify(
+    session: Session,
+    *,
+    submission: Submission,
+    rules: ScoringRules,
+    actor: str = "classifier",
+    stage: str | None = None,
+    note: str = "",
+) -> Lead:
+    """Attach an accepted submission to its lead; merge contact fields, score fit and engagement, and
+    advance the stage. A repeat of the same form within `rules.duplicate_window_seconds` is linked to
+    the first as its duplicate and changes nothing else.
+
+    `stage` is a person's explicit choice (a reviewer approving "as MQL"): it is honoured over what
+    the rules say, and automation leaves it until a later submission."""
+    lead = get_or_create_lead(session, submission.email)
+    _lock(session, lead)
+    is_new = not session.scalars(select(StageChange.id).where(StageChange.lead_id == lead.id)).first()
+    first_time = submission.lead_id != lead.id
+    submission.lead_id = lead.id
+    session.flush()
+    if first_time and submission.duplicate_of_id is None:
+        original = find_original(
+            session, submission=submission, lead=lead, window_seconds=rules.duplicate_window_seconds
+        )
+        if original is not None:
+            submission.duplicate_of_id = original.id
+            session.add(
+                AuditEvent(
+                    actor=actor,
+                    action="submission.duplicate",
+                    subject_type="submission",
+                    subject_id=submission.id,
+                    details={"duplicate_of": original.id, "window_seconds": rules.duplicate_window_seconds},
+                )
+            )
+    if submission.duplicate_of_id is not None and stage is None:
+        submission.stage = lead.stage
+        return lead
+
+    history = history_of(session, lead)
     for past in history:  # oldest first, so the newest non-empty value wins
         for name in CONTACT:
             if getattr(past, name):
                 setattr(lead, name, getattr(past, name))
-        answers.update({k: v for k, v in (past.answers or {}).items() if v})
-    # Risk from every accepted submission, each code once: a free-mail or role-address penalty seen on an
-    # earlier fill stays, so the score is a function of the lead's history and never depends on which fill
-    # came last.
-    risk_codes = session.scalars(
-        select(Finding.code).where(Finding.submission_id.in_([past.id for past in history])).distinct()
-    ).all()
-    score = score_lead(
-        form_kinds=[past.form.kind for past in history],
-        job_title=lead.job_title,
-        answers=answers,
-        risk_codes=risk_codes,
-        rules=rules,
-    )
-    lead.score = score.total
-    intent = FORM_KINDS[submission.form.kind].INTENT
-    decision = decide_stage(
-        current=None if is_new else lead.stage,
-        intent=intent,
-        form_name=submission.form.name,
-        score=score.total,
-        rules=rules,
-    )
-    if decision.reason:
+    now = utcnow()
+    card = score_lead(email=lead.email, fills=fills_of(session, history), now=now, rules=rules)
+    lead.fit, lead.engagement, lead.score = card.fit.total, card.engagement.total, card.total
+    lead.score_breakdown, lead.scored_at = card.as_dict(rules), now
+
+    current = None if is_new else lead.stage
+    if stage is not None:
+        decision = _chosen(current, stage, actor=actor, note=note)
+    elif lead.stage_set_at is not None and submission.received_at <= lead.stage_set_at:
+        decision = StageDecision(lead.stage, None)  # a person's choice stands against what came before it
+    else:
+        this = fill_of(submission)
+        decision = decide_stage(current=current, fill=this, fit=card.fit, engagement=card.engagement, rules=rules)
+    if decision.changed:
         session.add(
             StageChange(
                 lead_id=lead.id,
                 submission_id=submission.id,
-                from_stage=None if is_new else lead.stage,
+                from_stage=current,
                 to_stage=decision.stage,
-                reason=decision.reason,
+                reason=decision.reason or "",
                 actor=actor,
             )
         )
         lead.stage = decision.stage
+        lead.stage_set_by, lead.stage_set_at = (actor, now) if stage is not None else (None, None)
+    elif stage is not None:
+        lead.stage_set_by, lead.stage_set_at = actor, now  # confirmed as it is: pinned all the same
+    if decision.reason:
+        lead.stage_reason = decision.reason
     submission.stage = lead.stage
-    lead.updated_at = utcnow()
+    lead.updated_at = now
     return lead
+
+
+def _chosen(current: str | None, stage: str, *, actor: str, note: str) -> StageDecision:
+    """A person's explicit stage: always honoured, recorded with who and why."""
+    reason = f"set by reviewer {actor.removeprefix('reviewer ')}" + (f": {note}" if note else "")
+    if current is None or stage != current:
+        return StageDecision(stage, reason, changed=True)
+    return StageDecision(stage, reason)
 
 
 def record_feedback(session: Session, *, lead: Lead, outcome: str, note: str = "", source: str) -> LeadFeedback:
@@ -121,3 +253,6 @@ def record_feedback(session: Session, *, lead: Lead, outcome: str, note: str = "
         )
     session.flush()
     return feedback
+
+
+__all__ = ["classify", "find_original", "get_or_create_lead", "record_feedback", "stage_rank"]

@@ -72,8 +72,10 @@ def approve(
             )
         )
         if submission.lead_id is None:
-            deliveries += accept(session, submission=submission, actor=f"reviewer {actor}")
-        if stage is not None:
+            # The reviewer's stage goes into classification, before routing: set afterwards, a demo request
+            # already classified SQL (and routed as one) could never be approved "as MQL".
+            deliveries += accept(session, submission=submission, actor=f"reviewer {actor}", stage=stage, note=note)
+        elif stage is not None:
             set_stage(session, submission=submission, stage=stage, actor=actor, note=note)
     session.flush()
     return Approval(changed=changed_count, deliveries=deliveries, released=released)

@@ -1,4 +1,4 @@
-"""The lead's journey through the worker: stage per intent, promotion by score, no demotion,
+"""The lead's journey through the worker: stage per intent, promotion by fit and engagement, no demotion,
 one lead per person, only accepted submissions classify and route."""
 
 from __future__ import annotations
@@ -46,18 +46,20 @@ def test_demo_request_moves_an_mql_to_sql_with_reason(client, db_session, run_wo
     assert changes[1].reason == "sales request on form 'Request a demo' (SQL)"
 
 
-def test_mql_promoted_to_sql_when_score_crosses_threshold(app, client, db_session, run_worker):
-    app.config["SCORE_SQL_THRESHOLD"] = 30
-    submit(client, "whitepaper-lead-quality", email="li@initech.com", job_title="Engineer")  # 10
+def test_mql_promoted_to_sql_when_fit_and_engagement_both_cross_thresholds(app, client, db_session, run_worker):
+    app.config.update(SCORE_SQL_FIT=20, SCORE_SQL_ENGAGEMENT=25)
+    # fit: company domain 10 + director 15 = 25; engagement: download 10
+    submit(client, "whitepaper-lead-quality", email="li@initech.com", job_title="Director of IT")
     run_worker()
     assert db_session.scalars(select(Lead)).one().stage == "MQL"
-    submit(client, "webinar-pipeline-live", email="li@initech.com", job_title="Engineer")  # +15 +5 repeat
+    submit(client, "webinar-pipeline-live", email="li@initech.com", job_title="Director of IT")  # +15
     run_worker()
     db_session.expire_all()
     lead = db_session.scalars(select(Lead)).one()
-    assert (lead.stage, lead.score) == ("SQL", 30)
+    assert (lead.stage, lead.fit, lead.engagement, lead.score) == ("SQL", 25, 25, 50)
     last = db_session.scalars(select(StageChange).order_by(StageChange.id.desc())).first()
-    assert last.reason == "score 30 \u2265 threshold 30"
+    assert last.reason == "fit 25 \u2265 20 and engagement 25 \u2265 25"
+    assert lead.stage_reason == last.reason
 
 
 def test_stage_never_moves_backwards(client, db_session, run_worker):
@@ -132,17 +134,20 @@ def test_routing_by_stage_and_form(app, client, db_session, run_worker):
 
 
 def test_risk_from_an_earlier_submission_keeps_counting(client, db_session, run_worker):
-    """The score is a function of every accepted submission: a free-mail penalty seen on the demo request
+    """Fit is a function of every accepted submission: a free-mail penalty seen on the demo request
     still counts after a later newsletter fill that carries no such finding."""
     submit(client, "request-demo", email="jo.smith@gmail.com", job_title="Engineer")
     run_worker()
     db_session.expire_all()
-    assert db_session.scalars(select(Lead)).one().score == 30 - 10
+    lead = db_session.scalars(select(Lead)).one()
+    assert (lead.fit, lead.engagement) == (-20, 25)
     submit(client, "newsletter", email="jo.smith@gmail.com")
     run_worker()
     db_session.expire_all()
     assert [s.verdict for s in db_session.scalars(select(Submission))] == ["accepted", "accepted"]
-    assert db_session.scalars(select(Lead)).one().score == 30 + 2 + 5 - 10
+    lead = db_session.scalars(select(Lead)).one()
+    assert (lead.fit, lead.engagement, lead.score) == (-20, 30, 10)
+    assert "risk.freemail.b2b" in [line["rule"] for line in lead.score_breakdown["fit"]]
 
 
 def test_company_size_is_stored_with_the_answers_and_scored(client, db_session, run_worker):
@@ -150,21 +155,24 @@ def test_company_size_is_stored_with_the_answers_and_scored(client, db_session, 
     run_worker()
     submission = db_session.scalars(select(Submission)).one()
     assert submission.answers == {"company_size": "201_1000", "budget": "over_50k"}
-    assert db_session.scalars(select(Lead)).one().score == 30 + 10 + 15
+    lead = db_session.scalars(select(Lead)).one()
+    # fit: company domain 10, engineer 0, 201–1000 10, budget over $50k 15; engagement: contact sales 25
+    assert (lead.fit, lead.engagement, lead.score) == (35, 25, 60)
     bad = client.post("/f/request-demo", json=valid_fields("request-demo", company_size="a lot"))
     assert bad.status_code == 400 and "company_size" in bad.get_json()["fields"]
     assert 'name="company_size"' in client.get("/f/request-demo").get_data(as_text=True)
 
 
-def test_prospect_jumping_to_sql_records_the_intent_and_the_score(app, client, db_session, run_worker):
-    app.config["SCORE_SQL_THRESHOLD"] = 25
-    submit(client, "newsletter", email="li@initech.com")  # prospect, 2
+def test_prospect_jumping_to_sql_records_the_intent_and_the_scores(app, client, db_session, run_worker):
+    app.config.update(SCORE_SQL_FIT=25, SCORE_SQL_ENGAGEMENT=15)
+    submit(client, "newsletter", email="li@initech.com")  # prospect, engagement 5
     run_worker()
-    # +10 download, +5 repeat, +10 director: 27
+    # fit: company domain 10 + head 15; engagement 5 + download 10
     submit(client, "whitepaper-lead-quality", email="li@initech.com", job_title="Head of Growth")
     run_worker()
     changes = db_session.scalars(select(StageChange).order_by(StageChange.id)).all()
     assert [(c.from_stage, c.to_stage) for c in changes] == [(None, "prospect"), ("prospect", "SQL")]
     assert changes[1].reason == (
-        "engagement on form 'Whitepaper: The Lead Quality Playbook' (MQL), then score 27 \u2265 threshold 25"
+        "engagement on form 'Whitepaper: The Lead Quality Playbook' (MQL), then fit 25 \u2265 25 and engagement 15 "
+        "\u2265 15"
     )
