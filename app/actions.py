@@ -13,22 +13,28 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.capture import visitor_email
 from app.forwarding.backfill import send_existing
 from app.forwarding.deliveries import replay
 from app.forwarding.routing import feedback_token
 from app.leads.review import Approval, approve, reopen_for_screening
 from app.models import Delivery, Destination
-from app.runtime.queues import enqueue_delivery, enqueue_screening
+from app.runtime.queues import enqueue_delivery, enqueue_screening, enqueue_visitor_email
 
 
 def approve_and_forward(
     session: Session, *, submission_ids: Iterable[int], actor: str, note: str = "", stage: str | None = None
 ) -> Approval:
-    """Approve held (or release rejected) submissions, commit, then send their new deliveries."""
-    result = approve(session, submission_ids=list(submission_ids), actor=actor, note=note, stage=stage)
+    """Approve held (or release rejected) submissions, commit, then send their new deliveries and the
+    confirmation e-mails their forms promised the visitors (held ones get theirs only now)."""
+    ids = list(submission_ids)
+    result = approve(session, submission_ids=ids, actor=actor, note=note, stage=stage)
+    emails = visitor_email.waiting(session, ids)
     session.commit()
     for delivery_id in result.deliveries:
         enqueue_delivery(delivery_id, 0)
+    for submission_id in emails:
+        enqueue_visitor_email(submission_id)
     return result
 
 

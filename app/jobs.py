@@ -12,6 +12,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 import screening
+from app.capture import visitor_email
 from app.db import rowcount, session_scope
 from app.flows import accept
 from app.forwarding.adapters import DeliverySettings, DestinationSpec
@@ -20,7 +21,7 @@ from app.forwarding.deliveries import claim, record_attempt
 from app.models import AuditEvent, Finding, Submission, utcnow
 from app.observability.context import bind_job_request_id, current_request_id
 from app.observability.metrics import observe_screening
-from app.runtime.queues import enqueue_delivery
+from app.runtime.queues import enqueue_delivery, enqueue_visitor_email
 from app.statuses import SubmissionStatus, Verdict
 from forms import FORM_KINDS
 
@@ -74,6 +75,7 @@ def screen_submission(submission_id: int) -> str:
         if deliveries is None:
             session.rollback()
             return "already screened"
+        emails = visitor_email.waiting(session, [submission_id]) if result.verdict == Verdict.ACCEPTED else []
         session.commit()
     observe_screening(current_app.extensions["leadsieve.redis"], elapsed)
     log.info(
@@ -89,6 +91,8 @@ def screen_submission(submission_id: int) -> str:
     )
     for delivery_id in deliveries:
         enqueue_delivery(delivery_id, 0)
+    for email_submission_id in emails:
+        enqueue_visitor_email(email_submission_id)
     return result.verdict
 
 
@@ -207,4 +211,36 @@ def deliver(delivery_id: int) -> str:
     )
     if delay is not None:
         enqueue_delivery(delivery_id, attempts, delay=delay)
+    return status
+
+
+def send_visitor_email(submission_id: int) -> str:
+    """Send the confirmation e-mail a form promised, once: claimed with a lease, retried on the delivery
+    back-off schedule, never for a submission that is not (or no longer) accepted."""
+    with session_scope() as session:
+        lease = timedelta(seconds=current_app.config["JOB_TIMEOUT_SECONDS"] + 5)
+        row = visitor_email.claim(session, submission_id, lease=lease)
+        if row is None:
+            return "not due"
+        submission = session.get(Submission, submission_id)
+        assert submission is not None  # the row cascades with its submission
+        if not current_request_id():
+            bind_job_request_id(submission.request_id)
+        if reason := visitor_email.still_wanted(submission):
+            visitor_email.give_up(session, row, reason)
+            return "not sent"
+        config = current_app.config
+        message = visitor_email.message_for(submission, base_url=config["PUBLIC_BASE_URL"], now=utcnow())
+        result = visitor_email.send(message, delivery_settings())
+        delay = visitor_email.record_attempt(session, row, result, backoff=config["DELIVERY_BACKOFF"])
+        status, attempts = row.status, row.attempts
+    log.info(
+        "visitor e-mail of submission %s, attempt %s: %s",
+        submission_id,
+        attempts,
+        status,
+        extra={"submission_id": submission_id, "status": status, "attempts": attempts},
+    )
+    if delay is not None:
+        enqueue_visitor_email(submission_id, attempts, delay=delay)
     return status

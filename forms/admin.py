@@ -119,8 +119,20 @@ class FormEditor(FlaskForm):
     asset_url = StringField("Asset URL (downloads)", validators=[Optional(), Length(max=2048)])
     asset_name = StringField("Asset name", validators=[Optional(), Length(max=200)])
     webinar_title = StringField("Webinar title", validators=[Optional(), Length(max=200)])
-    webinar_starts_at = StringField("Webinar date and time", validators=[Optional(), Length(max=100)])
+    webinar_starts_at = StringField(
+        "Webinar date and time (e.g. 2026-12-10 16:00, or 2026-12-10T16:00+01:00 with its offset)",
+        validators=[Optional(), Length(max=100)],
+    )
+    webinar_duration_minutes = StringField("Webinar length in minutes", validators=[Optional(), Length(max=5)])
     webinar_join_url = StringField("Webinar join link", validators=[Optional(), Length(max=2048)])
+    visitor_email = BooleanField("Send the visitor a confirmation e-mail (with the download or join link)")
+    visitor_email_subject = StringField(
+        "E-mail subject (empty: a default for the kind)", validators=[Optional(), Length(max=200)]
+    )
+    visitor_email_body = TextAreaField(
+        "E-mail text (empty: a default for the kind; links and the calendar invitation are added)",
+        validators=[Optional(), Length(max=5000)],
+    )
     allowed_origins = TextAreaField(
         "Allowed embed origins (one per line, e.g. https://www.example.com)", validators=[Optional(), Length(max=5000)]
     )

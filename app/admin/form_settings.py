@@ -12,6 +12,7 @@ from wtforms.fields.choices import SelectChoice
 
 from app.admin.blueprint import admin_only, bp
 from app.capture.form_settings import FormInput, FormSettingsError, destinations_for, save_form, set_active
+from app.capture.thanks import visitor_email_settings
 from app.db import get_session
 from app.embed.snippets import iframe_snippet, script_snippet
 from app.models import Destination, Form, Submission, utcnow
@@ -37,6 +38,7 @@ def _editor(form_row: Form | None) -> FormEditor:
             editor.kind.data = request.args.get("kind", "download")
             defaults = build_form(editor.kind.data if editor.kind.data in FORM_KINDS else "download", {})
             editor.shown.data, editor.required.data = list(defaults.shown_fields), list(defaults.required_fields)
+            editor.visitor_email.data = visitor_email_settings(editor.kind.data or "", {})["enabled"]
             editor.destinations.data = []
         else:
             _fill(editor, form_row)
@@ -54,6 +56,10 @@ def _fill(editor: FormEditor, form_row: Form) -> None:
     editor.webinar_title.data = webinar.get("title", "")
     editor.webinar_starts_at.data = webinar.get("starts_at", "")
     editor.webinar_join_url.data = webinar.get("join_url", "")
+    editor.webinar_duration_minutes.data = str(webinar.get("duration_minutes") or "")
+    email = visitor_email_settings(form_row.kind, settings)
+    editor.visitor_email.data = email["enabled"]
+    editor.visitor_email_subject.data, editor.visitor_email_body.data = email["subject"], email["body"]
     editor.allowed_origins.data = "\n".join(settings.get("allowed_origins", []))
     editor.shown.data, editor.required.data = list(public.shown_fields), list(public.required_fields)
     editor.destinations.data = destinations_for(get_session(), form_row.slug)
@@ -74,6 +80,10 @@ def _input(editor: FormEditor) -> FormInput:
         webinar_title=editor.webinar_title.data or "",
         webinar_starts_at=editor.webinar_starts_at.data or "",
         webinar_join_url=editor.webinar_join_url.data or "",
+        webinar_duration_minutes=editor.webinar_duration_minutes.data or "",
+        visitor_email=bool(editor.visitor_email.data),
+        visitor_email_subject=editor.visitor_email_subject.data or "",
+        visitor_email_body=editor.visitor_email_body.data or "",
         allowed_origins=editor.allowed_origins.data or "",
         shown=editor.shown.data or [],
         required=editor.required.data or [],
@@ -85,7 +95,13 @@ def _save(editor: FormEditor, form_row: Form | None) -> Any:
     """Validate, save and redirect to the editor; on errors, show them next to the fields."""
     if editor.validate_on_submit():
         try:
-            saved = save_form(get_session(), _input(editor), form=form_row, actor=g.user.email)
+            saved = save_form(
+                get_session(),
+                _input(editor),
+                form=form_row,
+                actor=g.user.email,
+                time_zone=current_app.config.get("ADMIN_TIME_ZONE") or "UTC",
+            )
             get_session().commit()
         except FormSettingsError as exc:
             for name, message in exc.errors.items():

@@ -2,8 +2,9 @@
 
 A form's settings dict is what capture, the embeds and the thank-you page read,
 so everything that goes in is checked: URLs are http(s) only, embed origins are
-exact `scheme://host[:port]` values (or `https://*.example.com`), and the shown
-and required fields are ones the form kind knows.
+exact `scheme://host[:port]` values (or `https://*.example.com`), the shown
+and required fields are ones the form kind knows, and a webinar's start is an
+ISO 8601 time (the e-mail and the calendar file need a real one).
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.capture.calendar import MAX_DURATION_MINUTES, StartTimeError, parse_starts_at
 from app.models import AuditEvent, Destination, Form
 from forms import CONTACT_FIELDS, FORM_KINDS
 
@@ -49,6 +52,11 @@ class FormInput:
     webinar_title: str = ""
     webinar_starts_at: str = ""
     webinar_join_url: str = ""
+    webinar_duration_minutes: str = ""
+    # The confirmation e-mail to the visitor: None keeps the kind's default (on for downloads and webinars).
+    visitor_email: bool | None = None
+    visitor_email_subject: str = ""
+    visitor_email_body: str = ""
     allowed_origins: str = ""
     shown: Sequence[str] = field(default_factory=tuple)
     required: Sequence[str] = field(default_factory=tuple)
@@ -73,6 +81,8 @@ def _url(value: str, *, allow_relative: bool = False) -> str:
     value = value.strip()
     if not value:
         return ""
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        raise ValueError("must not contain spaces or line breaks")
     if allow_relative and value.startswith("/") and not value.startswith("//"):
         return value
     parts = urlsplit(value)
@@ -81,8 +91,27 @@ def _url(value: str, *, allow_relative: bool = False) -> str:
     return value
 
 
-def build_settings(data: FormInput, previous: dict[str, Any] | None = None) -> dict[str, Any]:
-    """A validated settings dict; FormSettingsError lists every problem."""
+def _starts_at(value: str, time_zone: str) -> str:
+    """The webinar's start as stored: ISO 8601 with its offset (a time without one is in `time_zone`)."""
+    if not value.strip():
+        return ""
+    return parse_starts_at(value, default_zone=ZoneInfo(time_zone)).isoformat(timespec="minutes")
+
+
+def _duration(value: str) -> int:
+    text = value.strip()
+    if not text:
+        return 60
+    if not text.isdigit() or not 1 <= int(text) <= MAX_DURATION_MINUTES:
+        raise ValueError(f"give the length in minutes, 1 to {MAX_DURATION_MINUTES}")
+    return int(text)
+
+
+def build_settings(
+    data: FormInput, previous: dict[str, Any] | None = None, *, time_zone: str = "UTC"
+) -> dict[str, Any]:
+    """A validated settings dict; FormSettingsError lists every problem. A webinar start given without an
+    offset is taken in `time_zone` (the admin's)."""
     errors: dict[str, str] = {}
     settings = dict(previous or {})
     if data.kind not in FORM_KINDS:
@@ -103,14 +132,30 @@ def build_settings(data: FormInput, previous: dict[str, Any] | None = None) -> d
     except ValueError as exc:
         errors["webinar_join_url"] = str(exc)
         join_url = ""
+    starts_at, duration = "", 60
     if data.kind == "webinar":
+        try:
+            starts_at = _starts_at(data.webinar_starts_at, time_zone)
+        except StartTimeError as exc:
+            errors["webinar_starts_at"] = str(exc)
+        try:
+            duration = _duration(data.webinar_duration_minutes)
+        except ValueError as exc:
+            errors["webinar_duration_minutes"] = str(exc)
         settings["webinar"] = {
             "title": data.webinar_title.strip(),
-            "starts_at": data.webinar_starts_at.strip(),
+            "starts_at": starts_at,
+            "duration_minutes": duration,
             "join_url": join_url,
         }
     else:
         settings.pop("webinar", None)
+    email = dict(settings.get("visitor_email") or {})
+    if data.visitor_email is not None:
+        email["enabled"] = data.visitor_email
+    email["subject"] = " ".join(data.visitor_email_subject.split())[:200]
+    email["body"] = data.visitor_email_body.strip()
+    settings["visitor_email"] = email
     try:
         settings["allowed_origins"] = parse_origins(data.allowed_origins)
     except ValueError as exc:
@@ -122,9 +167,9 @@ def build_settings(data: FormInput, previous: dict[str, Any] | None = None) -> d
     return settings
 
 
-def save_form(session: Session, data: FormInput, *, form: Form | None, actor: str) -> Form:
+def save_form(session: Session, data: FormInput, *, form: Form | None, actor: str, time_zone: str = "UTC") -> Form:
     """Create or update a form and which destinations receive its leads; audited."""
-    settings = build_settings(data, form.settings if form is not None else None)
+    settings = build_settings(data, form.settings if form is not None else None, time_zone=time_zone)
     clash = session.scalars(select(Form.id).where(Form.slug == data.slug)).first()
     if clash is not None and (form is None or clash != form.id):
         raise FormSettingsError({"slug": f"another form already uses /f/{data.slug}"})

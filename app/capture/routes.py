@@ -4,18 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_template, request
+from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
+from wtforms.validators import Length
 
+from app.capture.calendar import StartTimeError, Webinar, ics, parse_starts_at, webinar_of, when_text
 from app.capture.cors import allowed_origin, cors_headers, frame_ancestors
 from app.capture.service import RequestContext, capture_submission, find_form
 from app.capture.signals import capture_signals, origin_of
+from app.capture.thanks import ThanksRef, absolute_url, read_thanks_token, sends_visitor_email, thanks_token
 from app.capture.tokens import issue_token, read_token
+from app.capture.visitor_email import calendar_uid
 from app.db import get_session
 from app.errors import wants_json
 from app.extensions import limiter
-from app.models import Form
+from app.models import Form, utcnow
 from app.privacy.erasure import truncate_ip
 from app.runtime.queues import enqueue_screening
 from app.security import PUBLIC_CSP
@@ -24,14 +28,31 @@ from forms.fields import clean_line
 
 # Ad-platform click ids the embed carries from the host page; kept in the submission's raw fields.
 CLICK_IDS = ("gclid", "fbclid", "msclkid", "li_fat_id", "ttclid", "wbraid", "gbraid")
+# Contact fields a link may prefill (`/f/demo?email=ada@acme.com`), where the form shows them. Never the
+# consent box (consent is the visitor's own act), nor the free-text message, nor the signed token.
+PREFILL_FIELDS = ("email", "first_name", "last_name", "company", "job_title", "phone", "country")
 
 bp = Blueprint("capture", __name__)
 
 
 @bp.context_processor
 def _embed_context_fields() -> dict[str, Any]:
-    """The host-page fields the iframe may take from embed.js (frame.js reads them from the page)."""
-    return {"embed_context_fields": " ".join((*CONTEXT_FIELDS, *CLICK_IDS))}
+    """The host-page fields the iframe may take from embed.js (frame.js reads them from the page):
+    context as hidden fields, and the prefill allow-list into the contact fields the form shows."""
+    return {
+        "embed_context_fields": " ".join((*CONTEXT_FIELDS, *CLICK_IDS)),
+        "embed_prefill_fields": " ".join(PREFILL_FIELDS),
+    }
+
+
+@bp.app_template_filter("webinar_time")
+def _webinar_time(value: Any) -> str:
+    """A webinar's stored start as people read it (`Thursday 10 December 2026, 16:00 UTC`); text that is
+    not ISO 8601 (forms saved before it had to be) is shown as written."""
+    try:
+        return when_text(parse_starts_at(str(value or "")))
+    except StartTimeError:
+        return str(value or "")
 
 
 # Endpoints a script on another origin may call.
@@ -158,12 +179,25 @@ def _page(slug: str, *, embed: bool) -> str:
     form = _build_form(form_row)
     form.token.data = issue_token(current_app.config["SECRET_KEY"], form_row.id)
     for name in CONTEXT_FIELDS:
-        form[name].data = request.args.get(name, "")[: 200 if name.startswith("utm_") else 2048]
+        form[name].data = clean_line(request.args.get(name, ""))[: 200 if name.startswith("utm_") else 2048]
+    _prefill(form)
     if not form.referrer.data and not embed:
         form.referrer.data = (request.referrer or "")[:2048]
     if not form.page_url.data and not embed:
         form.page_url.data = request.url[:2048]
     return _render_form(form_row, form, embed=embed)
+
+
+def _prefill(form: LeadForm) -> None:
+    """Contact fields from the query string, allow-listed (PREFILL_FIELDS) and only where the form shows
+    them; cleaned and cut like a post would be. The visitor sees and may change them before posting."""
+    for name in PREFILL_FIELDS:
+        value = clean_line(request.args.get(name, ""))
+        if not value or name not in form.shown_fields:
+            continue
+        field = form[name]
+        limit = min((v.max for v in field.validators if isinstance(v, Length) and v.max > 0), default=200)
+        field.data = value[:limit]
 
 
 @bp.get("/f/<slug>/token")
@@ -230,23 +264,102 @@ def submit(slug: str) -> Any:
     return _thank(form_row, submission_id)
 
 
+def _message(form_row: Form) -> str:
+    return form_row.settings.get("thank_you") or "Thank you! We have received your details."
+
+
+def _base_url() -> str:
+    return current_app.config["PUBLIC_BASE_URL"] or request.host_url.rstrip("/")
+
+
+def _webinar(form_row: Form) -> Webinar | None:
+    return webinar_of(form_row.name, form_row.settings) if form_row.kind == "webinar" else None
+
+
+def _calendar_url(form_row: Form, token: str) -> str:
+    """The absolute "Add to calendar" link of a webinar with a start time, else ""."""
+    webinar = _webinar(form_row)
+    if webinar is None or webinar.starts_at is None:
+        return ""
+    return _base_url() + url_for("capture.calendar", slug=form_row.slug, token=token)
+
+
 def _thank(form_row: Form, submission_id: int) -> Any:
-    """The same thank-you whatever screening will decide: visitors never learn the verdict."""
+    """The same thank-you whatever screening will decide: visitors never learn the verdict.
+
+    HTML posts are answered with a 303 to the signed thank-you page (post, redirect, get), so a
+    refresh does not post again; JSON gets 202 with absolute links."""
     settings = form_row.settings
-    message = settings.get("thank_you") or "Thank you! We have received your details."
+    token = thanks_token(current_app.config["SECRET_KEY"], form_id=form_row.id, submission_id=submission_id)
     if wants_json():
-        body = {"id": submission_id, "message": message}
-        for key in ("redirect_url", "asset_url"):
-            if settings.get(key):
-                body[key] = settings[key]
+        body = {"id": submission_id, "message": _message(form_row)}
+        if settings.get("redirect_url"):
+            body["redirect_url"] = settings["redirect_url"]
+        if settings.get("asset_url"):
+            body["asset_url"] = absolute_url(settings["asset_url"], _base_url())
+        if calendar_url := _calendar_url(form_row, token):
+            body["calendar_url"] = calendar_url
         return jsonify(body), 202
     if settings.get("redirect_url"):
         return redirect(settings["redirect_url"], code=303)
-    embed = request.args.get("embed") == "1"
-    return render_template(
-        "capture/thanks.html",
-        form_row=form_row,
-        message=message,
-        layout=_layout(),
-        parent_origin=_parent_origin(form_row) if embed else None,
+    # An iframe's post stays in the frame: the thank-you page keeps its layout and its parent origin.
+    values: dict[str, Any] = {key: request.args[key] for key in ("embed", "parent") if request.args.get(key)}
+    return redirect(url_for("capture.thanks", slug=form_row.slug, token=token, **values), code=303)
+
+
+def _thanks_ref(form_row: Form, token: str) -> ThanksRef:
+    """The submission a thank-you link names; 404 unless the token is genuine, fresh and for this form.
+
+    The submission itself is never looked up: whether it still exists (rejected ones are purged)
+    would tell the visitor the verdict."""
+    config = current_app.config
+    ref = read_thanks_token(config["SECRET_KEY"], token, fallbacks=config.get("SECRET_KEY_FALLBACKS", ()))
+    if ref is None or ref.form_id != form_row.id:
+        abort(404)
+    return ref
+
+
+@bp.get("/f/<slug>/thanks/<token>")
+def thanks(slug: str, token: str) -> Any:
+    """The thank-you page a post is redirected to; a refresh shows it again and posts nothing."""
+    form_row = _load(slug)
+    _thanks_ref(form_row, token)
+    config = current_app.config
+    webinar = _webinar(form_row)
+    response = current_app.make_response(
+        render_template(
+            "capture/thanks.html",
+            form_row=form_row,
+            message=_message(form_row),
+            asset_url=absolute_url(form_row.settings.get("asset_url", ""), _base_url()),
+            asset_name=form_row.settings.get("asset_name") or "",
+            webinar=webinar,
+            when=when_text(webinar.starts_at) if webinar is not None and webinar.starts_at else "",
+            calendar_url=_calendar_url(form_row, token),
+            promises_email=sends_visitor_email(form_row.kind, form_row.settings, smtp_url=config["SMTP_URL"]),
+            layout=_layout(),
+            parent_origin=_parent_origin(form_row) if request.args.get("embed") == "1" else None,
+        )
     )
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+@bp.get("/f/<slug>/thanks/<token>/calendar.ics")
+def calendar(slug: str, token: str) -> Response:
+    """The webinar as an .ics file ("Add to calendar"), for whoever holds a thank-you link."""
+    form_row = _load(slug)
+    _thanks_ref(form_row, token)
+    webinar = _webinar(form_row)
+    if webinar is None or webinar.starts_at is None:
+        abort(404)
+    body = ics(
+        webinar,
+        uid=calendar_uid(form_row.id, _base_url()),
+        now=utcnow(),
+        description=str(form_row.settings.get("intro") or ""),
+    )
+    response = Response(body, mimetype="text/calendar")
+    response.headers["Content-Disposition"] = f'attachment; filename="{form_row.slug}.ics"'
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response

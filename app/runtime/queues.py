@@ -158,6 +158,34 @@ def enqueue_delivery(delivery_id: int, attempts: int, *, delay: float = 0, only_
     return True
 
 
+def visitor_email_job_id(submission_id: int, attempts: int) -> str:
+    """One job id per try of a visitor's confirmation e-mail, like deliveries."""
+    return f"visitor-email-{submission_id}-{attempts}"
+
+
+def enqueue_visitor_email(
+    submission_id: int, attempts: int = 0, *, delay: float = 0, only_if_missing: bool = False
+) -> bool:
+    """Queue `send_visitor_email` (on the delivery queue) now or after `delay` seconds; False when Redis
+    is unreachable (the sweeper finds the e-mail due and queues it again)."""
+    queue = get_queue(DELIVERY)
+    job_id = visitor_email_job_id(submission_id, attempts)
+    options = {"job_id": job_id, "job_timeout": _job_timeout(), "result_ttl": 3600, "failure_ttl": 7 * 24 * 3600}
+    try:
+        if only_if_missing and _is_pending(queue, job_id):
+            return False
+        if delay > 0:
+            queue.enqueue_in(timedelta(seconds=delay), "app.jobs.send_visitor_email", submission_id, **options)
+        else:
+            queue.enqueue("app.jobs.send_visitor_email", submission_id, **options)
+    except RedisError as exc:
+        log.warning(
+            "could not enqueue the visitor e-mail of submission %s (%s); the sweeper will retry", submission_id, exc
+        )
+        return False
+    return True
+
+
 @dataclass(frozen=True)
 class WorkerCensus:
     """The workers that heartbeat recently, by RQ state, and how many Redis outages they rode out."""

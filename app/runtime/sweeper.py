@@ -14,9 +14,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.actions import rescreen
+from app.capture import visitor_email
 from app.forwarding.deliveries import due
 from app.models import AuditEvent, Finding, Submission, utcnow
-from app.runtime.queues import enqueue_delivery, enqueue_screening
+from app.runtime.queues import enqueue_delivery, enqueue_screening, enqueue_visitor_email
 from app.screening_context import dns_health
 from app.statuses import SubmissionStatus, Verdict
 from screening.resolver import MailResolver
@@ -48,6 +49,18 @@ def sweep_deliveries(session: Session) -> int:
     )
     if enqueued:
         log.info("sweeper enqueued %d due deliveries", enqueued)
+    return enqueued
+
+
+def sweep_visitor_emails(session: Session) -> int:
+    """Enqueue visitor confirmation e-mails that are due (Redis was down when they were planned, a retry
+    time reached, or a worker died holding one) and not queued."""
+    enqueued = sum(
+        enqueue_visitor_email(submission_id, attempts, only_if_missing=True)
+        for submission_id, attempts in visitor_email.due(session)
+    )
+    if enqueued:
+        log.info("sweeper enqueued %d due visitor e-mails", enqueued)
     return enqueued
 
 
@@ -112,6 +125,7 @@ class SweepResult:
     deliveries: int
     dns_holds: int
     dns_ok: bool | None = None
+    visitor_emails: int = 0
 
 
 def watch_dns(watch: DnsWatch) -> tuple[bool, bool]:
@@ -134,7 +148,8 @@ def run_sweep(
     dns_retry_limit: int,
     dns: DnsWatch | None = None,
 ) -> SweepResult:
-    """One sweep: stale `received` submissions, due deliveries, and holds DNS caused (worker and CLI).
+    """One sweep: stale `received` submissions, due deliveries and visitor e-mails, and holds DNS caused
+    (worker and CLI).
 
     With `dns`, the canary is probed too: when DNS has just come back, its holds are screened again
     at once instead of after `dns_retry_after_seconds`."""
@@ -146,6 +161,7 @@ def run_sweep(
             session, after_seconds=dns_retry_after_seconds, limit=dns_retry_limit, immediately=came_back
         ),
         dns_ok=dns_ok,
+        visitor_emails=sweep_visitor_emails(session),
     )
 
 

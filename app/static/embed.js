@@ -9,6 +9,8 @@
 
   var CONTEXT = ["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content",
     "gclid", "fbclid", "msclkid", "li_fat_id", "ttclid", "wbraid", "gbraid"];
+  // What the page's URL may prefill (the server's PREFILL_FIELDS): shown, empty fields; never consent.
+  var PREFILL = ["email", "first_name", "last_name", "company", "job_title", "phone", "country"];
   var THEME = { accent: "--ls-accent", text: "--ls-text", background: "--ls-background",
     font: "--ls-font", radius: "--ls-radius", error: "--ls-error" };
   var CSS = ":host{display:block;color:var(--ls-text,#1c1f24);font:16px/1.5 var(--ls-font,system-ui,sans-serif)}" +
@@ -44,11 +46,26 @@
     if (!input.value || name === "token") input.value = value;
   }
 
+  function queryValues() {
+    var params = new URLSearchParams(location.search), values = {};
+    PREFILL.forEach(function (name) { if (params.get(name)) values[name] = params.get(name); });
+    return values;
+  }
+
+  function prefill(form, values) {
+    Object.keys(values).forEach(function (name) {
+      var input = form.querySelector('input[name="' + name + '"]');
+      if (!input || input.value || !/^(text|email|tel)$/.test(input.type)) return;
+      input.value = values[name].replace(/\s+/g, " ").trim().slice(0, input.maxLength > 0 ? input.maxLength : 200);
+    });
+  }
+
   function fillContext(form) {
     var params = new URLSearchParams(location.search);
     CONTEXT.forEach(function (name) { setField(form, name, (params.get(name) || "").slice(0, 200)); });
     setField(form, "page_url", location.href.slice(0, 2048));
     setField(form, "referrer", document.referrer.slice(0, 2048));
+    prefill(form, queryValues());
   }
 
   function clearErrors(form) {
@@ -86,13 +103,15 @@
     var text = document.createElement("p");
     text.textContent = data.message || "Thank you!";
     box.appendChild(text);
-    var asset = data.asset_url && safeUrl(data.asset_url);
-    if (asset) {
-      var link = document.createElement("a");
-      link.href = asset;
-      link.textContent = "Download your copy";
-      box.appendChild(link);
-    }
+    // The server's links are absolute: a relative one would resolve against the host site.
+    [[data.asset_url, "Download your copy"], [data.calendar_url, "Add to calendar", 1]].forEach(function (a) {
+      var href = a[0] && safeUrl(a[0]), link = document.createElement("a");
+      if (!href) return;
+      link.href = href;
+      link.textContent = a[1];
+      if (a[2]) link.download = "";
+      box.append(" ", link);
+    });
     form.replaceWith(box);
   }
 
@@ -161,7 +180,8 @@
   // already has): reloading it with the context in its URL would lose what the visitor typed.
   function tellFrame(frame) {
     if (frame.contentWindow) {
-      frame.contentWindow.postMessage({ type: "leadsieve:context", fields: pageContext() }, frameOrigin(frame));
+      frame.contentWindow.postMessage(
+        { type: "leadsieve:context", fields: pageContext(), prefill: queryValues() }, frameOrigin(frame));
     }
   }
 

@@ -7,6 +7,15 @@
   if (!target || window.parent === window) return;
   // The server names the fields (forms.CONTEXT_FIELDS and the click ids in app/capture/routes.py).
   var FIELDS = (document.documentElement.getAttribute("data-context-fields") || "").split(" ");
+  // Contact fields the host page's URL may prefill (PREFILL_FIELDS): only inputs the form shows, if empty.
+  var PREFILL = (document.documentElement.getAttribute("data-prefill-fields") || "").split(" ");
+
+  function prefill(form, name, value) {
+    var input = form.elements[name];
+    if (!input || input.value || ["text", "email", "tel", "search"].indexOf(input.type) < 0) return;
+    var limit = input.maxLength > 0 ? input.maxLength : 200;
+    input.value = value.replace(/\s+/g, " ").trim().slice(0, limit);
+  }
 
   function setField(form, name, value) {
     var input = form.elements[name];
@@ -26,6 +35,10 @@
     Array.prototype.forEach.call(document.querySelectorAll("form[data-leadsieve-form]"), function (form) {
       FIELDS.forEach(function (name) {
         if (typeof data.fields[name] === "string" && data.fields[name]) setField(form, name, data.fields[name]);
+      });
+      var values = data.prefill && typeof data.prefill === "object" ? data.prefill : {};
+      PREFILL.forEach(function (name) {
+        if (name && typeof values[name] === "string" && values[name]) prefill(form, name, values[name]);
       });
     });
     last = 0;  // the host script may have missed our first height: say it again

@@ -93,7 +93,7 @@ def test_create_form_and_capture_uses_its_fields(admin, client, db_session):
     )
     assert missing.status_code == 400 and "company" in missing.get_json()["fields"]
     ok = client.post("/f/q4-pricing", data={"email": "jo@acme.com", "company": "Acme", "token": token})
-    assert ok.status_code == 200 and "check your inbox" in ok.get_data(as_text=True)
+    assert ok.status_code == 303 and "check your inbox" in client.get(ok.headers["Location"]).get_data(as_text=True)
 
 
 @pytest.mark.parametrize(

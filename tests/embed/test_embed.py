@@ -91,7 +91,7 @@ def test_iframe_never_posts_heights_to_an_unlisted_parent(client):
 
 
 def test_iframe_post_renders_thanks_inside_the_frame(client):
-    response = client.post(f"/f/embedded?embed=1&parent={LISTED}", data={"email": "a@acme.com"})
+    response = client.post(f"/f/embedded?embed=1&parent={LISTED}", data={"email": "a@acme.com"}, follow_redirects=True)
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "Thank you" in html
     assert 'class="embedded"' in html and f'data-parent-origin="{LISTED}"' in html
@@ -163,7 +163,8 @@ def test_own_pages_behind_a_tls_proxy_count_as_allowed(app, client, db_session, 
     response = client.post(
         "/f/embedded?embed=1", data={"email": "kim@vandelay.com"}, base_url="http://10.0.0.5:8000", headers=headers
     )
-    assert response.status_code == 200
+    assert response.status_code == 303
+    assert response.headers["Location"].startswith("/f/embedded/thanks/")  # relative: right behind the proxy too
     signals = db_session.scalars(select(Submission)).one().signals
     assert (signals["origin"], signals["origin_allowed"]) == ("https://leads.example.com", True)
 

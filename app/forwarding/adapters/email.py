@@ -28,7 +28,7 @@ import re
 import smtplib
 import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.errors import HeaderDefect, HeaderParseError, MessageError
@@ -123,17 +123,18 @@ def outbox_dir(url: str) -> Path | None:
     return Path(path)
 
 
-def eml_path(directory: Path, idempotency_key: str) -> Path:
-    """Where the outbox keeps one delivery's message: `lead-<key>.eml` (erasure finds it here too)."""
+def eml_path(directory: Path, idempotency_key: str, *, prefix: str = "lead") -> Path:
+    """Where the outbox keeps one delivery's message: `lead-<key>.eml` (erasure finds it here too);
+    a visitor's confirmation is `visitor-<key>.eml`."""
     name = re.sub(r"[^A-Za-z0-9_-]", "_", idempotency_key)[:100] or "unkeyed"
-    return directory / f"lead-{name}.eml"
+    return directory / f"{prefix}-{name}.eml"
 
 
-def write_eml(directory: Path, data: bytes, *, idempotency_key: str) -> Path:
-    """Write the serialised message as `lead-<key>.eml` (atomically; a retry replaces the same file); its path."""
+def write_eml(directory: Path, data: bytes, *, idempotency_key: str, prefix: str = "lead") -> Path:
+    """Write the serialised message as `<prefix>-<key>.eml` (atomically; a retry replaces the same file); its path."""
     directory.mkdir(parents=True, exist_ok=True)
-    path = eml_path(directory, idempotency_key)
-    with NamedTemporaryFile("wb", dir=directory, prefix=".lead-", suffix=".tmp", delete=False) as tmp:
+    path = eml_path(directory, idempotency_key, prefix=prefix)
+    with NamedTemporaryFile("wb", dir=directory, prefix=f".{prefix}-", suffix=".tmp", delete=False) as tmp:
         tmp.write(data)
     os.replace(tmp.name, path)
     return path
@@ -242,13 +243,19 @@ def build_message(payload: dict[str, Any], *, recipients: list[str], sender: str
     return msg
 
 
-def serialise(msg: EmailMessage, *, recipients: list[str], linesep: str = "\r\n") -> bytes:
+def serialise(
+    msg: EmailMessage,
+    *,
+    recipients: list[str],
+    linesep: str = "\r\n",
+    parts: Sequence[str] = ("text/plain", "text/html"),
+) -> bytes:
     """The message as bytes with `linesep` line ends, once they are checked to carry exactly its headers.
 
     The bytes are read back, raw and with the e-mail parser: one line per header that was set, plus
     folded continuation lines; no other header (a Bcc, say) and no bare CR or LF; every header with
     the value it was given and no line break in it; To naming exactly `recipients`; the body where
-    it was. UnsafeMessage says what differs."""
+    it was (its top-level `parts`). UnsafeMessage says what differs."""
     try:
         data = msg.as_bytes(policy=msg.policy.clone(linesep=linesep))
     except HeaderParseError as exc:  # the package's own check for a header folded into two
@@ -273,7 +280,7 @@ def serialise(msg: EmailMessage, *, recipients: list[str], linesep: str = "\r\n"
         built = _headers(msg)
         parsed = BytesParser(policy=default_policy).parsebytes(data)
         read, to = _headers(parsed), [a.addr_spec for a in parsed["To"].addresses]
-        parts = [part.get_content_type() for part in parsed.iter_parts()]
+        found_parts = [part.get_content_type() for part in parsed.iter_parts()]
     except (AttributeError, IndexError, KeyError, TypeError, ValueError, MessageError) as exc:
         # The parser's own bugs on odd input (3.11 raises AttributeError on some address groups):
         # a message that cannot be read back is not sent.
@@ -287,8 +294,8 @@ def serialise(msg: EmailMessage, *, recipients: list[str], linesep: str = "\r\n"
             raise UnsafeMessage(f"the {name} header reads back as something else than was set")
     if to != recipients:
         raise UnsafeMessage("To reads back with other recipients than the destination's")
-    if parts != ["text/plain", "text/html"]:
-        raise UnsafeMessage("the body does not read back as plain text and HTML")
+    if found_parts != list(parts):
+        raise UnsafeMessage(f"the body does not read back as {', '.join(parts)}")
     return data
 
 
@@ -310,10 +317,10 @@ def send(
     """Send the lead to the destination's addresses (or write it to the file:// outbox); 4xx SMTP
     replies and network errors are retryable."""
     start = time.perf_counter()
-    elapsed = lambda: int((time.perf_counter() - start) * 1000)  # noqa: E731
     try:
         outbox = outbox_dir(settings.smtp_url)
-        server = None if outbox is not None else parse_smtp_url(settings.smtp_url)
+        if outbox is None:
+            parse_smtp_url(settings.smtp_url)  # a missing or bad SMTP_URL is said before anything else
         recipients = parse_recipients(spec.target)
         msg = build_message(payload, recipients=recipients, sender=settings.smtp_from, idempotency_key=idempotency_key)
         # The outbox keeps what the development default always wrote (LF); SMTP needs CRLF.
@@ -327,8 +334,31 @@ def send(
             error=f"refused to send: the e-mail's headers did not survive serialisation intact ({exc})",
             retryable=False,
         )
+    return transmit(data, recipients=recipients, settings=settings, idempotency_key=idempotency_key, start=start)
+
+
+def transmit(
+    data: bytes,
+    *,
+    recipients: list[str],
+    settings: DeliverySettings,
+    idempotency_key: str,
+    outbox_prefix: str = "lead",
+    start: float | None = None,
+) -> AttemptResult:
+    """Send bytes `serialise` checked over SMTP_URL, or write them to the file:// outbox as
+    `<outbox_prefix>-<key>.eml`; 4xx SMTP replies and network errors are retryable."""
+    began = time.perf_counter() if start is None else start
+    elapsed = lambda: int((time.perf_counter() - began) * 1000)  # noqa: E731
+    try:
+        outbox = outbox_dir(settings.smtp_url)
+        server = None if outbox is not None else parse_smtp_url(settings.smtp_url)
+    except EmailConfigError as exc:
+        return AttemptResult(ok=False, error=str(exc), retryable=False)
     if outbox is not None:
-        return _write_to_outbox(outbox, data, recipients=recipients, idempotency_key=idempotency_key, elapsed=elapsed)
+        return _write_to_outbox(
+            outbox, data, recipients=recipients, idempotency_key=idempotency_key, prefix=outbox_prefix, elapsed=elapsed
+        )
     assert server is not None
     try:
         client: smtplib.SMTP
@@ -375,11 +405,17 @@ def send(
 
 
 def _write_to_outbox(
-    outbox: Path, data: bytes, *, recipients: list[str], idempotency_key: str, elapsed: Callable[[], int]
+    outbox: Path,
+    data: bytes,
+    *,
+    recipients: list[str],
+    idempotency_key: str,
+    prefix: str,
+    elapsed: Callable[[], int],
 ) -> AttemptResult:
     """The local "inbox" of SMTP_URL=file://…: delivered once the .eml file is on disk."""
     try:
-        path = write_eml(outbox, data, idempotency_key=idempotency_key)
+        path = write_eml(outbox, data, idempotency_key=idempotency_key, prefix=prefix)
     except OSError as exc:  # a full disk or a permission problem may be fixed: retry
         return AttemptResult(
             ok=False, error=f"could not write to the outbox {outbox}: {exc}", retryable=True, latency_ms=elapsed()
