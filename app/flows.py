@@ -11,17 +11,36 @@ from app.leads.classification import classify
 from app.models import Submission
 from screening.scoring import ScoringRules
 
+# Settings that name one scoring rule each (config.py); they win over the same key in SCORING_RULES.
+RULE_SETTINGS = {
+    "SCORE_MQL_ENGAGEMENT": "mql_engagement",
+    "SCORE_SQL_MIN_FIT": "sql_min_fit",
+    "SCORE_SQL_FIT": "sql_fit",
+    "SCORE_SQL_ENGAGEMENT": "sql_engagement",
+    "SCORE_REPEAT_WINDOW_HOURS": "repeat_window_hours",
+    "SCORE_HALF_LIFE_DAYS": "half_life_days",
+    "DUPLICATE_WINDOW_SECONDS": "duplicate_window_seconds",
+}
+
 
 def scoring_rules() -> ScoringRules:
-    """Scoring rules from configuration."""
+    """Scoring rules from configuration: SCORING_RULES' tables, then the threshold and window settings."""
     config = current_app.config
-    return ScoringRules.from_mapping({**config["SCORING_RULES"], "sql_threshold": config["SCORE_SQL_THRESHOLD"]})
+    named = {rule: config[setting] for setting, rule in RULE_SETTINGS.items() if setting in config}
+    return ScoringRules.from_mapping({**config["SCORING_RULES"], **named})
 
 
-def accept(session: Session, *, submission: Submission, actor: str) -> list[int]:
-    """Classify an accepted submission and route it; returns new delivery ids (enqueue them after commit)."""
-    lead = classify(session, submission=submission, rules=scoring_rules(), actor=actor)
+def accept(
+    session: Session, *, submission: Submission, actor: str, stage: str | None = None, note: str = ""
+) -> list[int]:
+    """Classify an accepted submission and route it; returns new delivery ids (enqueue them after commit).
+
+    A duplicate (the same form again within minutes) is attached to its lead but not routed. `stage` is a
+    reviewer's explicit choice, honoured before routing so destinations get the stage the person chose."""
+    lead = classify(session, submission=submission, rules=scoring_rules(), actor=actor, stage=stage, note=note)
     session.flush()
+    if submission.duplicate_of_id is not None:
+        return []
     config = current_app.config
     visitor_email.plan(session, submission=submission, smtp_url=config["SMTP_URL"])
     token = feedback_token(config["SECRET_KEY"], lead.id)
