@@ -9,6 +9,7 @@ receiver that de-duplicates sees each event once; failures are retried on DELIVE
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from datetime import timedelta
 
@@ -111,18 +112,34 @@ def send_one(notice: AlertNotice, settings: DeliverySettings) -> AttemptResult:
 
 
 def send_due(
-    session: Session, *, settings: DeliverySettings, backoff: Sequence[int], lease: timedelta, limit: int
+    session: Session,
+    *,
+    settings: DeliverySettings,
+    backoff: Sequence[int],
+    lease: timedelta,
+    limit: int,
+    budget_seconds: float,
 ) -> int:
-    """Send up to `limit` due notices, one attempt each; returns how many were delivered.
+    """Send up to `limit` due notices, one attempt each, starting none after `budget_seconds`; returns how
+    many were delivered.
 
-    The limit bounds how long one turn may keep a worker from its jobs (each attempt may take up to the
-    delivery time-out); the rest wait for the next turn."""
-    delivered = 0
+    The limit and the budget bound how long one turn keeps a worker from its jobs (an attempt may take the
+    whole delivery time-out), and a destination that failed once this turn is not tried again in it (a
+    receiver that hangs would cost a time-out per notice); the rest wait for the next turn."""
+    delivered, failing = 0, set()
+    deadline = time.monotonic() + budget_seconds
     for notice_id in due_notices(session, limit=limit):
+        if time.monotonic() >= deadline:
+            break
+        destination_id = session.scalar(select(AlertNotice.destination_id).where(AlertNotice.id == notice_id))
+        if destination_id in failing:
+            continue
         notice = claim(session, notice_id, lease=lease)
         if notice is None:
             continue
         result = send_one(notice, settings)
         record(session, notice, result, backoff=backoff)
         delivered += result.ok
+        if not result.ok and result.retryable:
+            failing.add(notice.destination_id)
     return delivered

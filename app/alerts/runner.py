@@ -20,7 +20,8 @@ from app.models import utcnow
 
 log = logging.getLogger(__name__)
 
-# Notices sent per turn at most: each attempt may take DELIVERY_TIMEOUT_SECONDS of a worker's loop.
+# Notices sent per turn at most (and none started after twice DELIVERY_TIMEOUT_SECONDS): each attempt may
+# take DELIVERY_TIMEOUT_SECONDS of a worker's loop.
 SEND_LIMIT = 20
 
 
@@ -106,6 +107,7 @@ def run_alert_checks(app: Flask, *, now: datetime | None = None) -> AlertTurn:
             backoff=config["DELIVERY_BACKOFF"],
             lease=timedelta(seconds=2 * config["DELIVERY_TIMEOUT_SECONDS"] + 30),
             limit=SEND_LIMIT,
+            budget_seconds=2 * config["DELIVERY_TIMEOUT_SECONDS"],
         )
     finally:
         session.close()

@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from app.alerts import run_alert_checks
-from app.models import Destination, utcnow
+from app.models import AlertNotice, Destination, utcnow
 from app.statuses import Verdict
 from tests.alerts.conftest import add_dead_delivery, add_destination, add_submission
 from tests.helpers import csrf_from
@@ -106,3 +106,15 @@ def test_removing_a_used_destination_stops_its_alerts(app, admin, db_session):
     admin.post(f"/admin/destinations/{hook.id}/remove", data={"csrf_token": csrf_from(page)})
     db_session.refresh(hook)
     assert (hook.active, hook.alerts) == (False, False)
+
+
+def test_removing_an_unused_alerts_destination_deletes_it_with_its_notices(app, admin, db_session, http_receiver):
+    hook = add_destination(db_session, target=http_receiver.url("/alerts"), alerts=True)
+    add_submission(db_session, verdict=Verdict.HELD, received_at=utcnow() - timedelta(hours=30))
+    run_alert_checks(app)
+    assert db_session.scalars(select(AlertNotice)).all() != []
+    page = admin.get("/admin/destinations").get_data(as_text=True)
+    admin.post(f"/admin/destinations/{hook.id}/remove", data={"csrf_token": csrf_from(page)})
+    db_session.expire_all()
+    assert db_session.scalars(select(Destination)).all() == []
+    assert db_session.scalars(select(AlertNotice)).all() == []

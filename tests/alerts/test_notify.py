@@ -203,3 +203,17 @@ def test_digest_window_follows_the_admin_time_zone_across_daylight_saving():
     assert (start, end, day) == (datetime(2026, 10, 24, 6, 0), datetime(2026, 10, 25, 7, 0), "2026-10-25")
     start, end, day = digest_window(datetime(2026, 10, 25, 6, 59), hour=8, time_zone="Europe/Berlin")
     assert day == "2026-10-24"
+
+
+def test_a_failing_destination_is_tried_once_a_turn_and_the_others_still_get_theirs(app, db_session, http_receiver):
+    add_destination(db_session, target=http_receiver.url("/failing"), alerts=True)
+    add_destination(db_session, target=http_receiver.url("/ok"), alerts=True)
+    crm = add_destination(db_session, target="https://crm.example.com/hook", name="CRM")
+    add_dead_delivery(db_session, crm)
+    add_submission(db_session, verdict=Verdict.HELD, received_at=utcnow() - timedelta(hours=30))
+    http_receiver.script(Reply(503))  # the first notice goes to /failing: it answers 503 once
+    assert run_alert_checks(app).delivered == 2
+    assert len(alert_requests(http_receiver, "/failing")) == 1  # its second notice waits for the next turn
+    assert len(alert_requests(http_receiver, "/ok")) == 2
+    assert run_alert_checks(app).delivered == 2
+    assert [r.status for r in alert_requests(http_receiver, "/failing")] == [503, 200, 200]
