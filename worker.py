@@ -169,13 +169,16 @@ def make_chores(app: Flask, worker: Worker, *, sweep_every: float, lists_every: 
     return chores
 
 
+# libc, opened once in the parent so each forked horse only makes the call.
+_LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
+PR_SET_PDEATHSIG = 1
+
+
 def die_with_parent(parent: int) -> None:
     """Ask Linux to SIGKILL this process when its parent dies (prctl PR_SET_PDEATHSIG); elsewhere a no-op."""
-    if not sys.platform.startswith("linux"):
+    if _LIBC is None:
         return
-    libc = ctypes.CDLL(None, use_errno=True)
-    pr_set_pdeathsig = 1
-    if libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0) != 0:
+    if _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
         log.warning("work horse %d cannot follow its parent: prctl errno %d", os.getpid(), ctypes.get_errno())
     if os.getppid() != parent:  # the parent died before the request took effect
         os._exit(1)
