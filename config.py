@@ -393,6 +393,15 @@ class Settings(BaseSettings):
     SCREENING_LISTS_TTL_SECONDS: float = _setting(
         5.0, "how long a worker reuses the admin lists before reading them again (`0`: every job)", ge=0
     )
+    LEARNED_MODEL_ENABLED: Flag = _setting(
+        True, "the spam model learned from reviewers' and sales' decisions adds findings (`false`: it only learns)"
+    )
+    LEARNED_MODEL_MIN_EXAMPLES: int = _setting(
+        30, "decisions of each kind (spam, not spam) made here before the learned model adds a finding", ge=1
+    )
+    LEARNED_MODEL_THRESHOLD: float = _setting(
+        0.95, "spam probability from which the learned model adds a finding (above 0.5, below 1)", gt=0.5, lt=1
+    )
     DISPOSABLE_SOURCE_URLS: Annotated[list[str], BeforeValidator(_comma_list), AfterValidator(_http_urls)] = _setting(
         [],
         "more disposable-address lists (one domain a line, or a JSON array) that `leadsieve lists refresh` "

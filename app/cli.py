@@ -1,4 +1,4 @@
-"""The `leadsieve` command: run, seed-demo, create-admin, users, worker, sweep, screen, db."""
+"""The `leadsieve` command: run, seed-demo, create-admin, users, worker, sweep, screen, db, model."""
 
 from __future__ import annotations
 
@@ -545,6 +545,41 @@ def lists_refresh(min_entries: int, min_share: float, max_mb: int) -> None:
     refused = [o for o in outcomes if not o.accepted]
     if refused:
         raise click.ClickException(f"{len(refused)} of {len(outcomes)} list(s) refused; their previous copies stay")
+
+
+@cli.group("model")
+def model_group() -> None:
+    """The spam model learned from reviewers' and sales' decisions (docs/screening.md)."""
+
+
+@model_group.command("stats")
+@with_appcontext
+def model_stats() -> None:
+    """What the learned spam model has learned here, and whether it adds findings yet."""
+    from app.screening_context.learned_model import stats
+
+    with session_scope() as session:
+        result = stats(session, current_app.config)
+    click.echo(result.line())
+    for source, count in sorted(result.by_source.items()):
+        click.echo(f"  {count:6d}  {source}")
+    click.echo(f"seed: {result.seed_spam} spam, {result.seed_ham} ham (never counted as decisions made here)")
+    if result.last_at is not None:
+        click.echo(f"last decision learned: {result.last_at:%Y-%m-%d %H:%M} UTC")
+
+
+@model_group.command("reset")
+@click.option("--note", default="", help="Why (goes into the audit log).")
+@click.confirmation_option(prompt="Forget every decision the learned spam model took from this installation?")
+@with_appcontext
+def model_reset(note: str) -> None:
+    """Forget every decision learned here (audited); the model starts again from its seed."""
+    from app.screening_context.learned_model import reset
+
+    with session_scope() as session:
+        count = reset(session, actor="cli", note=note)
+        session.commit()
+    click.echo(f"forgot {count} decision(s); the learned spam model starts again from its seed")
 
 
 @cli.command("erase")

@@ -421,3 +421,21 @@ class AuditEvent(Base):
     subject_type: Mapped[str] = mapped_column(String(32))
     subject_id: Mapped[int | None]
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class LearnedExample(Base):
+    """One human decision the learned spam model trains on (screening/learned.py): the latest about a
+    submission wins. Only hashed token features are kept, never the text; without a foreign key, a purge
+    of old rejected submissions keeps what the model learned from them."""
+
+    __tablename__ = "learned_examples"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    label: Mapped[str] = mapped_column(String(8))  # spam | ham
+    # What taught it: submission.rejected, submission.approved, submission.released, lead.feedback.
+    source: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(320))
+    submission_id: Mapped[int | None] = mapped_column(index=True)  # no foreign key: purges keep the example
+    features: Mapped[list[Any]] = mapped_column(default=list)
+    features_version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

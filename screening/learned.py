@@ -51,7 +51,7 @@ class ModelState:
     local_spam: int = 0
     local_ham: int = 0
     min_examples: int = 30  # of each class, from this installation's decisions, before any finding
-    threshold: float = 0.9
+    threshold: float = 0.95
 
     @property
     def ready(self) -> bool:
@@ -120,7 +120,7 @@ class Trainer:
         other.totals, other.local = dict(self.totals), dict(self.local)
         return other
 
-    def state(self, *, min_examples: int = 30, threshold: float = 0.9) -> ModelState:
+    def state(self, *, min_examples: int = 30, threshold: float = 0.95) -> ModelState:
         """A frozen snapshot to hand to screening."""
         return ModelState(
             MappingProxyType({f: (c[0], c[1]) for f, c in self.counts.items()}),

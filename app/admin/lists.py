@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 from wtforms.fields.choices import SelectChoice
 
 from app.admin.blueprint import admin_only, bp
 from app.db import get_session
+from app.screening_context.learned_model import reset as reset_learned_model
+from app.screening_context.learned_model import stats as learned_model_stats
 from app.screening_context.lists import (
     LIST_KINDS,
     ListError,
@@ -70,6 +72,7 @@ def lists() -> Any:
         page_size=PAGE_SIZE,
         suggestions=suggested_domains(db),
         suggestion=SuggestionForm(),
+        learned=learned_model_stats(db, current_app.config),
     ), 400 if form.errors else 200
 
 
@@ -103,6 +106,19 @@ def list_suggestion() -> Any:
     except ListError as exc:
         flash(str(exc), "error")
     return redirect(url_for("admin.lists", kind=request.args.get("kind", "blocked_domain")))
+
+
+@bp.post("/lists/learned-model/reset")
+@admin_only
+def learned_model_reset() -> Any:
+    """Forget every decision the learned spam model took from this installation (its seed stays); audited."""
+    form = RemoveForm()
+    if not form.validate_on_submit():
+        abort(400)
+    count = reset_learned_model(get_session(), actor=g.user.email, note=form.note.data or "")
+    get_session().commit()
+    flash(f"The learned spam model forgot {count} decision(s); it starts again from its seed.", "ok")
+    return redirect(url_for("admin.lists", kind=request.args.get("kind", "competitor_domain")))
 
 
 @bp.post("/lists/<int:entry_id>/remove")

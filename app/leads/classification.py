@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from app.models import AuditEvent, Lead, LeadFeedback, StageChange, Submission, utcnow
+from app.screening_context.learned_model import learn_from_feedback
 from app.statuses import FeedbackOutcome, Stage, Verdict
 from forms import FORM_KINDS
 from screening.identity import lead_key
@@ -251,6 +252,7 @@ def record_feedback(session: Session, *, lead: Lead, outcome: str, note: str = "
                 details={"domain": domain, "why": "sales marked the lead as spam"},
             )
         )
+    learn_from_feedback(session, lead=lead, outcome=outcome, actor=source)  # spam teaches spam, the rest ham
     session.flush()
     return feedback
 

@@ -16,8 +16,10 @@ from sqlalchemy.orm import Session
 from app.db import rowcount
 from app.flows import accept
 from app.models import AuditEvent, Finding, Lead, StageChange, Submission
+from app.screening_context.learned_model import learn
 from app.screening_context.lists import add_list_entry, is_freemail, normalize_value
 from app.statuses import Stage, SubmissionStatus, Verdict
+from screening.learned import HAM, SPAM
 from screening.scoring import stage_rank
 
 REJECT_CATEGORIES = ("spam", "invalid", "competitor", "student", "job_seeker", "vendor", "duplicate", "other")
@@ -71,6 +73,7 @@ def approve(
                 details={"from": previous, "note": note},
             )
         )
+        learn(session, submission_id=submission_id, label=HAM, source=action, actor=actor)  # the learned spam model
         if submission.lead_id is None:
             # The reviewer's stage goes into classification, before routing: set afterwards, a demo request
             # already classified SQL (and routed as one) could never be approved "as MQL".
@@ -125,6 +128,8 @@ def reject(session: Session, *, submission_ids: Sequence[int], actor: str, categ
                     details={"category": category, "note": note},
                 )
             )
+            if category == "spam":  # teaches the learned spam model (app/screening_context/learned_model.py)
+                learn(session, submission_id=submission_id, label=SPAM, source="submission.rejected", actor=actor)
     session.flush()
     return count
 

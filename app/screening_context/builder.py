@@ -21,6 +21,7 @@ import screening
 from app.models import ListEntry, Submission, utcnow
 from app.screening_context.disposable_sources import disposable_for, mx_ledger_for
 from app.screening_context.dns_cache import SharedDnsCache
+from app.screening_context.learned_model import model_for
 from screening.context import ListEntry as ScreeningListEntry
 from screening.context import Lists, RecentActivity
 from screening.resolver import MailResolver
@@ -91,6 +92,7 @@ def refresh_lists(app: Flask) -> Lists:
 
     with session_scope() as session:
         lists = load_lists(session)
+        model_for(app, session, fresh=True)  # the learned spam model's new decisions, likewise
     app.extensions[_LISTS] = (time.monotonic(), lists)
     disposable_for(app)  # lists downloaded since (`leadsieve lists refresh`) merged here, not per job
     return lists
@@ -138,14 +140,17 @@ def build_context(
         recent_activity=activity_counter(session) if with_activity and session is not None else None,
         disposable=disposable_for(app),
         mx_ledger=mx_ledger_for(app),
+        learned=model_for(app, session) if session is not None else None,
     )
 
 
 def preload(app: Flask) -> None:
     """Worker start-up: bundled lists into sets and the resolver made, before the first job."""
     from screening.bundled import preload as preload_bundled
+    from screening.learned import seed_trainer
 
     preload_bundled()
+    seed_trainer()  # the learned spam model's seed corpus, learned once here rather than in every horse
     disposable_for(app)
     policy_from_config(app.config)  # a bad SCREENING_POLICY stops the worker now, not every job later
     resolver_for(app)
