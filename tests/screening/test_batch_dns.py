@@ -3,6 +3,7 @@ and a dead resolver costing about one time-out per thread, against real sockets 
 
 from __future__ import annotations
 
+import functools
 import io
 import socket
 import threading
@@ -11,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from screening import Candidate, Context, Policy, screen
+from screening import Candidate, Context, Policy, disposable, screen
 from screening import batch as batch_module
 from screening import pipeline as pipeline_module
 from screening.batch import run_batch
@@ -203,3 +204,24 @@ def test_dns_failure_codes_are_what_the_checks_emit():
     assert explain(held, Policy()).dns_only
     with_student = [*held, Finding("people.student", "student", 60, "")]
     assert not explain(with_student, Policy()).dns_only
+
+
+def test_lists_are_built_once_before_the_threads_start(monkeypatch):
+    """Lazily built lists (functools.cache) are built by every thread that asks before the first build
+    ends; the batch builds them in the calling thread first, so 16 threads do not build 16 copies."""
+    real = disposable.bundled_index()
+    builds: list[str] = []
+
+    @functools.cache
+    def slow_first_build():
+        builds.append(threading.current_thread().name)
+        _spin(0.2)  # the real merge takes seconds of CPU
+        return real
+
+    monkeypatch.setattr(disposable, "bundled_index", slow_first_build)
+    text = "Email\n" + "".join(f"p{i}@acme.com\n" for i in range(40))
+    summary = run_batch(
+        io.StringIO(text), io.StringIO(), in_format="csv", out_format="csv", context=Context(), workers=16
+    )
+    assert summary.verdicts == {"accepted": 40}
+    assert builds == [threading.current_thread().name]
