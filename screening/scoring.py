@@ -646,7 +646,7 @@ class StageDecision:
     """The stage the lead is at after a fill, why, and whether that is a change of stage.
 
     `reason` may be set with `changed` False: the stage stays but the explanation is news (a sales
-    request from an MQL that does not qualify says so)."""
+    request from an MQL that does not qualify says why); otherwise None keeps the reason there is."""
 
     stage: str
     reason: str | None
@@ -703,6 +703,7 @@ def decide_stage(
             # A jump over MQL in one fill keeps the intent's reason too.
             reason = f"engagement on form {fill.form_name or fill.form!r} (MQL), then {reason}"
         return StageDecision(stage, reason, changed=True)
-    if stage == current:
+    if stage == current and fill.intent == Stage.SQL:
+        # A sales request is news whatever the stage stays: qualified again, or why not this time.
         return StageDecision(current, reason)
     return StageDecision(current, None)

@@ -107,6 +107,13 @@ def test_lead_key_policy(email, key):
         ("Werkstudent Marketing", "student"),
         ("PhD student", "student"),
         ("Internal Communications Manager", "manager"),  # "internal" is not "intern"
+        ("Account Owner", "individual"),
+        ("Заместитель директора", "director"),  # inflected: "of the director"
+        ("Начальник отдела продаж", "head"),
+        ("副总经理", "vp"),
+        ("المدير التنفيذي", "c_level"),
+        ("نائب الرئيس للمبيعات", "vp"),
+        ("مدير المبيعات", "manager"),
         ("Wizard", None),
         ("", None),
     ],
@@ -299,6 +306,14 @@ def test_an_mql_whose_new_sales_request_does_not_qualify_stays_mql_with_the_new_
     decision = decide("MQL", fill("demo", answers={"budget": "none"}))
     assert (decision.stage, decision.changed) == ("MQL", False)
     assert decision.reason.startswith("asked for sales, not qualified: no budget")
+
+
+def test_a_content_fill_keeps_the_reason_an_mql_has():
+    """An MQL that asked for sales and did not qualify still says so after a later download."""
+    decision = decide(
+        "MQL", fill("download", at=T0 + timedelta(days=1), sid=2), fill("demo", answers={"budget": "none"})
+    )
+    assert (decision.stage, decision.reason, decision.changed) == ("MQL", None, False)
 
 
 def test_engagement_makes_an_mql_of_a_prospect():
