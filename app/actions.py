@@ -18,8 +18,8 @@ from app.forwarding.backfill import send_existing
 from app.forwarding.deliveries import replay
 from app.forwarding.routing import feedback_token
 from app.leads.review import Approval, approve, reopen_for_screening
-from app.models import Delivery, Destination
-from app.runtime.queues import enqueue_delivery, enqueue_screening, enqueue_visitor_email
+from app.models import Delivery, Destination, Form, Submission
+from app.runtime.queues import enqueue_delivery, enqueue_screening, enqueue_visitor_email, is_sales_request
 
 
 def approve_and_forward(
@@ -63,9 +63,16 @@ def rescreen(
             reopen_decision=reopen_decision,
         )
     ]
+    kinds = dict(
+        session.execute(
+            select(Submission.id, Form.kind)
+            .join(Form, Form.id == Submission.form_id)
+            .where(Submission.id.in_(reopened))
+        ).all()
+    )
     session.commit()
     for submission_id in reopened:
-        enqueue_screening(submission_id)
+        enqueue_screening(submission_id, sales=is_sales_request(kinds.get(submission_id)))
     return reopened
 
 

@@ -21,7 +21,7 @@ from app.errors import wants_json
 from app.extensions import limiter
 from app.models import Form, utcnow
 from app.privacy.erasure import truncate_ip
-from app.runtime.queues import enqueue_screening
+from app.runtime.queues import enqueue_screening, is_sales_request
 from app.security import PUBLIC_CSP
 from forms import CONTEXT_FIELDS, LeadForm, build_form
 from forms.fields import clean_line
@@ -260,7 +260,8 @@ def submit(slug: str) -> Any:
     db = get_session()
     submission_id = capture_submission(db, form_row=form_row, form=form, request=context)
     db.commit()  # stored before the visitor is answered, whatever happens to Redis next
-    enqueue_screening(submission_id)  # best effort: the sweeper re-enqueues what this misses
+    # Best effort: the sweeper re-enqueues what this misses. Sales requests take the fast lane.
+    enqueue_screening(submission_id, sales=is_sales_request(form_row.kind))
     return _thank(form_row, submission_id)
 
 

@@ -19,12 +19,19 @@ from rq.job import Job, JobStatus
 from rq.utils import utcparse
 
 from app.observability.context import RequestIdQueue
+from app.statuses import Stage
+from forms import FORM_KINDS
 
 log = logging.getLogger(__name__)
 
 SCREENING = "screening"
+# Demo and contact-sales requests: screened in a lane of their own so a flood of downloads never
+# makes sales wait (speed to lead).
+SALES_SCREENING = "screening-sales"
 DELIVERY = "delivery"
-QUEUE_NAMES = (SCREENING, DELIVERY)
+# The order is the priority every worker serves them in: RQ takes from the first non-empty queue, so
+# deliveries go out first, then sales requests are screened, then everything else.
+QUEUE_NAMES = (DELIVERY, SALES_SCREENING, SCREENING)
 # A job in one of these states will still run; enqueueing it again would only duplicate work.
 PENDING = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
 # RQ's set of registered workers' keys; each key is a hash with the worker's state and last heartbeat.
@@ -57,9 +64,16 @@ def screening_job_id(submission_id: int) -> str:
     return f"screen-{submission_id}"
 
 
-def enqueue_screening(submission_id: int, *, only_if_missing: bool = False) -> bool:
-    """Queue `screen_submission`; False (and a log line) when Redis is unreachable."""
-    queue = get_queue(SCREENING)
+def is_sales_request(form_kind: str | None) -> bool:
+    """Whether submissions of this form kind ask for sales (demo, contact sales): they take the fast lane."""
+    kind = FORM_KINDS.get(form_kind or "")
+    return kind is not None and kind.INTENT == Stage.SQL
+
+
+def enqueue_screening(submission_id: int, *, sales: bool = False, only_if_missing: bool = False) -> bool:
+    """Queue `screen_submission` (in the sales lane for sales requests); False (and a log line) when Redis
+    is unreachable."""
+    queue = get_queue(SALES_SCREENING if sales else SCREENING)
     job_id = screening_job_id(submission_id)
     try:
         if only_if_missing and _is_pending(queue, job_id):

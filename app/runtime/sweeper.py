@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 from app.actions import rescreen
 from app.capture import visitor_email
 from app.forwarding.deliveries import due
-from app.models import AuditEvent, Finding, Submission, utcnow
-from app.runtime.queues import enqueue_delivery, enqueue_screening, enqueue_visitor_email
+from app.models import AuditEvent, Finding, Form, Submission, utcnow
+from app.runtime.queues import enqueue_delivery, enqueue_screening, enqueue_visitor_email, is_sales_request
 from app.screening_context import dns_health
 from app.statuses import SubmissionStatus, Verdict
 from screening.resolver import MailResolver
@@ -30,13 +30,18 @@ log = logging.getLogger(__name__)
 def sweep(session: Session, *, older_than_seconds: int, limit: int = 1000) -> int:
     """Enqueue screening for stale `received` submissions not already queued; returns how many."""
     cutoff = utcnow() - timedelta(seconds=older_than_seconds)
-    ids = session.scalars(
-        select(Submission.id)
+    rows = session.execute(
+        select(Submission.id, Form.kind)
+        .join(Form, Form.id == Submission.form_id)
         .where(Submission.status == SubmissionStatus.RECEIVED, Submission.received_at <= cutoff)
         .order_by(Submission.id)
         .limit(limit)
     ).all()
-    enqueued = sum(enqueue_screening(submission_id, only_if_missing=True) for submission_id in ids)
+    ids = [submission_id for submission_id, _ in rows]
+    enqueued = sum(
+        enqueue_screening(submission_id, sales=is_sales_request(kind), only_if_missing=True)
+        for submission_id, kind in rows
+    )
     if enqueued:
         log.info("sweeper re-enqueued %d of %d stale submissions", enqueued, len(ids))
     return enqueued

@@ -10,15 +10,15 @@ from sqlalchemy import select
 
 from app.capture.tokens import issue_token
 from app.models import Form, Submission
-from app.runtime.queues import SCREENING
+from app.runtime.queues import SALES_SCREENING, SCREENING
 from tests.helpers import fetch_token, valid_fields
 
 ALL_SLUGS = ["whitepaper-lead-quality", "webinar-pipeline-live", "request-demo", "contact-sales", "newsletter"]
 
 
-def queued_ids(app) -> list[str]:
+def queued_ids(app, queue: str = SCREENING) -> list[str]:
     redis = Redis.from_url(app.config["REDIS_URL"])
-    return [job_id.decode() for job_id in redis.lrange(f"rq:queue:{SCREENING}", 0, -1)]
+    return [job_id.decode() for job_id in redis.lrange(f"rq:queue:{queue}", 0, -1)]
 
 
 def stored(db_session) -> list[Submission]:
@@ -52,7 +52,10 @@ def test_happy_path_html_stores_enqueues_and_worker_screens(app, client, db_sess
     assert submission.utm_source == "linkedin"
     assert submission.signals["token"] == "valid"
     assert submission.signals["honeypot"] is False
-    assert queued_ids(app) == [f"screen-{submission.id}"]
+    # Demo and contact-sales requests are screened in the sales lane, ahead of everything else.
+    lane = SALES_SCREENING if slug in ("request-demo", "contact-sales") else SCREENING
+    assert queued_ids(app, lane) == [f"screen-{submission.id}"]
+    assert queued_ids(app, SCREENING if lane == SALES_SCREENING else SALES_SCREENING) == []
 
     run_worker()
     [submission] = stored(db_session)

@@ -237,7 +237,8 @@ def test_metrics_count_submissions_deliveries_queues_and_screening_time(app, cli
         for slug in ("request-demo", "contact-sales", "newsletter"):
             assert client.post(f"/f/{slug}", json=valid_fields(slug)).status_code == 202
         before = samples(client.get("/metrics").get_data(as_text=True))
-        assert before[("leadsieve_queue_depth", (("queue", "screening"),))] == 3
+        assert before[("leadsieve_queue_depth", (("queue", "screening"),))] == 1  # the newsletter
+        assert before[("leadsieve_queue_depth", (("queue", "screening-sales"),))] == 2  # demo, contact sales
         assert (
             before[("leadsieve_submissions", (("form", "newsletter"), ("status", "received"), ("verdict", "none")))]
             == 1
@@ -253,6 +254,7 @@ def test_metrics_count_submissions_deliveries_queues_and_screening_time(app, cli
         labels = (("form", slug), ("status", "screened"), ("verdict", "accepted"))
         assert after[("leadsieve_submissions", labels)] == 1
     assert after[("leadsieve_queue_depth", (("queue", "screening"),))] == 0
+    assert after[("leadsieve_queue_depth", (("queue", "screening-sales"),))] == 0
     assert after[("leadsieve_deliveries", (("status", "dead"),))] == 1
     assert after[("leadsieve_deliveries", (("status", "delivered"),))] == 1
     assert after[("leadsieve_dead_letters", ())] == 1
