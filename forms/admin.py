@@ -120,7 +120,7 @@ class FormEditor(FlaskForm):
     asset_name = StringField("Asset name", validators=[Optional(), Length(max=200)])
     webinar_title = StringField("Webinar title", validators=[Optional(), Length(max=200)])
     webinar_starts_at = StringField(
-        "Webinar date and time (e.g. 2026-12-10 16:00, or 2026-12-10T16:00+01:00 with its offset)",
+        "Webinar date and time (2026-12-10 16:00 in your time zone, or with a zone: … Europe/Berlin, … +01:00)",
         validators=[Optional(), Length(max=100)],
     )
     webinar_duration_minutes = StringField("Webinar length in minutes", validators=[Optional(), Length(max=5)])

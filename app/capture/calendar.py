@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 PRODID = "-//leadsieve//webinar invitation//EN"
 DEFAULT_DURATION_MINUTES = 60
 MAX_DURATION_MINUTES = 24 * 60
 # What marketers wrote before start times had to be ISO 8601 ("2026-12-10 16:00 UTC") still reads.
-_ZONE_WORD = re.compile(r"\s*(?:UTC|GMT|Z)$", re.IGNORECASE)
+_ZONE_WORD = re.compile(r"(?<=\d)\s*(?:UTC|GMT|Z)$", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -42,21 +43,38 @@ class Webinar:
         return self.starts_at + timedelta(minutes=self.duration_minutes) if self.starts_at else None
 
 
+def _zone_named(value: str) -> tuple[str, Any]:
+    """(the rest, the zone) when `value` ends in a time zone name (`Europe/Berlin`, `CET`), else (value, None)."""
+    rest, _, name = value.rpartition(" ")
+    if not rest or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_+-]*(?:/[A-Za-z0-9_+-]+)*", name):
+        return value, None
+    try:
+        return rest.strip(), ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return value, None
+
+
 def parse_starts_at(text: str, *, default_zone: Any = UTC) -> datetime:
-    """An aware datetime from ISO 8601 (`2026-12-10T16:00+01:00`, `…Z`, `2026-12-10 16:00 UTC`);
-    a time without an offset is in `default_zone` (a tzinfo). StartTimeError says what is wrong."""
+    """An aware datetime from ISO 8601 (`2026-12-10T16:00+01:00`, `…Z`, `2026-12-10 16:00 UTC`), or a date
+    and time followed by a time zone name (`2027-03-04 17:00 Europe/Berlin`, `… CET`); a time with neither
+    is in `default_zone` (a tzinfo). StartTimeError says what is wrong."""
     value = text.strip()
     if not value:
         raise StartTimeError("enter a date and time")
-    utc_word = bool(_ZONE_WORD.search(value))
+    zone: Any = UTC if _ZONE_WORD.search(value) else None
+    value = _ZONE_WORD.sub("", value)
+    if zone is None:
+        value, zone = _zone_named(value)
     try:
-        moment = datetime.fromisoformat(_ZONE_WORD.sub("", value))
+        moment = datetime.fromisoformat(value)
     except ValueError as exc:
-        raise StartTimeError("use ISO 8601, e.g. 2026-12-10T16:00+01:00 or 2026-12-10 16:00 UTC") from exc
+        raise StartTimeError(
+            "use ISO 8601, e.g. 2026-12-10T16:00+01:00, 2026-12-10 16:00 UTC or 2026-12-10 17:00 Europe/Berlin"
+        ) from exc
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC if utc_word else default_zone)
-    elif utc_word:
-        raise StartTimeError("give either an offset or UTC, not both")
+        moment = moment.replace(tzinfo=zone or default_zone)
+    elif zone is not None:
+        raise StartTimeError("give either an offset or a time zone, not both")
     return moment
 
 
