@@ -188,6 +188,38 @@ def test_a_double_click_screened_out_of_order_is_still_forwarded_once(app, clien
     assert db_session.get(Submission, first).duplicate_of_id == second
 
 
+def test_a_double_click_screened_by_two_workers_at_once_is_forwarded_once(app, client, db_session, run_worker, routes):
+    """Both posts screened at the same moment in two threads: classification holds the lead (row lock on
+    PostgreSQL, the write lock on SQLite), so the second to get there sees the first and is its duplicate."""
+    import threading
+
+    from app.jobs import screen_submission
+
+    submit(client, "newsletter", email="li@initech.com")  # the lead exists: no unique insert to serialize on
+    run_worker()
+    ids = [submit(client, "request-demo"), submit(client, "request-demo")]
+    start = threading.Barrier(2)
+    results: list[str] = []
+
+    def screen(submission_id: int) -> None:
+        with app.app_context():
+            start.wait()
+            results.append(screen_submission(submission_id))
+
+    threads = [threading.Thread(target=screen, args=(i,)) for i in ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(results) == ["accepted", "accepted"]
+    run_worker()
+    [sale] = received(routes, "/sales")
+    db_session.expire_all()
+    rows = {s.id: s.duplicate_of_id for s in db_session.scalars(select(Submission).where(Submission.id.in_(ids)))}
+    other = next(i for i in ids if i != sale["submission_id"])
+    assert rows == {sale["submission_id"]: None, other: sale["submission_id"]}
+
+
 def test_the_same_form_again_after_the_duplicate_window_is_a_new_submission(client, db_session, run_worker, routes):
     first = submit(client, "request-demo")
     run_worker()
