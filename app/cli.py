@@ -205,7 +205,7 @@ def users_reset_link(email: str) -> None:
 @cli.command("worker")
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
 def worker_command(burst: bool) -> None:
-    """An RQ worker on the screening and delivery queues, with the sweeper."""
+    """An RQ worker on the delivery, sales-screening and screening queues (in that order), with the sweeper."""
     import worker
 
     sys.exit(worker.main(burst=burst))
