@@ -535,7 +535,7 @@ def score_fit(*, email: str, fills: Iterable[Fill], rules: ScoringRules) -> Scor
             Line(
                 f"company_size.{size}",
                 rules.company_size[size],
-                f"company size {size_label(size)} employees",
+                f"company size answer {size!r}: {size_label(size)} employees",
                 size_from,
                 label,
             )
@@ -548,7 +548,7 @@ def score_fit(*, email: str, fills: Iterable[Fill], rules: ScoringRules) -> Scor
                 Line(
                     f"answer.{question}.{answer}",
                     rules.bant[key],
-                    f"{question}: {answer.replace('_', ' ')}",
+                    f"{question.replace('_', ' ')} answer {answer!r}",
                     source,
                     label,
                 )

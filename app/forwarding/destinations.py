@@ -236,7 +236,10 @@ SAMPLE = {
     "utm": {"source": "leadsieve", "medium": "test", "campaign": "", "term": "", "content": ""},
     "page_url": "",
     "received_at": "1970-01-01T00:00:00Z",
+    "fit": 0,
+    "engagement": 0,
     "score": 0,
+    "score_breakdown": {"fit": [], "engagement": []},
     "feedback_url": "",
 }
 

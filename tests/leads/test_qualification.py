@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select, update
 
 from app.db import session_scope
-from app.forwarding.destinations import create_destination
+from app.forwarding.destinations import SAMPLE, create_destination
 from app.models import AuditEvent, Lead, StageChange, Submission, utcnow
 from app.screening_context.lists import add_list_entry
 from tests.helpers import valid_fields
@@ -114,6 +114,7 @@ def test_a_vp_at_a_mid_size_company_with_budget_and_timeline_asking_for_a_demo_i
     lead = the_lead(db_session)
     assert (lead.stage, lead.stage_reason) == ("SQL", "sales request on form 'Request a demo' (SQL)")
     [sale] = received(routes, "/sales")
+    assert set(sale) == set(SAMPLE)  # the test lead (and docs/forwarding.md's example, checked against it) say the same
     assert (sale["stage"], sale["fit"], sale["engagement"], sale["score"]) == ("SQL", 60, 25, 85)
     assert [line["rule"] for line in sale["score_breakdown"]["fit"]] == [
         "email.company_domain",
