@@ -484,7 +484,9 @@ def score_fit(*, email: str, fills: Iterable[Fill], rules: ScoringRules) -> Scor
     history = counted(fills)
     lines: list[Line] = []
     # Risks from screening, each key once (the first fill that showed it); a category a reviewer
-    # overruled on that fill does not count.
+    # overruled on that fill does not count. Evidence here never repeats what the person wrote (title,
+    # address, company): an erasure blanks those on the submissions and the lead, and the breakdown
+    # must not keep a copy; the submission id leads to the finding itself.
     risks: dict[str, Line] = {}
     for fill in history:
         for finding in fill.findings:
@@ -493,7 +495,8 @@ def score_fit(*, email: str, fills: Iterable[Fill], rules: ScoringRules) -> Scor
             key = finding.code if finding.code in rules.risks else finding.category
             if key in rules.risks and key not in risks:
                 label = _RISK_LABELS.get(key, key.replace("_", " "))
-                risks[key] = Line(f"risk.{key}", rules.risks[key], finding.evidence or label, fill.submission_id, label)
+                evidence = f"screening found {finding.code} ({finding.category})"
+                risks[key] = Line(f"risk.{key}", rules.risks[key], evidence, fill.submission_id, label)
     codes = {f.code for fill in history for f in fill.findings}
     domain = _domain(email)
     if (
@@ -506,7 +509,7 @@ def score_fit(*, email: str, fills: Iterable[Fill], rules: ScoringRules) -> Scor
             Line(
                 "email.company_domain",
                 rules.company_domain,
-                f"{domain} is a company's own domain",
+                "the address is at a company's own domain (not free-mail, role, academic or disposable)",
                 None,
                 "company e-mail",
             )
@@ -517,11 +520,11 @@ def score_fit(*, email: str, fills: Iterable[Fill], rules: ScoringRules) -> Scor
     if level == "student" and "student" in risks:
         pass  # screening's student finding counts it already, with its evidence
     elif level is None and title:
-        lines.append(Line("title.unknown", 0, f"job title {title!r} names no seniority level", title_from, "title"))
+        lines.append(Line("title.unknown", 0, "the job title names no seniority level", title_from, "title"))
     elif level is not None:
         label = _LEVEL_LABELS.get(level, level)
         lines.append(
-            Line(f"title.{level}", rules.seniority.get(level, 0), f"job title {title!r}: {label}", title_from, label)
+            Line(f"title.{level}", rules.seniority.get(level, 0), f"the job title reads as {label}", title_from, label)
         )
     answers: dict[str, tuple[str, int | None]] = {}
     for fill in history:  # oldest first, so the newest non-empty answer wins
@@ -558,7 +561,8 @@ def score_fit(*, email: str, fills: Iterable[Fill], rules: ScoringRules) -> Scor
         folded = {fold(k).replace(".", "").strip(): v for k, v in rules.countries.items()}
         key = fold(country).replace(".", "").strip()
         if key in folded:
-            lines.append(Line(f"country.{key}", folded[key], f"country {country}", country_from, f"country {country}"))
+            label = f"country {key}"
+            lines.append(Line(f"country.{key}", folded[key], f"the country matches {key!r}", country_from, label))
     return _score(lines)
 
 

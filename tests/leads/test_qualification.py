@@ -314,3 +314,21 @@ def test_the_lead_page_shows_both_scores_the_breakdown_and_why(client, admin, db
     assert "asked for sales, not qualified: free-mail address, no budget" in html
     for rule in ("risk.freemail.b2b", "answer.budget.none", "fill.demo"):
         assert rule in html
+
+
+def test_an_erasure_leaves_nothing_the_person_wrote_in_the_score_breakdown(app, client, db_session, run_worker):
+    """The breakdown cites rules and submissions, never copies of the title, address or company that an
+    erasure blanks."""
+    import json
+
+    from app.privacy.erasure import erase_person
+
+    submit(client, "request-demo", email="info@initech.com", job_title="VP Zyxwidgets", company="Zyxcorp")
+    run_worker()
+    with app.app_context(), session_scope() as session:
+        erase_person(session, email="info@initech.com", actor="anna@example.com")
+        session.commit()
+    lead = the_lead(db_session)
+    assert lead.erased_at is not None and lead.fit == -20 + 20  # role address, VP: the numbers stay
+    kept = json.dumps([lead.score_breakdown, lead.stage_reason]).lower()
+    assert "zyx" not in kept and "initech" not in kept and "info@" not in kept

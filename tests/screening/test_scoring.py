@@ -172,7 +172,8 @@ def test_newest_answer_and_title_win_and_cite_their_submission():
 def test_email_type_and_findings_cost_fit(email, finding, lines):
     fit = fit_of(fill(findings=(finding,)), email=email)
     assert [(line.rule, line.points) for line in fit.lines] == lines
-    assert fit.lines[-1].evidence == finding.evidence
+    assert fit.lines[-1].evidence == f"screening found {finding.code} ({finding.category})"
+    assert finding.evidence not in repr(fit)  # what the person wrote stays on the finding (erasure blanks it there)
 
 
 def test_free_mail_on_a_newsletter_costs_nothing_and_is_no_company_domain():
