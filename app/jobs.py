@@ -99,6 +99,7 @@ def screen_submission(submission_id: int) -> str:
 def _record(session: Session, submission: Submission, result: screening.Screening) -> list[int] | None:
     """Store the verdict (guarded by `status = received`), findings and audit event, and classify and
     route an accepted lead; the new delivery ids, or None if another worker got there first. No commit."""
+    now = utcnow()
     claimed = rowcount(
         session.execute(
             update(Submission)
@@ -108,7 +109,8 @@ def _record(session: Session, submission: Submission, result: screening.Screenin
                 verdict=result.verdict,
                 reason_category=result.category,
                 score=result.score,
-                screened_at=utcnow(),
+                screened_at=now,
+                dns_held_at=now if held_for_dns(result) else None,  # the sweeper's retry list
             )
         )
     )
@@ -133,6 +135,11 @@ def _record(session: Session, submission: Submission, result: screening.Screenin
         return []
     session.refresh(submission)
     return accept(session, submission=submission, actor="classifier")
+
+
+def held_for_dns(result: screening.Screening) -> bool:
+    """Held with a finding that DNS did not answer: the sweeper screens it again later."""
+    return result.verdict == Verdict.HELD and any(f.code == "dns.unknown" for f in result.findings)
 
 
 def warm_up() -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, MetaData, String, Text, UniqueConstraint, text
@@ -84,7 +84,8 @@ class Lead(Base):
     # Set when the person's data was erased (app/privacy.py); stage and score stay for the funnel.
     erased_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Indexed: the rollups' sweep turn finds the leads that moved stage or were won since its last turn.
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
 
     stage_changes: Mapped[list[StageChange]] = relationship(order_by="StageChange.id")
 
@@ -124,6 +125,10 @@ class LeadFeedback(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+# Contact fields the admin's search looks in (app/admin/search.py).
+SEARCHED_COLUMNS = ("email", "first_name", "last_name", "company")
+
+
 class Submission(Base):
     """One form post, stored before the visitor is answered."""
 
@@ -135,10 +140,35 @@ class Submission(Base):
         # Velocity: submissions from one IP, and (by time first, then e-mail) from one address, in a window.
         Index("ix_submissions_ip_received_at", "ip", "received_at"),
         Index("ix_submissions_received_at", "received_at"),
+        # One per filter the admin lists offer, each ending in the list's order, so a page reads its 50 rows
+        # from the index whatever the table's size: the spam folder by reason, forms, utm source and campaign.
+        Index("ix_submissions_verdict_category_received_at", "verdict", "reason_category", "received_at"),
+        Index("ix_submissions_form_received_at", "form_id", "received_at"),
+        Index("ix_submissions_utm_source_received_at", "utm_source", "received_at"),
+        Index("ix_submissions_utm_campaign_received_at", "utm_campaign", "received_at"),
+        # Search: trigram indexes on PostgreSQL (ILIKE '%acme%', an e-mail exactly or by its start); SQLite has
+        # no such index, so there they are empty partial indexes that only keep one schema for both.
+        *(
+            Index(
+                f"ix_submissions_{name}_trgm",
+                name,
+                postgresql_using="gin",
+                postgresql_ops={name: "gin_trgm_ops"},
+                sqlite_where=text("0"),
+            )
+            for name in SEARCHED_COLUMNS
+        ),
+        # The sweeper's DNS retries: only the few submissions held because DNS did not answer.
+        Index(
+            "ix_submissions_dns_held_at",
+            "dns_held_at",
+            postgresql_where=text("dns_held_at IS NOT NULL"),
+            sqlite_where=text("dns_held_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    form_id: Mapped[int] = mapped_column(ForeignKey("forms.id"), index=True)
+    form_id: Mapped[int] = mapped_column(ForeignKey("forms.id"))  # indexed with received_at (above)
     lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id"), index=True)
     raw: Mapped[dict[str, Any]] = mapped_column(default=dict)
     email: Mapped[str] = mapped_column(String(320), index=True)
@@ -181,6 +211,9 @@ class Submission(Base):
     # The same person's same form posted again within minutes (double click, back button): stored, linked to
     # the first, and neither scored nor forwarded (app/leads/classification.py).
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id", ondelete="SET NULL"), index=True)
+    # When screening last held it because DNS did not answer (a `dns.unknown` finding); cleared by a decision
+    # or a reopen. The sweeper's retries read this short, indexed list instead of every held submission.
+    dns_held_at: Mapped[datetime | None]
 
     form: Mapped[Form] = relationship()
     lead: Mapped[Lead | None] = relationship()
@@ -439,3 +472,39 @@ class LearnedExample(Base):
     features: Mapped[list[Any]] = mapped_column(default=list)
     features_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SubmissionRollup(Base):
+    """Submissions received on one day (UTC) through one form with one utm source, counted for the dashboard
+    and /metrics (app/reporting/rollups.py): by verdict, by reason while not accepted, and the new leads
+    among them (a lead counts once, on its first accepted submission) by how far they got."""
+
+    __tablename__ = "submission_rollups"
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    form_id: Mapped[int] = mapped_column(primary_key=True)  # no foreign key: counts outlive nothing, block nothing
+    utm_source: Mapped[str] = mapped_column(String(200), primary_key=True)
+    submissions: Mapped[int] = mapped_column(default=0)
+    received: Mapped[int] = mapped_column(default=0)  # not screened yet (status received)
+    accepted: Mapped[int] = mapped_column(default=0)
+    held: Mapped[int] = mapped_column(default=0)
+    rejected: Mapped[int] = mapped_column(default=0)
+    spam: Mapped[int] = mapped_column(default=0)
+    competitor: Mapped[int] = mapped_column(default=0)
+    student: Mapped[int] = mapped_column(default=0)
+    invalid: Mapped[int] = mapped_column(default=0)
+    leads: Mapped[int] = mapped_column(default=0)
+    mql: Mapped[int] = mapped_column(default=0)  # of `leads`, those at MQL or SQL now
+    sql: Mapped[int] = mapped_column(default=0)
+    won: Mapped[int] = mapped_column(default=0)
+
+
+class RollupState(Base):
+    """How far the rollups go: one row. They count the submissions received before `covered_until`;
+    readers add the newer ones live."""
+
+    __tablename__ = "rollup_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    covered_until: Mapped[datetime]
+    refreshed_at: Mapped[datetime] = mapped_column(default=utcnow)

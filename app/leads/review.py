@@ -53,7 +53,7 @@ def approve(
             session.execute(
                 update(Submission)
                 .where(Submission.id == submission_id, Submission.verdict.in_((Verdict.HELD, Verdict.REJECTED)))
-                .values(verdict=Verdict.ACCEPTED)
+                .values(verdict=Verdict.ACCEPTED, dns_held_at=None)
             )
         )
         if changed != 1:
@@ -114,7 +114,7 @@ def reject(session: Session, *, submission_ids: Sequence[int], actor: str, categ
             session.execute(
                 update(Submission)
                 .where(Submission.id == submission_id, Submission.verdict == Verdict.HELD)
-                .values(verdict=Verdict.REJECTED, reason_category=category)
+                .values(verdict=Verdict.REJECTED, reason_category=category, dns_held_at=None)
             )
         )
         if changed == 1:
@@ -231,7 +231,14 @@ def reopen_for_screening(
         session.execute(
             update(Submission)
             .where(Submission.id == submission_id, Submission.verdict.in_((Verdict.HELD, Verdict.REJECTED)))
-            .values(status=SubmissionStatus.RECEIVED, verdict=None, reason_category=None, score=None, screened_at=None)
+            .values(
+                status=SubmissionStatus.RECEIVED,
+                verdict=None,
+                reason_category=None,
+                score=None,
+                screened_at=None,
+                dns_held_at=None,
+            )
         )
     )
     if not changed:

@@ -1,7 +1,9 @@
 """Dashboard figures: the funnel and screening rates over a period, per form and per utm source.
 
-Everything is one grouped SQL query per table (no per-row queries), so the page
-stays fast with many thousands of submissions.
+Read from the daily rollups (app/reporting/rollups.py) plus the newest submissions counted live, so the
+page reads a few rows per day of the period however many submissions there are. The funnel counts each
+new lead once, on its first accepted submission (its first touch): the leads the period brought, by how
+far they have got since.
 """
 
 from __future__ import annotations
@@ -10,13 +12,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import case, distinct, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.models import Form, Lead, Submission, utcnow
+from app.models import Form, Submission, utcnow
+from app.reporting import rollups
 from app.statuses import Stage, Verdict
 
-RATE_CATEGORIES = ("spam", "competitor", "student", "invalid")
+RATE_CATEGORIES = rollups.CATEGORIES
 
 
 @dataclass(frozen=True)
@@ -63,85 +66,48 @@ def period(since: str | None, until: str | None, *, default_days: int = 30) -> t
     return (start, end) if start <= end else (end, start)
 
 
-def _columns() -> list[Any]:
-    reached_mql = Lead.stage.in_((Stage.MQL, Stage.SQL))
-    accepted = Submission.verdict == Verdict.ACCEPTED
-    return [
-        func.count(Submission.id),
-        func.sum(case((accepted, 1), else_=0)),
-        func.sum(case((Submission.verdict == Verdict.HELD, 1), else_=0)),
-        func.sum(case((Submission.verdict == Verdict.REJECTED, 1), else_=0)),
-        func.count(distinct(case((accepted & reached_mql, Submission.lead_id)))),
-        func.count(distinct(case((accepted & (Lead.stage == Stage.SQL), Submission.lead_id)))),
-        func.count(distinct(case((accepted & (Lead.outcome == "won"), Submission.lead_id)))),
-        # A released or approved submission no longer counts as spam, student...: the reviewer said otherwise.
-        *[func.sum(case(((Submission.reason_category == c) & ~accepted, 1), else_=0)) for c in RATE_CATEGORIES],
-    ]
+def _row(key: str, counts: rollups.Counts) -> Row:
+    return Row(
+        key,
+        counts.submissions,
+        counts.accepted,
+        counts.held,
+        counts.rejected,
+        counts.mql,
+        counts.sql,
+        counts.won,
+        {c: counts.category(c) for c in RATE_CATEGORIES},
+    )
 
 
-def _rows(session: Session, start: date, end: date, group: Any | None) -> list[Row]:
-    window = (
-        Submission.received_at >= datetime.combine(start, time.min),
-        Submission.received_at < datetime.combine(end + timedelta(days=1), time.min),
-    )
-    query = (
-        select(*([group] if group is not None else []), *_columns())
-        .select_from(Submission)
-        .outerjoin(Lead, Lead.id == Submission.lead_id)
-        .where(*window)
-    )
-    if group is not None:
-        query = query.group_by(group).order_by(func.count(Submission.id).desc())
-    rows = []
-    for result_row in session.execute(query).all():
-        values: list[Any] = list(result_row)
-        key = str(values.pop(0) or "(none)") if group is not None else "All"
-        counts = [int(v or 0) for v in values]
-        categories = dict(zip(RATE_CATEGORIES, counts[7:], strict=True))
-        submissions, accepted, held, rejected, mql, sql, won = counts[:7]
-        rows.append(Row(key, submissions, accepted, held, rejected, mql, sql, won, categories))
-    return rows
+def _ranked(groups: dict[str, rollups.Counts]) -> list[Row]:
+    """Busiest first (then by name, so equal ones keep one order)."""
+    return [_row(k, v) for k, v in sorted(groups.items(), key=lambda item: (-item[1].submissions, item[0]))]
 
 
 def overview(session: Session, start: date, end: date) -> dict[str, Any]:
     """Totals, per form, per utm source, per day, and the screening queue's size and age."""
-    total = _rows(session, start, end, None)[0]
-    by_form_id = _rows(session, start, end, Submission.form_id)
+    since, until = datetime.combine(start, time.min), datetime.combine(end + timedelta(days=1), time.min)
+    groups = rollups.counts(session, by=("form_id", "utm_source"), start=since, end=until)
+    per_day = rollups.counts(session, by=("day",), start=since, end=until)
     names = dict(session.execute(select(Form.id, Form.name)).all())
-    by_form = [
-        Row(
-            names.get(int(r.key), r.key) if r.key.isdigit() else r.key,
-            r.submissions,
-            r.accepted,
-            r.held,
-            r.rejected,
-            r.mql,
-            r.sql,
-            r.won,
-            r.categories,
-        )
-        for r in by_form_id
-    ]
-    day = func.date(Submission.received_at)
-    daily = dict(
-        (str(d), n)
-        for d, n in session.execute(
-            select(day, func.count())
-            .where(
-                Submission.received_at >= datetime.combine(start, time.min),
-                Submission.received_at < datetime.combine(end + timedelta(days=1), time.min),
-            )
-            .group_by(day)
-        ).all()
-    )
+    total, by_form, by_source = rollups.Counts(), dict[str, rollups.Counts](), dict[str, rollups.Counts]()
+    for (form_id, source), counts in groups.items():
+        total += counts
+        form = str(names.get(form_id, form_id))
+        by_form[form] = by_form[form] + counts if form in by_form else counts
+        source_key = source or "(none)"
+        by_source[source_key] = by_source[source_key] + counts if source_key in by_source else counts
+    daily = {day.isoformat(): value.submissions for (day,), value in per_day.items()}
     days = [(start + timedelta(days=i)) for i in range((end - start).days + 1)]
+    # The queue is small whatever the table's size: held submissions, by (verdict, received_at).
     queue_size, oldest = session.execute(
         select(func.count(), func.min(Submission.received_at)).where(Submission.verdict == Verdict.HELD)
     ).one()
     return {
-        "total": total,
-        "by_form": by_form,
-        "by_source": _rows(session, start, end, Submission.utm_source),
+        "total": _row("All", total),
+        "by_form": _ranked(by_form),
+        "by_source": _ranked(by_source),
         "daily": [(d.isoformat(), daily.get(d.isoformat(), 0)) for d in days],
         "queue_size": int(queue_size or 0),
         "queue_oldest": oldest,

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 from app.actions import rescreen
 from app.capture import visitor_email
 from app.forwarding.deliveries import due
-from app.models import AuditEvent, Finding, Form, Submission, utcnow
+from app.models import AuditEvent, Form, Submission, utcnow
+from app.reporting import rollups
 from app.runtime.queues import enqueue_delivery, enqueue_screening, enqueue_visitor_email, is_sales_request
 from app.screening_context import dns_health
 from app.statuses import SubmissionStatus, Verdict
@@ -78,6 +79,8 @@ def retry_dns_holds(
     if (after_seconds <= 0 and not immediately) or limit <= 0:
         return 0
     cutoff = utcnow() if immediately else utcnow() - timedelta(seconds=after_seconds)
+    # Screening marks these holds (`dns_held_at`, a partial index holding only them) and a decision or a
+    # re-screen clears the mark, so this reads the few marked rows, never every held submission.
     retries = (
         select(func.count())
         .select_from(AuditEvent)
@@ -88,14 +91,13 @@ def retry_dns_holds(
         )
         .scalar_subquery()
     )
-    unknown_dns = select(Finding.id).where(Finding.submission_id == Submission.id, Finding.code == "dns.unknown")
     rows: Sequence[Any] = session.execute(
         select(Submission.id, retries)
         .where(
+            Submission.dns_held_at.is_not(None),
             Submission.status == SubmissionStatus.SCREENED,
             Submission.verdict == Verdict.HELD,
             Submission.screened_at <= cutoff,
-            unknown_dns.exists(),
             retries < limit,
         )
         .order_by(Submission.screened_at)
@@ -131,6 +133,7 @@ class SweepResult:
     dns_holds: int
     dns_ok: bool | None = None
     visitor_emails: int = 0
+    rollup_days: int = 0
 
 
 def watch_dns(watch: DnsWatch) -> tuple[bool, bool]:
@@ -153,8 +156,8 @@ def run_sweep(
     dns_retry_limit: int,
     dns: DnsWatch | None = None,
 ) -> SweepResult:
-    """One sweep: stale `received` submissions, due deliveries and visitor e-mails, and holds DNS caused
-    (worker and CLI).
+    """One sweep: stale `received` submissions, due deliveries and visitor e-mails, holds DNS caused, and
+    the dashboard's rollups (worker and CLI).
 
     With `dns`, the canary is probed too: when DNS has just come back, its holds are screened again
     at once instead of after `dns_retry_after_seconds`."""
@@ -167,7 +170,16 @@ def run_sweep(
         ),
         dns_ok=dns_ok,
         visitor_emails=sweep_visitor_emails(session),
+        rollup_days=refresh_rollups(session),
     )
+
+
+def refresh_rollups(session: Session) -> int:
+    """Recompute the dashboard's daily rollups where something changed (app/reporting/rollups.py), and
+    commit; returns how many days."""
+    days = rollups.refresh(session)
+    session.commit()
+    return days
 
 
 SWEEP_LOCK = "leadsieve:sweep-lock"

@@ -48,6 +48,7 @@ def dns_hold(db_session) -> int:
         verdict="held",
         reason_category="uncertain",
         screened_at=utcnow(),
+        dns_held_at=utcnow(),  # as screening marks a hold DNS caused
     )
     db_session.add(submission)
     db_session.flush()

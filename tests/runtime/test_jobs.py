@@ -145,7 +145,12 @@ def test_holds_caused_by_dns_are_screened_again_once_dns_answers(app, db_session
     from app.runtime.sweeper import retry_dns_holds
 
     dns_hold = _submission(
-        db_session, email="li@acme.com", status="screened", verdict="held", reason_category="uncertain"
+        db_session,
+        email="li@acme.com",
+        status="screened",
+        verdict="held",
+        reason_category="uncertain",
+        dns_held_at=utcnow(),  # as screening marks a hold DNS caused
     )
     db_session.add(
         Finding(
@@ -175,6 +180,7 @@ def test_holds_caused_by_dns_are_screened_again_once_dns_answers(app, db_session
         verdict="held",
         reason_category="uncertain",
         screened_at=utcnow(),
+        dns_held_at=utcnow(),
     )
     db_session.add(Finding(submission_id=fresh, code="dns.unknown", category="uncertain", weight=50, evidence="…"))
     db_session.commit()

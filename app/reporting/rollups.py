@@ -1,0 +1,308 @@
+"""Daily rollups: submissions counted per day (UTC), form and utm source, so the dashboard and /metrics
+read a few rows per day instead of every submission of the period.
+
+A rollup row counts the submissions received that day through that form with that utm source: all of
+them, those not screened yet, by verdict, by reason while not accepted (a released submission no longer
+counts as spam), and the new leads among them (a lead counts once, on its first accepted submission)
+with how far each got: MQL or beyond, SQL, won.
+
+The worker keeps them current in its sweep turn (`refresh`, a minute apart by default): it recomputes,
+from that day's submissions only (an indexed range), each day in which something changed since the
+previous turn: new submissions, screenings, decisions and re-screens (their audit events), leads that
+moved stage or were won (`leads.updated_at`), purges of old rejects. Recomputing a day from its rows,
+rather than adding and subtracting one, cannot drift, whoever wrote the rows.
+
+Readers (`counts`) take the rows up to `covered_until` and count the submissions received since then
+live, so what was just captured shows at once; a decision about an older submission shows after the next
+sweep turn. Before the first turn, everything is counted live.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, fields
+from datetime import date, datetime, time, timedelta
+from typing import Any, cast
+
+from sqlalchemy import ColumnElement, Table, and_, case, delete, exists, func, insert, or_, select, update
+from sqlalchemy.orm import Session, aliased
+
+from app.db import rowcount
+from app.models import AuditEvent, Lead, RollupState, Submission, SubmissionRollup, utcnow
+from app.statuses import FeedbackOutcome, Stage, SubmissionStatus, Verdict
+
+# The reasons counted per row (the dashboard's screening rates). Counted only while not accepted.
+CATEGORIES = ("spam", "competitor", "student", "invalid")
+# A capture's `received_at` is taken a moment before its commit: the newest seconds stay live.
+SETTLE = timedelta(seconds=5)
+# Changes are looked for from this long before the previous turn, so one committed just after that turn
+# read (a screening job that took a while, a slow decision) is still seen.
+OVERLAP = timedelta(minutes=10)
+# At most this many days are recomputed by one query.
+CHUNK_DAYS = 31
+# The purge's audit action (app/privacy/erasure.py): the days before its cutoff lost rejected submissions.
+PURGED = "privacy.purged"
+STATE_ID = 1
+
+
+@dataclass(frozen=True)
+class Counts:
+    """The measures of one group of submissions (see the module docstring)."""
+
+    submissions: int = 0
+    received: int = 0
+    accepted: int = 0
+    held: int = 0
+    rejected: int = 0
+    spam: int = 0
+    competitor: int = 0
+    student: int = 0
+    invalid: int = 0
+    leads: int = 0
+    mql: int = 0
+    sql: int = 0
+    won: int = 0
+
+    def __add__(self, other: Counts) -> Counts:
+        return Counts(*(getattr(self, m) + getattr(other, m) for m in MEASURES))
+
+    def category(self, name: str) -> int:
+        """Submissions not accepted with this reason."""
+        return int(getattr(self, name)) if name in CATEGORIES else 0
+
+
+MEASURES = tuple(f.name for f in fields(Counts))
+GROUPS = ("day", "form_id", "utm_source")
+
+
+def _live_measures() -> list[ColumnElement[Any]]:
+    """The measures as aggregates over `submissions` (outer-joined to `leads`), in MEASURES order."""
+    verdict = Submission.verdict
+    accepted = verdict == Verdict.ACCEPTED
+    earlier = aliased(Submission)
+    # The lead's first accepted submission (by time, then id): the one that counts the lead.
+    new_lead = and_(
+        accepted,
+        Submission.lead_id.is_not(None),
+        ~exists().where(
+            earlier.lead_id == Submission.lead_id,
+            earlier.verdict == Verdict.ACCEPTED,
+            or_(
+                earlier.received_at < Submission.received_at,
+                and_(earlier.received_at == Submission.received_at, earlier.id < Submission.id),
+            ),
+        ),
+    )
+
+    def number(condition: ColumnElement[bool]) -> ColumnElement[Any]:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    lead_new = number(new_lead)  # SQL expressions are reused below; each is its own aggregate
+    return [
+        func.count(Submission.id),
+        number(Submission.status == SubmissionStatus.RECEIVED),
+        number(accepted),
+        number(verdict == Verdict.HELD),
+        number(verdict == Verdict.REJECTED),
+        *(number(and_(Submission.reason_category == c, verdict != Verdict.ACCEPTED)) for c in CATEGORIES),
+        lead_new,
+        number(and_(new_lead, Lead.stage.in_((Stage.MQL, Stage.SQL)))),
+        number(and_(new_lead, Lead.stage == Stage.SQL)),
+        number(and_(new_lead, Lead.outcome == FeedbackOutcome.WON)),
+    ]
+
+
+def _day_of(value: Any) -> date:
+    """A grouped day as a date: PostgreSQL gives one, SQLite's date() gives 'YYYY-MM-DD'."""
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def _live_groups(by: Sequence[str]) -> list[Any]:
+    columns: dict[str, Any] = {
+        "day": func.date(Submission.received_at),
+        "form_id": Submission.form_id,
+        "utm_source": Submission.utm_source,
+    }
+    return [columns[name] for name in by]
+
+
+def _key(by: Sequence[str], values: Sequence[Any]) -> tuple[Any, ...]:
+    return tuple(_day_of(v) if name == "day" else v for name, v in zip(by, values, strict=True))
+
+
+def _live(session: Session, by: Sequence[str], start: datetime | None, end: datetime | None) -> Iterator[Any]:
+    """Grouped measures counted from `submissions` received in [start, end)."""
+    groups = _live_groups(by)
+    query = select(*groups, *_live_measures()).select_from(Submission).outerjoin(Lead, Lead.id == Submission.lead_id)
+    if start is not None:
+        query = query.where(Submission.received_at >= start)
+    if end is not None:
+        query = query.where(Submission.received_at < end)
+    if groups:
+        query = query.group_by(*groups)
+    for row in session.execute(query):
+        yield _key(by, row[: len(by)]), Counts(*(int(v or 0) for v in row[len(by) :]))
+
+
+def covered_until(session: Session) -> datetime | None:
+    """Up to when the rollups count (None: never refreshed, count live)."""
+    return session.scalar(select(RollupState.covered_until).where(RollupState.id == STATE_ID))
+
+
+def counts(
+    session: Session, *, by: Sequence[str], start: datetime | None = None, end: datetime | None = None
+) -> dict[tuple[Any, ...], Counts]:
+    """Measures per group (`by`: any of day, form_id, utm_source) for submissions received in [start, end)
+    (both at midnight, or None for no bound): rollup rows up to `covered_until`, the rest counted live."""
+    unknown = set(by) - set(GROUPS)
+    if unknown:
+        raise ValueError(f"cannot group by {', '.join(sorted(unknown))}")
+    found: dict[tuple[Any, ...], Counts] = {}
+
+    def add(rows: Iterable[tuple[tuple[Any, ...], Counts]]) -> None:
+        for key, value in rows:
+            found[key] = found[key] + value if key in found else value
+
+    until = covered_until(session)
+    if until is not None and (start is None or start < until):
+        columns = [getattr(SubmissionRollup, name) for name in by]
+        query = select(*columns, *(func.coalesce(func.sum(getattr(SubmissionRollup, m)), 0) for m in MEASURES))
+        if start is not None:
+            query = query.where(SubmissionRollup.day >= start.date())
+        if end is not None:
+            query = query.where(SubmissionRollup.day < end.date())
+        if columns:
+            query = query.group_by(*columns)
+        add(
+            (_key(by, row[: len(by)]), Counts(*(int(v or 0) for v in row[len(by) :])))
+            for row in session.execute(query)
+            if columns or row[len(by)]  # an aggregate over no rows is one row of zeros
+        )
+    live_start = until if until is not None and (start is None or until > start) else start
+    if end is None or live_start is None or live_start < end:
+        add((key, value) for key, value in _live(session, by, live_start, end) if value.submissions)
+    return found
+
+
+# --- refresh (the worker's sweep turn) ---------------------------------------------------------------
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min)
+
+
+def _days(first: date, last: date) -> set[date]:
+    return {first + timedelta(days=i) for i in range((last - first).days + 1)}
+
+
+def _runs(days: Iterable[date]) -> Iterator[tuple[date, date]]:
+    """Consecutive days as (first, last) runs of at most CHUNK_DAYS."""
+    run: list[date] = []
+    for day in sorted(set(days)):
+        if run and (day - run[-1] != timedelta(days=1) or len(run) >= CHUNK_DAYS):
+            yield run[0], run[-1]
+            run = []
+        run.append(day)
+    if run:
+        yield run[0], run[-1]
+
+
+def _first_accepted_days(session: Session, lead_ids: Iterable[int]) -> set[date]:
+    """The day of each lead's first accepted submission (where it is counted as a lead)."""
+    ids = sorted(set(lead_ids))
+    days: set[date] = set()
+    for i in range(0, len(ids), 500):
+        days.update(
+            first.date()
+            for first in session.scalars(
+                select(func.min(Submission.received_at))
+                .where(Submission.lead_id.in_(ids[i : i + 500]), Submission.verdict == Verdict.ACCEPTED)
+                .group_by(Submission.lead_id)
+            )
+            if first is not None
+        )
+    return days
+
+
+def changed_days(session: Session, *, since: datetime, until: datetime) -> set[date]:
+    """Days whose counts may have changed since `since`: see the module docstring."""
+    days = _days(since.date(), until.date())  # new submissions
+    touched: Sequence[Any] = session.execute(
+        select(func.date(Submission.received_at), Submission.lead_id)
+        .join(AuditEvent, AuditEvent.subject_id == Submission.id)
+        .where(AuditEvent.at >= since, AuditEvent.subject_type == "submission")
+        .distinct()
+    ).all()
+    days.update(_day_of(day) for day, _ in touched)
+    lead_ids = {int(lead_id) for _, lead_id in touched if lead_id is not None}
+    lead_ids.update(session.scalars(select(Lead.id).where(Lead.updated_at >= since)))
+    days.update(_first_accepted_days(session, lead_ids))
+    purges: Sequence[dict[str, Any]] = session.scalars(
+        select(AuditEvent.details).where(AuditEvent.at >= since, AuditEvent.action == PURGED)
+    ).all()
+    for details in purges:
+        try:
+            cutoff = datetime.fromisoformat(str(details.get("cutoff")))
+        except (AttributeError, ValueError):
+            cutoff = until
+        days.update(
+            _day_of(day)
+            for day in session.scalars(
+                select(SubmissionRollup.day)
+                .where(SubmissionRollup.day <= cutoff.date(), SubmissionRollup.rejected > 0)
+                .distinct()
+            )
+        )
+    return {day for day in days if _midnight(day) < until}
+
+
+def _all_days(session: Session, until: datetime) -> set[date]:
+    first = session.scalar(select(func.min(Submission.received_at)).where(Submission.received_at < until))
+    return _days(first.date(), until.date()) if first is not None else set()
+
+
+def recompute(session: Session, days: Iterable[date], *, until: datetime) -> int:
+    """Replace the rows of these days with counts of their submissions received before `until`."""
+    table = cast(Table, SubmissionRollup.__table__)
+    done = 0
+    for first, last in _runs(days):
+        end = min(_midnight(last + timedelta(days=1)), until)
+        rows = [
+            {"day": day, "form_id": form_id, "utm_source": source or "", **vars(value)}
+            for (day, form_id, source), value in _live(session, GROUPS, _midnight(first), end)
+        ]
+        session.execute(delete(SubmissionRollup).where(SubmissionRollup.day >= first, SubmissionRollup.day <= last))
+        if rows:
+            session.execute(insert(table), rows)
+        done += (last - first).days + 1
+    return done
+
+
+def refresh(session: Session, *, now: datetime | None = None) -> int:
+    """Bring the rollups up to date (the first time: every day); returns how many days were recomputed.
+
+    One refresh at a time: the state row is updated first, which holds its lock (PostgreSQL) or the
+    database's write lock (SQLite) until the caller commits. Flushes only; the caller commits."""
+    now = now or utcnow()
+    until = now - SETTLE
+    locked = rowcount(session.execute(update(RollupState).where(RollupState.id == STATE_ID).values(refreshed_at=now)))
+    if not locked:
+        session.add(RollupState(id=STATE_ID, covered_until=until, refreshed_at=now))
+        session.flush()
+        days = _all_days(session, until)
+    else:
+        previous = session.scalar(select(RollupState.covered_until).where(RollupState.id == STATE_ID))
+        assert previous is not None
+        since = min(previous, until) - OVERLAP
+        days = changed_days(session, since=since, until=until)
+        session.execute(update(RollupState).where(RollupState.id == STATE_ID).values(covered_until=until))
+    done = recompute(session, days, until=until)
+    session.flush()
+    return done
+
+
+def rebuild(session: Session, *, now: datetime | None = None) -> int:
+    """Forget the rollups and count every day again (after rows were changed by hand). Flushes only."""
+    session.execute(delete(RollupState))
+    session.execute(delete(SubmissionRollup))
+    return refresh(session, now=now)
