@@ -172,10 +172,10 @@ def main() -> int:
     )
     print("| DNS | path | seconds | rows/s | held only for DNS | resolver taken down |")
     print("|---|---|---:|---:|---:|---:|")
-    for scenario, path, seconds, summary, extra in results:
-        if summary is not None:
-            rate = summary.rows / seconds
-            print(f"| {scenario} | {path} | {seconds:.2f} | {rate:,.0f} | {summary.dns_only} | {extra} |")
+    for scenario, path, seconds, counted, extra in results:
+        if counted is not None:
+            rate = counted.rows / seconds
+            print(f"| {scenario} | {path} | {seconds:.2f} | {rate:,.0f} | {counted.dns_only} | {extra} |")
         else:
             print(f"| {scenario} | {path} | {seconds:.2f} | {args.rows / seconds:,.0f} | {extra} | |")
     print("\n```\n" + machine() + "\n```")
