@@ -1,4 +1,4 @@
-"""The `leadsieve` command: run, seed-demo, create-admin, users, worker, sweep, screen, db, model."""
+"""The `leadsieve` command: run, seed-demo, create-admin, users, worker, sweep, screen, db, model, tokens."""
 
 from __future__ import annotations
 
@@ -619,6 +619,27 @@ def purge_command(days: int | None) -> None:
     with session_scope() as session:
         count = purge_rejected(session, older_than_days=days, actor="cli")
     click.echo(f"purged {count} rejected submission(s) older than {days} day(s)")
+
+
+@cli.group("tokens")
+def tokens_group() -> None:
+    """API tokens for integrations (a CRM posting sales feedback to /api/leads/feedback)."""
+
+
+@tokens_group.command("create")
+@click.option("--scope", type=click.Choice(["feedback"]), required=True, help="What the token may do.")
+@click.option("--name", default="integration", show_default=True, help="Which integration or CRM it is for.")
+@click.option("--destination", "destination_id", type=int, default=None, help="The destination it belongs to.")
+@with_appcontext
+def tokens_create(scope: str, name: str, destination_id: int | None) -> None:
+    """Create a token and print it once: only its hash is kept."""
+    from app.leads.api_tokens import create_token
+
+    with session_scope() as session:
+        row, token = create_token(session, name=name, scope=scope, actor="cli", destination_id=destination_id)
+        session.commit()
+        click.echo(f"token {row.id} ({name}, scope {scope}); shown once, keep it now:")
+    click.echo(token)
 
 
 def main() -> None:

@@ -78,9 +78,13 @@ class Lead(Base):
     # Set when a person chose the stage (a reviewer at approval): automation leaves it until a later fill.
     stage_set_by: Mapped[str | None] = mapped_column(String(320))
     stage_set_at: Mapped[datetime | None]
-    # Sales feedback: won, lost, not_a_fit, spam.
+    # Sales feedback: the latest outcome (app/statuses.py FeedbackOutcome); every one is in lead_feedback.
     outcome: Mapped[str | None] = mapped_column(String(16))
     outcome_at: Mapped[datetime | None]
+    # Speed to lead: when sales first reported contact ("contacted", or a later outcome that implies it).
+    first_touch_at: Mapped[datetime | None]
+    # A recycled lead's date to look at again (bad timing, no budget), if sales gave one.
+    revisit_on: Mapped[date | None]
     # Set when the person's data was erased (app/privacy.py); stage and score stay for the funnel.
     erased_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -122,7 +126,27 @@ class LeadFeedback(Base):
     outcome: Mapped[str] = mapped_column(String(16))
     note: Mapped[str] = mapped_column(Text, default="")
     source: Mapped[str] = mapped_column(String(64), default="")
+    # The stage the outcome moved the lead to (None: no change), and a recycled lead's revisit date.
+    stage: Mapped[str | None] = mapped_column(String(16))
+    revisit_on: Mapped[date | None]
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ApiToken(Base):
+    """A bearer token for an integration (a CRM posting feedback): only its SHA-256 is kept, shown once."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    # What the token may do: "feedback" (POST /api/leads/feedback).
+    scope: Mapped[str] = mapped_column(String(32))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    destination_id: Mapped[int | None] = mapped_column(ForeignKey("destinations.id", ondelete="SET NULL"))
+    created_by: Mapped[str] = mapped_column(String(320), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
 
 
 # Contact fields the admin's search looks in (app/admin/search.py).
@@ -319,6 +343,9 @@ class Destination(Base):
     # Routing: which stages and which form slugs this destination receives (empty = all forms).
     stages: Mapped[list[Any]] = mapped_column(default=list)
     forms: Mapped[list[Any]] = mapped_column(default=list)
+    # Which events it receives (lead.created, lead.stage_changed, lead.updated, lead.feedback); empty: the
+    # default for its kind (app/forwarding/routing.py DEFAULT_EVENTS).
+    events: Mapped[list[Any]] = mapped_column(default=list)
     active: Mapped[bool] = mapped_column(default=True)
     # Alerts (app/alerts): sent here as they open and resolve, or once a day as a digest; whether or not it
     # is active for leads, so an inactive destination can be an alerts-only channel.

@@ -28,12 +28,44 @@ class DeliveryStatus(Words):
 
 
 class FeedbackOutcome(Words):
-    """What sales reported about a lead from the signed feedback link or its API."""
+    """What sales reported about a lead from the signed feedback link or the API.
 
+    The rejections (not a fit, bad timing, no budget, duplicate, already a customer) are outcomes of
+    their own, so each is counted as a reason; `REJECTIONS` groups them. What each does to the stage:
+    app/leads/feedback.py."""
+
+    ACCEPTED = "accepted"
+    CONTACTED = "contacted"
+    MEETING_HELD = "meeting_held"
     WON = "won"
     LOST = "lost"
     NOT_A_FIT = "not_a_fit"
+    BAD_TIMING = "bad_timing"
+    NO_BUDGET = "no_budget"
+    DUPLICATE = "duplicate"
+    ALREADY_CUSTOMER = "already_customer"
     SPAM = "spam"
 
 
-__all__ = ["DeliveryStatus", "FeedbackOutcome", "Stage", "SubmissionStatus", "Verdict"]
+# Outcomes that are sales rejecting the hand-off, each with its reason.
+REJECTIONS = frozenset(
+    {
+        FeedbackOutcome.NOT_A_FIT,
+        FeedbackOutcome.BAD_TIMING,
+        FeedbackOutcome.NO_BUDGET,
+        FeedbackOutcome.DUPLICATE,
+        FeedbackOutcome.ALREADY_CUSTOMER,
+    }
+)
+
+
+class EventType(Words):
+    """What a delivery tells a destination about a lead (the payload's `type`)."""
+
+    CREATED = "lead.created"
+    STAGE_CHANGED = "lead.stage_changed"
+    UPDATED = "lead.updated"
+    FEEDBACK = "lead.feedback"
+
+
+__all__ = ["REJECTIONS", "DeliveryStatus", "EventType", "FeedbackOutcome", "Stage", "SubmissionStatus", "Verdict"]

@@ -8,9 +8,12 @@ from collections.abc import Iterable
 from screening.address import email_key, parse_address
 from screening.bundled import parents
 from screening.context import Context
+from screening.identity import lead_key
 from screening.model import Candidate, Finding
 
 ALLOWLIST_CODES = frozenset({"allow.email", "allow.domain"})
+# Past the default hold threshold (50), short of reject (100).
+SPAM_FEEDBACK_WEIGHT = 60
 
 
 def check_allowlist(candidate: Candidate, context: Context) -> Iterable[Finding]:
@@ -41,6 +44,16 @@ def check_blocklist(candidate: Candidate, context: Context) -> Iterable[Finding]
         if entry is not None:
             evidence = f"{email} is on the blocked list, {entry.provenance()}"
             yield Finding("blocked.email", "spam", 100, evidence)
+        marked = lists.spam_feedback.get(lead_key(candidate.email))
+        if marked is not None and entry is None:
+            # Held, not rejected (below the spam category's reject threshold): a person's judgement, so
+            # a reviewer looks at what this person sends next.
+            yield Finding(
+                "feedback.spam",
+                "spam",
+                SPAM_FEEDBACK_WEIGHT,
+                f"sales marked this person as spam, {marked.provenance()}",
+            )
         for domain in parents(address.domain):
             if domain in lists.blocked_domains:
                 yield Finding(

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from screening.address import domain_key, email_key
 from screening.errors import PolicyError, UnsafePolicyError
+from screening.identity import lead_key
 
 if TYPE_CHECKING:
     from screening.disposable import DisposableIndex, MxLedger
@@ -217,6 +218,8 @@ class Lists:
     blocked_networks: tuple[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ListEntry], ...] = ()
     allowed_emails: Mapping[str, ListEntry] = field(default_factory=lambda: MappingProxyType({}))
     allowed_domains: Mapping[str, ListEntry] = field(default_factory=lambda: MappingProxyType({}))
+    # People sales marked as spam (the feedback link or API), by lead key: their next submissions are held.
+    spam_feedback: Mapping[str, ListEntry] = field(default_factory=lambda: MappingProxyType({}))
 
     @classmethod
     def from_entries(cls, rows: Iterable[tuple[str, ListEntry]]) -> Lists:
@@ -238,6 +241,7 @@ class Lists:
             blocked_networks=tuple(networks),
             allowed_emails=_by_value(grouped.get("allowed_email", []), email_key),
             allowed_domains=_by_value(grouped.get("allowed_domain", []), domain_key),
+            spam_feedback=_by_value(grouped.get("spam_feedback_email", []), lead_key),
         )
 
 

@@ -31,11 +31,24 @@ class Verdict(Words):
 
 
 class Stage(Words):
-    """Where a person is in the funnel, lowest first: the order is the rank (see `stage_rank`)."""
+    """Where a person is in the funnel, lowest first: the funnel's order is the rank (see `stage_rank`).
+
+    `recycled` (back to nurture: bad timing, no budget) and `disqualified` (not a fit, spam) are side
+    states a person sets; they have no rank, so automation never moves a lead into or out of them (one
+    exception: a recycled lead whose later fill qualifies again becomes an SQL again)."""
 
     PROSPECT = "prospect"
     MQL = "MQL"
     SQL = "SQL"
+    SAL = "SAL"
+    OPPORTUNITY = "opportunity"
+    CUSTOMER = "customer"
+    RECYCLED = "recycled"
+    DISQUALIFIED = "disqualified"
+
+
+# Side states a person puts a lead in; they are not on the funnel's forward order.
+SIDE_STAGES = frozenset({Stage.RECYCLED, Stage.DISQUALIFIED})
 
 
 @dataclass(frozen=True)

@@ -29,15 +29,16 @@ from typing import Any
 
 from screening.bundled import freemail_domains
 from screening.check_people import student_word
-from screening.model import Stage
+from screening.model import SIDE_STAGES, Stage
 from screening.textnorm import fold
 
 # The answer key the demo and contact-sales forms store a company size under (forms/kinds.py).
 COMPANY_SIZE = "company_size"
 
-# The stages automation decides, lowest first. Any other stage (set by a person or a later feature)
-# is left alone by automation.
-_RANK: dict[str, int] = {stage: rank for rank, stage in enumerate(Stage)}
+# The funnel's stages, lowest first (SAL, opportunity and customer are reached only by sales' feedback, but
+# rank above SQL so automation never moves such a lead back). The side states (recycled, disqualified)
+# have no rank: automation leaves them alone, except that a recycled lead qualifying again is an SQL.
+_RANK: dict[str, int] = {stage: rank for rank, stage in enumerate(s for s in Stage if s not in SIDE_STAGES)}
 
 
 def stage_rank(stage: str | None) -> int:
@@ -698,7 +699,13 @@ def decide_stage(
     *, current: str | None, fill: Fill, fit: Score, engagement: Score, rules: ScoringRules
 ) -> StageDecision:
     """Forward only: the higher of the current stage and what the evidence supports. A stage automation
-    does not rank (set by a person or by a later part of the funnel) is left as it is."""
+    does not rank (a side state a person set, or one unknown here) is left as it is, except that a
+    recycled lead whose fill qualifies again becomes an SQL again."""
+    if current == Stage.RECYCLED:
+        stage, reason = target_stage(fill=fill, fit=fit, engagement=engagement, rules=rules)
+        if stage == Stage.SQL:
+            return StageDecision(Stage.SQL, f"qualified again after recycling: {reason}", changed=True)
+        return StageDecision(Stage.RECYCLED, None)
     if current is not None and current not in _RANK:
         return StageDecision(current, None)
     stage, reason = target_stage(fill=fill, fit=fit, engagement=engagement, rules=rules)

@@ -8,15 +8,23 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Delivery, Destination, Lead, StageChange, Submission
-from app.statuses import DeliveryStatus
+from app.models import Delivery, Destination, Lead, StageChange, Submission, utcnow
+from app.statuses import DeliveryStatus, EventType, Stage
+from screening.model import SIDE_STAGES
+
+# The events a destination with no `events` of its own receives: chat and e-mail alerts only when a lead
+# is new or moves stage (an SQL alert is a promotion, not every fill); everything else every event.
+ALERT_KINDS = frozenset({"slack", "email"})
+ALERT_EVENTS = frozenset({EventType.CREATED, EventType.STAGE_CHANGED})
+# Event ids are derived, not random: routing the same submission again names the same event.
+EVENT_NAMESPACE = uuid.UUID("6f1c1d4e-3a57-4c8e-9d38-2f4f3b6f0c12")
 
 FEEDBACK_SALT = "leadsieve.feedback"
 
@@ -96,20 +104,69 @@ def build_payload(submission: Submission, lead: Lead, *, feedback_url: str) -> d
     }
 
 
-def matching_destinations(session: Session, *, stage: str, form_slug: str) -> list[Destination]:
-    """Active destinations whose routing rule covers this stage and form."""
+def event_of(lead: Lead, submission: Submission) -> str:
+    """What this submission did to its lead: created it, moved its stage, or only updated it."""
+    mine = [c for c in lead.stage_changes if c.submission_id == submission.id]
+    if any(c.from_stage is None for c in mine):
+        return EventType.CREATED
+    return EventType.STAGE_CHANGED if mine else EventType.UPDATED
+
+
+def envelope(event: str, data: dict[str, Any], *, key: str) -> dict[str, Any]:
+    """The typed event: `type`, a stable `id`, `timestamp` and `data`; the lead's fields stay at the top
+    level too, for receivers written before events (documented in docs/forwarding.md)."""
+    return {
+        **data,
+        "type": event,
+        "id": "evt_" + uuid.uuid5(EVENT_NAMESPACE, f"{key}:{event}").hex,
+        "timestamp": utcnow().replace(tzinfo=UTC).isoformat().replace("+00:00", "Z"),
+        "data": data,
+    }
+
+
+def wants(destination: Destination, event: str) -> bool:
+    """Whether a destination's rule takes this event type (empty: its kind's default)."""
+    if destination.events:
+        return event in destination.events
+    return event in ALERT_EVENTS if destination.kind in ALERT_KINDS else True
+
+
+def is_marketing(destination: Destination) -> bool:
+    """A destination for marketing: its stages are chosen and none of them is SQL."""
+    return bool(destination.stages) and Stage.SQL not in destination.stages
+
+
+def matching_destinations(
+    session: Session, *, stage: str, form_slug: str, event: str | None = None
+) -> list[Destination]:
+    """Active destinations whose routing rule covers this stage, form and event. A recycled or disqualified
+    lead's fills go to marketing destinations only (they are not handed to sales again)."""
     destinations = session.scalars(select(Destination).where(Destination.active.is_(True)).order_by(Destination.id))
-    return [d for d in destinations if (not d.stages or stage in d.stages) and (not d.forms or form_slug in d.forms)]
+    chosen = []
+    for d in destinations:
+        if d.forms and form_slug not in d.forms:
+            continue
+        if event is not None and not wants(d, event):
+            continue
+        if stage in SIDE_STAGES:
+            if is_marketing(d):
+                chosen.append(d)
+        elif not d.stages or stage in d.stages:
+            chosen.append(d)
+    return chosen
 
 
 def route(session: Session, *, submission: Submission, lead: Lead, feedback_url: str) -> list[Delivery]:
-    """Create the missing Delivery rows for this submission; returns the new ones."""
+    """Create the missing Delivery rows for this submission (one event each); returns the new ones."""
     session.flush()
     session.refresh(lead, ["stage_changes"])
     existing = set(session.scalars(select(Delivery.destination_id).where(Delivery.submission_id == submission.id)))
-    payload = build_payload(submission, lead, feedback_url=feedback_url)
+    event = event_of(lead, submission)
+    payload = envelope(
+        event, build_payload(submission, lead, feedback_url=feedback_url), key=f"submission:{submission.id}"
+    )
     created = []
-    for destination in matching_destinations(session, stage=lead.stage, form_slug=submission.form.slug):
+    for destination in matching_destinations(session, stage=lead.stage, form_slug=submission.form.slug, event=event):
         if destination.id in existing:
             continue
         delivery = Delivery(
@@ -125,4 +182,13 @@ def route(session: Session, *, submission: Submission, lead: Lead, feedback_url:
     return created
 
 
-__all__ = ["StageChange", "build_payload", "feedback_token", "read_feedback_token", "route"]
+__all__ = [
+    "StageChange",
+    "build_payload",
+    "envelope",
+    "event_of",
+    "matching_destinations",
+    "feedback_token",
+    "read_feedback_token",
+    "route",
+]

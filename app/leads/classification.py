@@ -10,14 +10,15 @@ loads the history, stores fit, engagement, breakdown and stage, and marks duplic
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from app.models import AuditEvent, Lead, LeadFeedback, StageChange, Submission, utcnow
+from app.models import AuditEvent, Lead, LeadFeedback, ListEntry, StageChange, Submission, utcnow
 from app.screening_context.learned_model import learn_from_feedback
+from app.screening_context.lists import add_list_entry, remove_list_entry
 from app.statuses import FeedbackOutcome, Stage, Verdict
 from forms import FORM_KINDS
 from screening.identity import lead_key
@@ -225,36 +226,147 @@ def _chosen(current: str | None, stage: str, *, actor: str, note: str) -> StageD
     return StageDecision(stage, reason)
 
 
-def record_feedback(session: Session, *, lead: Lead, outcome: str, note: str = "", source: str) -> LeadFeedback:
-    """Store what sales said; `spam` puts the lead's domain forward for review."""
+# What each outcome does to the stage. Forward outcomes move a lead along the funnel (or out of a side
+# state) but never back down it; the others put it in a side state, which only a person does, with a reason.
+FORWARD_OUTCOMES: dict[str, str] = {
+    FeedbackOutcome.ACCEPTED: Stage.SAL,
+    FeedbackOutcome.MEETING_HELD: Stage.OPPORTUNITY,
+    FeedbackOutcome.WON: Stage.CUSTOMER,
+    FeedbackOutcome.ALREADY_CUSTOMER: Stage.CUSTOMER,
+}
+SIDE_OUTCOMES: dict[str, str] = {
+    FeedbackOutcome.NOT_A_FIT: Stage.DISQUALIFIED,
+    FeedbackOutcome.SPAM: Stage.DISQUALIFIED,
+    FeedbackOutcome.DUPLICATE: Stage.DISQUALIFIED,
+    FeedbackOutcome.BAD_TIMING: Stage.RECYCLED,
+    FeedbackOutcome.NO_BUDGET: Stage.RECYCLED,
+    FeedbackOutcome.LOST: Stage.RECYCLED,
+}
+# Outcomes that say sales has talked to the person: the first one stops the speed-to-lead clock.
+TOUCHES = frozenset(
+    {FeedbackOutcome.CONTACTED, FeedbackOutcome.MEETING_HELD, FeedbackOutcome.WON, FeedbackOutcome.LOST}
+)
+LABELS: dict[str, str] = {
+    FeedbackOutcome.ACCEPTED: "Accepted",
+    FeedbackOutcome.CONTACTED: "Contacted",
+    FeedbackOutcome.MEETING_HELD: "Meeting held",
+    FeedbackOutcome.WON: "Won",
+    FeedbackOutcome.LOST: "Lost",
+    FeedbackOutcome.NOT_A_FIT: "Rejected: not a fit",
+    FeedbackOutcome.BAD_TIMING: "Rejected: bad timing",
+    FeedbackOutcome.NO_BUDGET: "Rejected: no budget",
+    FeedbackOutcome.DUPLICATE: "Rejected: duplicate",
+    FeedbackOutcome.ALREADY_CUSTOMER: "Rejected: already a customer",
+    FeedbackOutcome.SPAM: "Spam",
+}
+SPAM_LIST = "spam_feedback_email"
+
+
+class FeedbackError(ValueError):
+    """An outcome or revisit date that cannot be recorded; the message says why."""
+
+
+def feedback_stage(current: str, outcome: str) -> str | None:
+    """The stage `outcome` moves a lead at `current` to, or None for no change."""
+    if outcome in SIDE_OUTCOMES:
+        target = SIDE_OUTCOMES[outcome]
+    elif outcome in FORWARD_OUTCOMES:
+        target = FORWARD_OUTCOMES[outcome]
+        if stage_rank(current) >= stage_rank(target):
+            return None  # already there or further on: a late "accepted" does not undo a won deal
+    else:
+        return None
+    return target if target != current else None
+
+
+def record_feedback(
+    session: Session,
+    *,
+    lead: Lead,
+    outcome: str,
+    note: str = "",
+    source: str,
+    revisit_on: date | None = None,
+) -> LeadFeedback:
+    """Store what sales said and act on it: the stage it implies (audited, with the outcome as reason),
+    the first touch, a recycled lead's revisit date; `spam` holds the person's next submissions and
+    puts the domain forward for review, a later other outcome lifts the hold. Every use is recorded."""
     if not FeedbackOutcome.has(outcome):
-        raise ValueError(f"outcome must be one of {', '.join(FeedbackOutcome)}")
-    feedback = LeadFeedback(lead_id=lead.id, outcome=outcome, note=note[:2000], source=source)
+        raise FeedbackError(f"outcome must be one of {', '.join(FeedbackOutcome)}")
+    if revisit_on is not None and SIDE_OUTCOMES.get(outcome) != Stage.RECYCLED:
+        raise FeedbackError("a revisit date goes with a recycling outcome (bad_timing, no_budget, lost)")
+    now = utcnow()
+    note = note[:2000]
+    before = lead.stage
+    stage = feedback_stage(before, outcome)
+    reason = f"sales feedback via {source}: {LABELS[outcome]}" + (f": {note[:200]}" if note else "")
+    if stage is not None:
+        session.add(
+            StageChange(
+                lead_id=lead.id, submission_id=None, from_stage=before, to_stage=stage, reason=reason, actor=source
+            )
+        )
+        lead.stage = stage
+    if stage is not None or outcome in SIDE_OUTCOMES:
+        lead.stage_reason = reason
+        # A person's decision: automation leaves it against anything received before it.
+        lead.stage_set_by, lead.stage_set_at = source, now
+    if SIDE_OUTCOMES.get(outcome) == Stage.RECYCLED:
+        lead.revisit_on = revisit_on
+    if outcome in TOUCHES and lead.first_touch_at is None:
+        lead.first_touch_at = now
+    feedback = LeadFeedback(
+        lead_id=lead.id, outcome=outcome, note=note, source=source, stage=stage, revisit_on=revisit_on, at=now
+    )
     session.add(feedback)
-    lead.outcome, lead.outcome_at = outcome, utcnow()
+    lead.outcome, lead.outcome_at = outcome, now
     session.add(
         AuditEvent(
             actor=source,
             action="lead.feedback",
             subject_type="lead",
             subject_id=lead.id,
-            details={"outcome": outcome, "note": note[:200]},
+            details={
+                "outcome": outcome,
+                "note": note[:200],
+                "from_stage": before,
+                "to_stage": stage,
+                "revisit_on": revisit_on.isoformat() if revisit_on else None,
+            },
         )
     )
-    if outcome == "spam":
-        domain = lead.email.rpartition("@")[2]
-        session.add(
-            AuditEvent(
-                actor=source,
-                action="domain.review_suggested",
-                subject_type="lead",
-                subject_id=lead.id,
-                details={"domain": domain, "why": "sales marked the lead as spam"},
-            )
-        )
+    _spam_hold(session, lead=lead, spam=outcome == FeedbackOutcome.SPAM, actor=source)
     learn_from_feedback(session, lead=lead, outcome=outcome, actor=source)  # spam teaches spam, the rest ham
     session.flush()
     return feedback
 
 
-__all__ = ["classify", "find_original", "get_or_create_lead", "record_feedback", "stage_rank"]
+def _spam_hold(session: Session, *, lead: Lead, spam: bool, actor: str) -> None:
+    """Spam: the person's next submissions are held (a list screening reads) and the domain is put
+    forward for review. Any other outcome later lifts the hold sales put on."""
+    entry = session.scalars(select(ListEntry).where(ListEntry.kind == SPAM_LIST, ListEntry.value == lead.email)).first()
+    if spam:
+        if entry is None:
+            add_list_entry(session, kind=SPAM_LIST, value=lead.email, actor=actor, note=f"lead {lead.id}")
+        session.add(
+            AuditEvent(
+                actor=actor,
+                action="domain.review_suggested",
+                subject_type="lead",
+                subject_id=lead.id,
+                details={"domain": lead.email.rpartition("@")[2], "why": "sales marked the lead as spam"},
+            )
+        )
+    elif entry is not None:
+        remove_list_entry(session, entry_id=entry.id, actor=actor, note="sales reported another outcome")
+
+
+__all__ = [
+    "FeedbackError",
+    "classify",
+    "feedback_stage",
+    "find_original",
+    "get_or_create_lead",
+    "record_feedback",
+    "stage_rank",
+]

@@ -30,6 +30,8 @@ LIST_KINDS = {
     "blocked_ip": "Blocked IPs and ranges",
     "allowed_email": "Allowed e-mails",
     "allowed_domain": "Allowed domains",
+    # Added by sales' spam feedback (app/leads/classification.py), removed by a later other outcome.
+    "spam_feedback_email": "Marked spam by sales (held)",
 }
 DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$")
 

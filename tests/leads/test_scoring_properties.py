@@ -134,4 +134,8 @@ def test_a_stage_automation_does_not_rank_is_never_changed(history, stage):
     this = latest(history)
     card = score_lead(email=EMAILS[0], fills=history, now=this.at, rules=RULES)
     decision = decide_stage(current=stage, fill=this, fit=card.fit, engagement=card.engagement, rules=RULES)
-    assert (decision.stage, decision.changed) == (stage, False)
+    if stage == "recycled" and decision.changed:
+        # The one way out of a side state on its own: a recycled lead that qualifies again is an SQL again.
+        assert decision.stage == "SQL" and decision.reason.startswith("qualified again after recycling")
+    else:
+        assert (decision.stage, decision.changed) == (stage, False)
