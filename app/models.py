@@ -149,7 +149,7 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None]
 
 
-# Contact fields the admin's search looks in (app/admin/search.py).
+# Contact fields the admin's search looks in (app/admin/listing.py).
 SEARCHED_COLUMNS = ("email", "first_name", "last_name", "company")
 
 

@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
 
 from app.actions import approve_and_forward, rescreen
+from app.admin import listing
 from app.admin.blueprint import bp
 from app.db import get_session
 from app.leads.review import REJECT_CATEGORIES, ReviewError, assign, list_senders, reject
@@ -17,15 +18,9 @@ from app.models import Form, Submission
 from app.screening_context.lists import ListError
 from app.statuses import Verdict
 
-PAGE_SIZE = 50
-
 
 def _ids() -> list[int]:
     return [int(v) for v in request.form.getlist("ids") if v.isdigit()]
-
-
-def _page() -> int:
-    return max(1, request.args.get("page", 1, type=int) or 1)
 
 
 @dataclass(frozen=True)
@@ -47,26 +42,11 @@ class QueueFilters:
 
         return cls(q=arg("q"), form=arg("form"), category=arg("category"), sort=arg("sort"), assignee=arg("assignee"))
 
-    def conditions(self) -> list[Any]:
+    def conditions(self, session: Session) -> list[Any]:
         """SQL conditions for these filters."""
-        found: list[Any] = []
-        if self.q:
-            pattern = "%" + self.q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            found.append(
-                or_(
-                    *(
-                        func.lower(column).like(pattern, escape="\\")
-                        for column in (
-                            Submission.email,
-                            Submission.first_name,
-                            Submission.last_name,
-                            Submission.company,
-                        )
-                    )
-                )
-            )
+        found: list[Any] = listing.search(self.q)
         if self.form:
-            found.append(Submission.form.has(Form.slug == self.form))
+            found.append(Submission.form_id == listing.form_id(session, self.form))
         if self.category:
             found.append(Submission.reason_category == self.category)
         if self.assignee == "me":
@@ -76,46 +56,64 @@ class QueueFilters:
         return found
 
 
-def _submissions(verdict: str, *, filters: QueueFilters, oldest_first: bool) -> tuple[list[Any], int, Any]:
-    """One page of rows, the total, and the oldest `received_at` of the filtered folder (not of this page)."""
+@dataclass(frozen=True)
+class Folder:
+    """One page of a folder, how many it holds (counted up to listing.COUNT_CAP + 1) and since when."""
+
+    page: listing.Page
+    total: int
+    oldest: Any
+
+
+def _submissions(verdict: str, *, filters: QueueFilters, oldest_first: bool) -> Folder:
+    """One keyset page of rows, the capped total, and (for the queue) the oldest `received_at` of the
+    filtered folder, not of this page."""
     db = get_session()
-    query = select(Submission).where(Submission.verdict == verdict, *filters.conditions())
-    count_query = (
-        select(func.count(), func.min(Submission.received_at))
-        .select_from(Submission)
-        .where(Submission.verdict == verdict, *filters.conditions())
-    )
+    conditions = [Submission.verdict == verdict, *filters.conditions(db)]
+    query = select(Submission).where(*conditions)
     if filters.sort in ("oldest", "newest"):
         oldest_first = filters.sort == "oldest"
-    order = Submission.received_at.asc() if oldest_first else Submission.received_at.desc()
-    rows = db.scalars(
+    after, before = listing.cursors(request.args)
+    current = listing.page(
+        db,
         query.options(
             selectinload(Submission.form), selectinload(Submission.findings), selectinload(Submission.assigned_to)
-        )
-        .order_by(order, Submission.id)
-        .limit(PAGE_SIZE)
-        .offset((_page() - 1) * PAGE_SIZE)
-    ).all()
-    total, oldest = db.execute(count_query).one()
-    return list(rows), total or 0, oldest
+        ),
+        descending=not oldest_first,
+        after=after,
+        before=before,
+    )
+    # The queue is small and its oldest entry is first in (verdict, received_at); the spam folder has no use
+    # for it and may be large.
+    oldest = db.scalar(select(func.min(Submission.received_at)).where(*conditions)) if verdict == Verdict.HELD else None
+    return Folder(current, listing.capped_count(db, query), oldest)
+
+
+def _folder_page(folder: Folder) -> dict[str, Any]:
+    number = listing.page_number(request.args)
+    return {
+        "rows": folder.page.rows,
+        "total": folder.total,
+        "cap": listing.COUNT_CAP,
+        "number": number,
+        "page_size": listing.PAGE_SIZE,
+        "links": listing.links(folder.page, request.args.to_dict(), number),
+    }
 
 
 @bp.get("/")
 def queue() -> str:
     """Held submissions, oldest first, with their findings."""
     filters = QueueFilters.from_args(request.args)
-    rows, total, oldest = _submissions(Verdict.HELD, filters=filters, oldest_first=True)
+    folder = _submissions(Verdict.HELD, filters=filters, oldest_first=True)
     return render_template(
         "admin/queue.html",
-        rows=rows,
-        total=total,
-        page=_page(),
-        page_size=PAGE_SIZE,
+        **_folder_page(folder),
         categories=REJECT_CATEGORIES,
         reasons=_reasons(Verdict.HELD),
         forms=_forms(),
         filters=filters,
-        oldest=oldest,
+        oldest=folder.oldest,
         folder="queue",
     )
 
@@ -139,13 +137,10 @@ def _forms() -> list[tuple[str, str]]:
 def rejected() -> str:
     """The spam folder: rejected submissions, newest first, filterable by reason."""
     filters = QueueFilters.from_args(request.args)
-    rows, total, _ = _submissions(Verdict.REJECTED, filters=filters, oldest_first=False)
+    folder = _submissions(Verdict.REJECTED, filters=filters, oldest_first=False)
     return render_template(
         "admin/queue.html",
-        rows=rows,
-        total=total,
-        page=_page(),
-        page_size=PAGE_SIZE,
+        **_folder_page(folder),
         categories=REJECT_CATEGORIES,
         reasons=REJECT_CATEGORIES,
         forms=_forms(),

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import io
+import tempfile
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from typing import Any
+from typing import IO, Any
 
-from flask import Response, abort, flash, g, redirect, render_template, request, stream_with_context, url_for
-from sqlalchemy import Select, and_, func, or_, select
-from sqlalchemy.orm import selectinload
+from flask import Response, abort, flash, g, redirect, render_template, request, url_for
+from sqlalchemy import Select, and_, or_, select
+from sqlalchemy.orm import Session, selectinload
 
 from app import actions
 from app.actions import replay_deliveries
+from app.admin import listing
 from app.admin.blueprint import bp
-from app.db import get_session, session_scope
+from app.db import get_session
 from app.leads.review import REJECT_CATEGORIES, decided_by_reviewer
 from app.models import (
     AuditEvent,
@@ -23,11 +26,11 @@ from app.models import (
     LeadFeedback,
     StageChange,
     Submission,
+    utcnow,
 )
-from app.reporting.export import csv_lines, iso_utc
+from app.reporting.export import write_csv
 from app.statuses import DeliveryStatus, SubmissionStatus
 
-PAGE_SIZE = 50
 AUDIT_LABELS = {
     "submission.approved": "Approved",
     "submission.released": "Released from the spam folder",
@@ -51,61 +54,58 @@ def _date(value: str) -> datetime | None:
         return None
 
 
-def _like(text: str) -> str:
-    """A LIKE pattern matching `text` anywhere, with its own % and _ taken literally (escape character: \\)."""
-    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
-def _filtered(filters: dict[str, str]) -> Select[Any]:
-    query = (
-        select(Submission)
-        .outerjoin(Lead, Lead.id == Submission.lead_id)
-        .where(Submission.status != SubmissionStatus.RECEIVED)
-    )
-    if q := filters.get("q"):
-        like = _like(q.lower())
-        query = query.where(
-            or_(
-                func.lower(Submission.email).like(like, escape="\\"),
-                func.lower(Submission.company).like(like, escape="\\"),
-                func.lower(Submission.first_name + " " + Submission.last_name).like(like, escape="\\"),
-            )
-        )
+def _conditions(session: Session, filters: dict[str, str]) -> list[Any]:
+    """SQL conditions for the filters, each one an index can answer in `received_at` order (app/models.py);
+    `stage` is the lead's, so the query must join `leads`."""
+    found: list[Any] = [Submission.status != SubmissionStatus.RECEIVED, *listing.search(filters.get("q", ""))]
     if stage := filters.get("stage"):
-        query = query.where(Lead.stage == stage)
+        found.append(Lead.stage == stage)
     if verdict := filters.get("verdict"):
-        query = query.where(Submission.verdict == verdict)
+        found.append(Submission.verdict == verdict)
     if category := filters.get("category"):
-        query = query.where(Submission.reason_category == category)
+        found.append(Submission.reason_category == category)
     if form := filters.get("form"):
-        query = query.join(Form, Form.id == Submission.form_id).where(Form.slug == form)
+        found.append(Submission.form_id == listing.form_id(session, form))
     for name in ("utm_source", "utm_campaign"):
         if filters.get(name):
-            query = query.where(getattr(Submission, name) == filters[name])
+            found.append(getattr(Submission, name) == filters[name])
     if (since := _date(filters.get("since", ""))) is not None:
-        query = query.where(Submission.received_at >= since)
+        found.append(Submission.received_at >= since)
     if (until := _date(filters.get("until", ""))) is not None:
-        query = query.where(Submission.received_at < until + timedelta(days=1))
-    return query
+        found.append(Submission.received_at < until + timedelta(days=1))
+    return found
+
+
+def _filtered(session: Session, filters: dict[str, str]) -> Select[Any]:
+    return select(Submission).outerjoin(Lead, Lead.id == Submission.lead_id).where(*_conditions(session, filters))
 
 
 @bp.get("/leads")
 def leads() -> str:
-    """Screened submissions with their lead's stage; filters and pagination run in SQL."""
+    """Screened submissions with their lead's stage: a keyset page and a capped count, both in SQL."""
     filters = _filters()
-    page = max(1, request.args.get("page", 1, type=int) or 1)
     db = get_session()
-    query = _filtered(filters)
-    total = db.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    rows = db.scalars(
-        query.options(selectinload(Submission.form), selectinload(Submission.lead))
-        .order_by(Submission.received_at.desc(), Submission.id.desc())
-        .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
-    ).all()
+    query = _filtered(db, filters)
+    after, before = listing.cursors(request.args)
+    current = listing.page(
+        db,
+        query.options(selectinload(Submission.form), selectinload(Submission.lead)),
+        descending=True,
+        after=after,
+        before=before,
+    )
+    number = listing.page_number(request.args)
     forms = db.scalars(select(Form).order_by(Form.name)).all()
     return render_template(
-        "admin/leads.html", rows=rows, total=total, page=page, page_size=PAGE_SIZE, filters=filters, forms=forms
+        "admin/leads.html",
+        rows=current.rows,
+        total=listing.capped_count(db, query),
+        cap=listing.COUNT_CAP,
+        number=number,
+        page_size=listing.PAGE_SIZE,
+        links=listing.links(current, filters, number),
+        filters=filters,
+        forms=forms,
     )
 
 
@@ -128,49 +128,87 @@ CSV_HEADER = [
     "utm_campaign",
     "message",
 ]
+# Only what the file holds, as plain rows: no ORM objects, no eager loads.
+CSV_COLUMNS = (
+    Submission.received_at,
+    Submission.email,
+    Submission.first_name,
+    Submission.last_name,
+    Submission.company,
+    Submission.job_title,
+    Submission.phone,
+    Submission.country,
+    Form.slug,
+    Submission.verdict,
+    Submission.reason_category,
+    Lead.stage,
+    Lead.score,
+    Submission.utm_source,
+    Submission.utm_medium,
+    Submission.utm_campaign,
+    Submission.message,
+)
+EXPORT_BATCH = 5000
+# The file is written here first: in memory up to this size, then on disk, so memory stays flat.
+EXPORT_SPOOL_BYTES = 1024 * 1024
+EXPORT_SEND_BYTES = 256 * 1024
 
 
-def _csv_lines(query: Any) -> Iterator[str]:
-    """The export, streamed in batches of 500 rows (one SELECT plus its eager loads each), with no row limit.
-    Its own session: the request's is closed once the response starts."""
-    statement = query.order_by(Submission.received_at.desc()).execution_options(yield_per=500)
-    # On PostgreSQL yield_per is a server-side cursor: closed here even when the download is cut short.
-    with session_scope() as session, session.scalars(statement) as rows:
-        yield from csv_lines(
-            CSV_HEADER,
-            (
-                [
-                    iso_utc(s.received_at),
-                    s.email,
-                    s.first_name,
-                    s.last_name,
-                    s.company,
-                    s.job_title,
-                    s.phone,
-                    s.country,
-                    s.form.slug,
-                    s.verdict or "",
-                    s.reason_category or "",
-                    s.lead.stage if s.lead else "",
-                    s.lead.score if s.lead else "",
-                    s.utm_source,
-                    s.utm_medium,
-                    s.utm_campaign,
-                    s.message,
-                ]
-                for s in rows
-            ),
-        )
+def export_leads(session: Session, filters: dict[str, str], out: IO[str]) -> int:
+    """Write the filtered leads as CSV to `out`, newest first; returns the rows written.
+
+    Core rows of the needed columns, fetched EXPORT_BATCH at a time (a server-side cursor on PostgreSQL)
+    and written one batch per writerows()."""
+    query = (
+        select(*CSV_COLUMNS)
+        .select_from(Submission)
+        .join(Form, Form.id == Submission.form_id)
+        .outerjoin(Lead, Lead.id == Submission.lead_id)
+        .where(*_conditions(session, filters))
+        .order_by(Submission.received_at.desc(), Submission.id.desc())
+        .execution_options(yield_per=EXPORT_BATCH)
+    )
+    with session.execute(query) as result:
+        return write_csv(out, CSV_HEADER, result.partitions())
+
+
+def _sent(spool: IO[bytes]) -> Iterator[bytes]:
+    """The written file in blocks; closed (and so deleted) when sent, or when the download stops."""
+    try:
+        while block := spool.read(EXPORT_SEND_BYTES):
+            yield block
+    finally:
+        spool.close()
 
 
 @bp.get("/leads.csv")
 def leads_csv() -> Response:
-    """The filtered list as CSV, safe to open in a spreadsheet."""
-    query = _filtered(_filters()).options(selectinload(Submission.form), selectinload(Submission.lead))
+    """The filtered list as CSV, safe to open in a spreadsheet, and never a cut file that looks whole.
+
+    The whole file is written before the first byte is sent (to a temporary file: memory stays flat), so it
+    goes out with its Content-Length and its row count (X-Export-Rows, and in the file name): a download cut
+    short for any reason is shown as failed by the browser, and a finished one can be checked."""
+    spool = tempfile.SpooledTemporaryFile(max_size=EXPORT_SPOOL_BYTES)  # noqa: SIM115 (closed once sent)
+    try:
+        text = io.TextIOWrapper(spool, encoding="utf-8", newline="")
+        rows = export_leads(get_session(), _filters(), text)
+        text.flush()
+        text.detach()
+        size = spool.tell()
+        spool.seek(0)
+    except BaseException:
+        spool.close()
+        raise
+    name = f"leadsieve-leads-{utcnow():%Y-%m-%d}-{rows}-rows.csv"
     return Response(
-        stream_with_context(_csv_lines(query)),
+        _sent(spool),
         mimetype="text/csv",
-        headers={"Content-Disposition": "attachment; filename=leadsieve-leads.csv"},
+        headers={
+            "Content-Disposition": f"attachment; filename={name}",
+            "Content-Length": str(size),
+            "X-Export-Rows": str(rows),
+            "Cache-Control": "no-store",
+        },
     )
 
 

@@ -4,8 +4,8 @@ gunicorn runs several web processes and the RQ workers are other processes, so
 counters kept in one process's memory would each see a slice. Everything here is
 read at scrape time from shared state instead:
 
-- the database: submissions by form/status/verdict, the held queue, deliveries
-  by status, dead letters, delivery attempts by outcome (`delivery_attempts`);
+- the database: submissions by form/status/verdict (from the daily rollups, app/reporting/rollups.py),
+  the held queue, deliveries by status, dead letters, delivery attempts by outcome (`delivery_attempts`);
 - Redis: RQ queue depth and registries per queue, the live workers by state (and the Redis
   outages they waited out), and the screening-duration
   histogram, whose buckets every worker increments in one Redis hash
@@ -36,9 +36,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from app.models import Delivery, DeliveryAttempt, Form, Submission, utcnow
+from app.reporting import rollups
 from app.runtime.queues import worker_census
 from app.screening_context import dns_health
-from app.statuses import DeliveryStatus, Verdict
+from app.statuses import DeliveryStatus, SubmissionStatus, Verdict
 
 log = logging.getLogger(__name__)
 
@@ -125,13 +126,14 @@ class LeadsieveCollector(Collector):
                 "Stored submissions by form, processing status and verdict.",
                 labels=["form", "status", "verdict"],
             )
-            rows = session.execute(
-                select(Form.slug, Submission.status, Submission.verdict, func.count())
-                .join(Form, Form.id == Submission.form_id)
-                .group_by(Form.slug, Submission.status, Submission.verdict)
-            ).all()
-            for slug, status, verdict, count in rows:
-                submissions.add_metric([slug, status, verdict or "none"], count)
+            # From the daily rollups plus the newest submissions (app/reporting/rollups.py), not a GROUP BY
+            # over the whole table on every scrape.
+            slugs = dict(session.execute(select(Form.id, Form.slug)).all())
+            for (form_id,), counts in sorted(rollups.counts(session, by=("form_id",)).items()):
+                slug = str(slugs.get(form_id, form_id))
+                submissions.add_metric([slug, SubmissionStatus.RECEIVED, "none"], counts.received)
+                for verdict in (Verdict.ACCEPTED, Verdict.HELD, Verdict.REJECTED):
+                    submissions.add_metric([slug, SubmissionStatus.SCREENED, verdict], getattr(counts, verdict))
             yield submissions
 
             held, oldest = session.execute(
