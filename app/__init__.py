@@ -19,6 +19,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from app import db, errors, observability, security
     from app.admin import bp as admin_bp
     from app.capture import bp as capture_bp
+    from app.capture import form_cache, gate
     from app.embed import bp as embed_bp
     from app.extensions import csrf, limiter
     from app.leads.routes import bp as feedback_bp
@@ -28,6 +29,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     queues.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
+    form_cache.init_app(app)  # public forms cached per process, checked against a version in Redis
+    gate.init_app(app, limiter)  # a form post's rate limit and that version, in one round trip
     errors.register(app)
     security.init_app(app)
     observability.init_app(app)  # /healthz, /readyz, /metrics, request ids

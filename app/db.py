@@ -16,6 +16,9 @@ from flask import Flask, current_app, g
 from sqlalchemy import CursorResult, Engine, Result, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+# Pooled PostgreSQL connections are replaced after this long (below common idle time-outs of proxies).
+POOL_RECYCLE_SECONDS = 1800
+
 
 def make_engine(url: str, *, busy_timeout: float = 30.0, **kwargs: Any) -> Engine:
     """Create an engine; SQLite gets WAL, foreign keys and a busy timeout.
@@ -38,7 +41,12 @@ def make_engine(url: str, *, busy_timeout: float = 30.0, **kwargs: Any) -> Engin
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    # No pre-ping: it cost a round trip on every checkout (every request). A connection the server dropped
+    # fails its first statement instead; SQLAlchemy then invalidates the whole pool, so after a database
+    # restart one statement per process fails (a job is retried, capture retries its insert itself), and
+    # connections older than POOL_RECYCLE_SECONDS are replaced before idle-connection killers reach them.
+    kwargs.setdefault("pool_recycle", POOL_RECYCLE_SECONDS)
+    return create_engine(url, **kwargs)
 
 
 def rowcount(result: Result[Any]) -> int:
@@ -57,6 +65,10 @@ def init_app(app: Flask) -> None:
     os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
     app.extensions["leadsieve.engine"] = engine
     app.extensions["leadsieve.sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
+    # The same pool, each statement its own transaction (`autocommit_session`). Not on SQLite: in-process,
+    # BEGIN and COMMIT cost no round trip, and switching a connection's level is a PRAGMA per checkout.
+    autocommit = engine if url.startswith("sqlite") else engine.execution_options(isolation_level="AUTOCOMMIT")
+    app.extensions["leadsieve.autocommit_sessionmaker"] = sessionmaker(autocommit, expire_on_commit=False)
     app.teardown_appcontext(_close_session)
 
 
@@ -70,6 +82,19 @@ def get_session() -> Session:
     if "db_session" not in g:
         g.db_session = current_app.extensions["leadsieve.sessionmaker"]()
     return g.db_session
+
+
+@contextmanager
+def autocommit_session() -> Iterator[Session]:
+    """For an action that is one INSERT (a capture). On PostgreSQL every statement commits by itself,
+    durably, before it returns: no BEGIN and COMMIT of their own, two round trips fewer, and `commit()` has
+    nothing left to do. On SQLite it is an ordinary session (the caller's `commit()` commits). Never for
+    more than one write: on PostgreSQL each stands alone."""
+    session: Session = current_app.extensions["leadsieve.autocommit_sessionmaker"]()
+    try:
+        yield session
+    finally:
+        session.close()
 
 
 @contextmanager

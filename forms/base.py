@@ -86,6 +86,12 @@ class LeadForm(FlaskForm):
             if name != "email":
                 self[name].flags.required = True
 
+    def reprocess(self, formdata: Any) -> None:
+        """Take another post into this form, as a new form of the same settings would (capture keeps one
+        per thread instead of binding every field again for each post)."""
+        self.email.normalized = None  # type: ignore[attr-defined]  # set by the Email validator
+        self.process(formdata)
+
     def validate(self, extra_validators: Any = None) -> bool:
         """Field rules, then the kind's required fields and the consent box if the form asks for it."""
         ok = super().validate(extra_validators)

@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_template, request, url_for
+from sqlalchemy.exc import DBAPIError
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 from wtforms.validators import Length
 
 from app.capture.calendar import StartTimeError, Webinar, ics, parse_starts_at, webinar_of, when_text
 from app.capture.cors import allowed_origin, cors_headers, frame_ancestors
-from app.capture.service import RequestContext, capture_submission, find_form
+from app.capture.form_cache import FormCache, PublicForm
+from app.capture.gate import check_capture, too_many
+from app.capture.service import RequestContext, capture_submission
 from app.capture.signals import capture_signals, origin_of
 from app.capture.thanks import ThanksRef, absolute_url, read_thanks_token, sends_visitor_email, thanks_token
 from app.capture.tokens import issue_token, read_token
 from app.capture.visitor_email import calendar_uid
-from app.db import get_session
+from app.db import autocommit_session, get_session
 from app.errors import wants_json
-from app.extensions import limiter
-from app.models import Form, utcnow
+from app.models import utcnow
 from app.privacy.erasure import truncate_ip
 from app.runtime.queues import enqueue_screening, is_sales_request
 from app.security import PUBLIC_CSP
@@ -31,6 +34,8 @@ CLICK_IDS = ("gclid", "fbclid", "msclkid", "li_fat_id", "ttclid", "wbraid", "gbr
 # Contact fields a link may prefill (`/f/demo?email=ada@acme.com`), where the form shows them. Never the
 # consent box (consent is the visitor's own act), nor the free-text message, nor the signed token.
 PREFILL_FIELDS = ("email", "first_name", "last_name", "company", "job_title", "phone", "country")
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("capture", __name__)
 
@@ -63,12 +68,16 @@ class BadPayload(ValueError):
     """A JSON body that is not an object of scalar values."""
 
 
-def _capture_limit() -> str:
-    return current_app.config["RATELIMIT_CAPTURE"]
+def _form_row(slug: str) -> PublicForm | None:
+    """The form from this process's cache (app/capture/form_cache.py). A post has the forms' version from
+    its rate-limit round trip already (`g.forms_version`); other requests ask Redis for it."""
+    forms: FormCache = current_app.extensions["leadsieve.form_cache"]
+    version = g.forms_version if "forms_version" in g else forms.version()
+    return forms.get(get_session(), slug, version)
 
 
-def _load(slug: str) -> Form:
-    form_row = find_form(get_session(), slug)
+def _load(slug: str) -> PublicForm:
+    form_row = _form_row(slug)
     g.form_row = form_row
     if form_row is None:
         abort(404)
@@ -89,7 +98,7 @@ def _cross_origin(response: Response) -> Response:
         return response
     form_row = g.get("form_row", False)
     if form_row is False:
-        form_row = find_form(get_session(), slug)
+        form_row = _form_row(slug)
     allowed = list(form_row.settings.get("allowed_origins", [])) if form_row is not None else []
     if request.endpoint in CORS_ENDPOINTS or request.method == "OPTIONS":
         response.headers.update(
@@ -100,8 +109,19 @@ def _cross_origin(response: Response) -> Response:
     return response
 
 
-def _build_form(form_row: Form, formdata: MultiDict[str, str] | None = None) -> LeadForm:
+def _build_form(form_row: PublicForm, formdata: MultiDict[str, str] | None = None) -> LeadForm:
     return build_form(form_row.kind, form_row.settings, formdata)
+
+
+def _post_form(form_row: PublicForm, formdata: MultiDict[str, str]) -> LeadForm:
+    """The form kind's WTForms form holding this post. Built once per thread and cached form (binding
+    some 20 fields is most of a form's cost), then only processed again per post: the same fields, filters
+    and validators, so the same answers and messages."""
+    form: LeadForm | None = getattr(form_row.local, "form", None)
+    if form is None:
+        form = form_row.local.form = _build_form(form_row)
+    form.reprocess(formdata)
+    return form
 
 
 def _payload() -> MultiDict[str, str]:
@@ -140,13 +160,13 @@ def _client_ip() -> str | None:
     return request.remote_addr
 
 
-def _parent_origin(form_row: Form) -> str | None:
+def _parent_origin(form_row: PublicForm) -> str | None:
     """The embedding page's origin, if it may receive our height messages."""
     claimed = request.args.get("parent") or origin_of(request.referrer)
     return allowed_origin(claimed, form_row.settings.get("allowed_origins", []))
 
 
-def _render_form(form_row: Form, form: LeadForm, *, embed: bool) -> str:
+def _render_form(form_row: PublicForm, form: LeadForm, *, embed: bool) -> str:
     return render_template(
         "capture/form.html",
         form_row=form_row,
@@ -215,15 +235,19 @@ def token(slug: str) -> Any:
 
 
 @bp.post("/f/<slug>")
-@limiter.limit(_capture_limit)
 def submit(slug: str) -> Any:
-    """Validate, store, enqueue; answer with the thank-you (HTML) or 202 (JSON)."""
+    """Count (RATELIMIT_CAPTURE), validate, store; answer with the thank-you (HTML) or 202 (JSON); then
+    queue screening."""
+    verdict = check_capture()  # one Redis round trip: the rate limit and the forms' version
+    g.forms_version = verdict.version
+    if verdict.retry_after:
+        raise too_many(verdict.retry_after)
     form_row = _load(slug)
     try:
         formdata = _payload()
     except BadPayload as exc:
         return jsonify({"error": "Bad Request", "message": str(exc)}), 400
-    form = _build_form(form_row, formdata)
+    form = _post_form(form_row, formdata)
     if not form.validate():
         if wants_json():
             return jsonify(
@@ -257,15 +281,34 @@ def submit(slug: str) -> Any:
         signals=signals,
         request_id=g.get("request_id"),
     )
-    db = get_session()
-    submission_id = capture_submission(db, form_row=form_row, form=form, request=context)
-    db.commit()  # stored before the visitor is answered, whatever happens to Redis next
+    submission_id = _store(form_row, form, context)  # stored before the visitor is answered
     # Best effort: the sweeper re-enqueues what this misses. Sales requests take the fast lane.
     enqueue_screening(submission_id, sales=is_sales_request(form_row.kind))
     return _thank(form_row, submission_id)
 
 
-def _message(form_row: Form) -> str:
+def _store(form_row: PublicForm, form: LeadForm, context: RequestContext) -> int:
+    """Insert the submission; it is committed, durably, when this returns, whatever happens to Redis next.
+
+    One statement in autocommit (app/db.py `autocommit_session`): on PostgreSQL one round trip instead of
+    BEGIN, INSERT and COMMIT. A pooled connection the database dropped (a restart: nothing pings them any
+    more) fails its first statement and SQLAlchemy replaces the pool; the insert is then tried once more, so
+    the visitor gets no error for it. (Had the database committed the first try before the connection went,
+    the retry stores the post twice, which screening treats as a double click; a lost post it never is.)"""
+    for attempt in (1, 2):
+        try:
+            with autocommit_session() as session:
+                submission_id = capture_submission(session, form_row=form_row, form=form, request=context)
+                session.commit()
+                return submission_id
+        except DBAPIError as exc:
+            if attempt == 2 or not exc.connection_invalidated:
+                raise
+            log.warning("capture: the database dropped a pooled connection (%s); storing again", exc.orig)
+    raise AssertionError("unreachable")
+
+
+def _message(form_row: PublicForm) -> str:
     return form_row.settings.get("thank_you") or "Thank you! We have received your details."
 
 
@@ -273,11 +316,11 @@ def _base_url() -> str:
     return current_app.config["PUBLIC_BASE_URL"] or request.host_url.rstrip("/")
 
 
-def _webinar(form_row: Form) -> Webinar | None:
+def _webinar(form_row: PublicForm) -> Webinar | None:
     return webinar_of(form_row.name, form_row.settings) if form_row.kind == "webinar" else None
 
 
-def _calendar_url(form_row: Form, token: str) -> str:
+def _calendar_url(form_row: PublicForm, token: str) -> str:
     """The absolute "Add to calendar" link of a webinar with a start time, else ""."""
     webinar = _webinar(form_row)
     if webinar is None or webinar.starts_at is None:
@@ -285,7 +328,7 @@ def _calendar_url(form_row: Form, token: str) -> str:
     return _base_url() + url_for("capture.calendar", slug=form_row.slug, token=token)
 
 
-def _thank(form_row: Form, submission_id: int) -> Any:
+def _thank(form_row: PublicForm, submission_id: int) -> Any:
     """The same thank-you whatever screening will decide: visitors never learn the verdict.
 
     HTML posts are answered with a 303 to the signed thank-you page (post, redirect, get), so a
@@ -308,7 +351,7 @@ def _thank(form_row: Form, submission_id: int) -> Any:
     return redirect(url_for("capture.thanks", slug=form_row.slug, token=token, **values), code=303)
 
 
-def _thanks_ref(form_row: Form, token: str) -> ThanksRef:
+def _thanks_ref(form_row: PublicForm, token: str) -> ThanksRef:
     """The submission a thank-you link names; 404 unless the token is genuine, fresh and for this form.
 
     The submission itself is never looked up: whether it still exists (rejected ones are purged)

@@ -14,6 +14,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, Table, bindparam, insert, select
 from sqlalchemy.orm import Session
 
+from app.capture.form_cache import PublicForm
 from app.models import Form, Submission
 from forms import LeadForm
 
@@ -49,7 +50,7 @@ def consent_version(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16] if text else ""
 
 
-def capture_submission(session: Session, *, form_row: Form, form: LeadForm, request: RequestContext) -> int:
+def capture_submission(session: Session, *, form_row: PublicForm, form: LeadForm, request: RequestContext) -> int:
     """Store a validated post as `received` and return its id; the caller commits, then enqueues screening."""
     consent_text = form_row.settings.get("consent_text", "")
     values = dict(
