@@ -88,8 +88,7 @@ class Lead(Base):
     # Set when the person's data was erased (app/privacy.py); stage and score stay for the funnel.
     erased_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # Indexed: the rollups' sweep turn finds the leads that moved stage or were won since its last turn.
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     stage_changes: Mapped[list[StageChange]] = relationship(order_by="StageChange.id")
 
@@ -113,7 +112,8 @@ class StageChange(Base):
     to_stage: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str] = mapped_column(Text)
     actor: Mapped[str] = mapped_column(String(320))
-    at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Indexed: the rollups' sweep turn finds the leads whose stage changed since its last turn.
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
 class LeadFeedback(Base):
@@ -358,7 +358,17 @@ class Delivery(Base):
     """One submission sent to one destination: at-least-once, keyed for idempotency."""
 
     __tablename__ = "deliveries"
-    __table_args__ = (UniqueConstraint("submission_id", "destination_id", name="uq_deliveries_submission_destination"),)
+    __table_args__ = (
+        UniqueConstraint("submission_id", "destination_id", name="uq_deliveries_submission_destination"),
+        # The few not delivered (yet): the sweeper's due deliveries and /metrics read these, never the
+        # delivered ones, however many there are.
+        Index(
+            "ix_deliveries_open",
+            "status",
+            postgresql_where=text("status <> 'delivered'"),
+            sqlite_where=text("status <> 'delivered'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"))
@@ -372,7 +382,7 @@ class Delivery(Base):
     last_error: Mapped[str] = mapped_column(Text, default="")
     next_attempt_at: Mapped[datetime | None]
     delivered_at: Mapped[datetime | None]
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)  # counted per day (rollups)
 
     destination: Mapped[Destination] = relationship()
     attempt_log: Mapped[list[DeliveryAttempt]] = relationship(
@@ -408,7 +418,7 @@ class DeliveryAttempt(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id", ondelete="CASCADE"), index=True)
-    at: Mapped[datetime] = mapped_column(default=utcnow)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)  # counted per day (rollups)
     ok: Mapped[bool]
     status_code: Mapped[int | None]
     latency_ms: Mapped[int] = mapped_column(default=0)
@@ -521,9 +531,30 @@ class SubmissionRollup(Base):
     student: Mapped[int] = mapped_column(default=0)
     invalid: Mapped[int] = mapped_column(default=0)
     leads: Mapped[int] = mapped_column(default=0)
-    mql: Mapped[int] = mapped_column(default=0)  # of `leads`, those at MQL or SQL now
-    sql: Mapped[int] = mapped_column(default=0)
+    mql: Mapped[int] = mapped_column(default=0)  # of `leads`, those at MQL or a later stage now
+    sql: Mapped[int] = mapped_column(default=0)  # at SQL or a later stage
     won: Mapped[int] = mapped_column(default=0)
+
+
+class DeliveryRollup(Base):
+    """Deliveries created on one day (UTC): /metrics counts the delivered ones as all of them less the few
+    still open, without reading every delivery (app/reporting/rollups.py)."""
+
+    __tablename__ = "delivery_rollups"
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    deliveries: Mapped[int] = mapped_column(default=0)
+
+
+class DeliveryAttemptRollup(Base):
+    """Delivery attempts made on one day (UTC) by outcome, for /metrics (app/reporting/rollups.py)."""
+
+    __tablename__ = "delivery_attempt_rollups"
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    ok: Mapped[bool] = mapped_column(primary_key=True)
+    status_code: Mapped[int] = mapped_column(primary_key=True)  # 0: no answer (time-out, refused)
+    attempts: Mapped[int] = mapped_column(default=0)
 
 
 class RollupState(Base):

@@ -4,17 +4,22 @@ read a few rows per day instead of every submission of the period.
 A rollup row counts the submissions received that day through that form with that utm source: all of
 them, those not screened yet, by verdict, by reason while not accepted (a released submission no longer
 counts as spam), and the new leads among them (a lead counts once, on its first accepted submission)
-with how far each got: MQL or beyond, SQL, won.
+with how far each got: MQL or beyond, SQL or beyond, won.
 
 The worker keeps them current in its sweep turn (`refresh`, a minute apart by default): it recomputes,
 from that day's submissions only (an indexed range), each day in which something changed since the
-previous turn: new submissions, screenings, decisions and re-screens (their audit events), leads that
-moved stage or were won (`leads.updated_at`), purges of old rejects. Recomputing a day from its rows,
-rather than adding and subtracting one, cannot drift, whoever wrote the rows.
+previous turn: new submissions, screenings, decisions and re-screens (their audit events; an accepted
+one that became its lead's first also changes the day of the lead's former first), leads whose stage
+changed (`stage_changes`) or that sales reported on (the lead's audit events), purges of old rejects.
+Recomputing a day from its rows, rather than adding and subtracting one, cannot drift, whoever wrote
+the rows. Rows written behind the application's back (an import into old days) need `rebuild`.
 
-Readers (`counts`) take the rows up to `covered_until` and count the submissions received since then
-live, so what was just captured shows at once; a decision about an older submission shows after the next
-sweep turn. Before the first turn, everything is counted live.
+Deliveries and delivery attempts are counted per day the same way (`delivery_rollups`,
+`delivery_attempt_rollups`): both only grow, so the days of new rows are all that changes.
+
+Readers (`counts`, `deliveries`, `attempts`) take the rows up to `covered_until` and count what came
+since then live, so what was just captured shows at once; a decision about an older submission shows
+after the next sweep turn. Before the first turn, everything is counted live.
 """
 
 from __future__ import annotations
@@ -28,8 +33,21 @@ from sqlalchemy import ColumnElement, Table, and_, case, delete, exists, func, i
 from sqlalchemy.orm import Session, aliased
 
 from app.db import rowcount
-from app.models import AuditEvent, Lead, RollupState, Submission, SubmissionRollup, utcnow
+from app.models import (
+    AuditEvent,
+    Delivery,
+    DeliveryAttempt,
+    DeliveryAttemptRollup,
+    DeliveryRollup,
+    Lead,
+    RollupState,
+    StageChange,
+    Submission,
+    SubmissionRollup,
+    utcnow,
+)
 from app.statuses import FeedbackOutcome, Stage, SubmissionStatus, Verdict
+from screening.scoring import stage_rank
 
 # The reasons counted per row (the dashboard's screening rates). Counted only while not accepted.
 CATEGORIES = ("spam", "competitor", "student", "invalid")
@@ -43,6 +61,10 @@ CHUNK_DAYS = 31
 # The purge's audit action (app/privacy/erasure.py): the days before its cutoff lost rejected submissions.
 PURGED = "privacy.purged"
 STATE_ID = 1
+# A lead "reached MQL" (or SQL) at that stage or any later one on the funnel's order (SAL, opportunity,
+# customer); the side states (recycled, disqualified) count in neither.
+AT_LEAST_MQL = tuple(s for s in Stage if stage_rank(s) >= stage_rank(Stage.MQL))
+AT_LEAST_SQL = tuple(s for s in Stage if stage_rank(s) >= stage_rank(Stage.SQL))
 
 
 @dataclass(frozen=True)
@@ -106,8 +128,8 @@ def _live_measures() -> list[ColumnElement[Any]]:
         number(verdict == Verdict.REJECTED),
         *(number(and_(Submission.reason_category == c, verdict != Verdict.ACCEPTED)) for c in CATEGORIES),
         lead_new,
-        number(and_(new_lead, Lead.stage.in_((Stage.MQL, Stage.SQL)))),
-        number(and_(new_lead, Lead.stage == Stage.SQL)),
+        number(and_(new_lead, Lead.stage.in_(AT_LEAST_MQL))),
+        number(and_(new_lead, Lead.stage.in_(AT_LEAST_SQL))),
         number(and_(new_lead, Lead.outcome == FeedbackOutcome.WON)),
     ]
 
@@ -224,18 +246,66 @@ def _first_accepted_days(session: Session, lead_ids: Iterable[int]) -> set[date]
     return days
 
 
+def _displaced_days(session: Session, touched: dict[int, int]) -> set[date]:
+    """For accepted submissions ({id: lead id}) that are now their lead's first accepted one: the day of the
+    lead's second, which may have counted the lead until now (an older held submission approved later)."""
+    leads = sorted(set(touched.values()))
+    days: set[date] = set()
+    for i in range(0, len(leads), 500):
+        ranked = (
+            select(
+                Submission.lead_id,
+                Submission.id,
+                Submission.received_at,
+                func.row_number()
+                .over(partition_by=Submission.lead_id, order_by=(Submission.received_at, Submission.id))
+                .label("rank"),
+            )
+            .where(Submission.lead_id.in_(leads[i : i + 500]), Submission.verdict == Verdict.ACCEPTED)
+            .subquery()
+        )
+        firsts: dict[int, int] = {}
+        seconds: dict[int, datetime] = {}
+        rows: Sequence[Any] = session.execute(
+            select(ranked.c.lead_id, ranked.c.id, ranked.c.received_at, ranked.c.rank).where(ranked.c.rank <= 2)
+        ).all()
+        for lead_id, submission_id, received_at, rank in rows:
+            if rank == 1:
+                firsts[int(lead_id)] = int(submission_id)
+            else:
+                seconds[int(lead_id)] = received_at
+        days.update(
+            seconds[lead_id].date()
+            for submission_id, lead_id in touched.items()
+            if firsts.get(lead_id) == submission_id and lead_id in seconds
+        )
+    return days
+
+
 def changed_days(session: Session, *, since: datetime, until: datetime) -> set[date]:
-    """Days whose counts may have changed since `since`: see the module docstring."""
+    """Days whose submission counts may have changed since `since`: see the module docstring."""
     days = _days(since.date(), until.date())  # new submissions
     touched: Sequence[Any] = session.execute(
-        select(func.date(Submission.received_at), Submission.lead_id)
+        select(func.date(Submission.received_at), Submission.id, Submission.lead_id, Submission.verdict)
         .join(AuditEvent, AuditEvent.subject_id == Submission.id)
         .where(AuditEvent.at >= since, AuditEvent.subject_type == "submission")
         .distinct()
     ).all()
-    days.update(_day_of(day) for day, _ in touched)
-    lead_ids = {int(lead_id) for _, lead_id in touched if lead_id is not None}
-    lead_ids.update(session.scalars(select(Lead.id).where(Lead.updated_at >= since)))
+    days.update(_day_of(day) for day, *_ in touched)
+    days.update(
+        _displaced_days(
+            session,
+            {int(i): int(lead) for _, i, lead, verdict in touched if lead is not None and verdict == Verdict.ACCEPTED},
+        )
+    )
+    lead_ids = set(session.scalars(select(StageChange.lead_id).where(StageChange.at >= since)))
+    lead_ids.update(
+        int(subject_id)
+        for subject_id in session.scalars(
+            select(AuditEvent.subject_id).where(AuditEvent.at >= since, AuditEvent.subject_type == "lead")
+        )
+        if subject_id is not None
+    )
     days.update(_first_accepted_days(session, lead_ids))
     purges: Sequence[dict[str, Any]] = session.scalars(
         select(AuditEvent.details).where(AuditEvent.at >= since, AuditEvent.action == PURGED)
@@ -256,13 +326,14 @@ def changed_days(session: Session, *, since: datetime, until: datetime) -> set[d
     return {day for day in days if _midnight(day) < until}
 
 
-def _all_days(session: Session, until: datetime) -> set[date]:
-    first = session.scalar(select(func.min(Submission.received_at)).where(Submission.received_at < until))
+def _first_day(session: Session, column: Any, until: datetime) -> set[date]:
+    """Every day from the first row's (by `column`) to `until`: a first build counts them all."""
+    first = session.scalar(select(func.min(column)).where(column < until))
     return _days(first.date(), until.date()) if first is not None else set()
 
 
 def recompute(session: Session, days: Iterable[date], *, until: datetime) -> int:
-    """Replace the rows of these days with counts of their submissions received before `until`."""
+    """Replace the submission rows of these days with counts of their submissions received before `until`."""
     table = cast(Table, SubmissionRollup.__table__)
     done = 0
     for first, last in _runs(days):
@@ -278,8 +349,93 @@ def recompute(session: Session, days: Iterable[date], *, until: datetime) -> int
     return done
 
 
+# --- deliveries and attempts: logs that only grow, counted per day --------------------------------
+
+
+@dataclass(frozen=True)
+class _Log:
+    """A table counted per day of `time`, grouped by `keys` ((rollup column, expression) pairs)."""
+
+    rollup: Any
+    time: Any
+    keys: tuple[tuple[str, Any], ...]
+    count: str
+
+    def grouped(self, session: Session, start: datetime | None, end: datetime | None, *, by_day: bool) -> Any:
+        day = [func.date(self.time)] if by_day else []
+        keys = [expression for _, expression in self.keys]
+        query = select(*day, *keys, func.count()).select_from(self.time.class_)
+        if start is not None:
+            query = query.where(self.time >= start)
+        if end is not None:
+            query = query.where(self.time < end)
+        if day or keys:
+            query = query.group_by(*day, *keys)
+        return session.execute(query)
+
+    def recompute(self, session: Session, days: Iterable[date], *, until: datetime) -> None:
+        table = cast(Table, self.rollup.__table__)
+        for first, last in _runs(days):
+            end = min(_midnight(last + timedelta(days=1)), until)
+            rows = [
+                {
+                    "day": _day_of(row[0]),
+                    **dict(zip((k for k, _ in self.keys), row[1:-1], strict=True)),
+                    self.count: row[-1],
+                }
+                for row in self.grouped(session, _midnight(first), end, by_day=True)
+            ]
+            session.execute(delete(self.rollup).where(self.rollup.day >= first, self.rollup.day <= last))
+            if rows:
+                session.execute(insert(table), rows)
+
+    def totals(self, session: Session) -> dict[tuple[Any, ...], int]:
+        """Counts per key, all time: the rollup rows, then the rows since `covered_until` live."""
+        until = covered_until(session)
+        found: dict[tuple[Any, ...], int] = {}
+        if until is not None:
+            columns = [getattr(self.rollup, k) for k, _ in self.keys]
+            query = select(*columns, func.coalesce(func.sum(getattr(self.rollup, self.count)), 0))
+            if columns:
+                query = query.group_by(*columns)
+            for row in session.execute(query):
+                if columns or row[-1]:
+                    found[tuple(row[:-1])] = found.get(tuple(row[:-1]), 0) + int(row[-1])
+        for row in self.grouped(session, until, None, by_day=False):
+            if row[-1]:
+                found[tuple(row[:-1])] = found.get(tuple(row[:-1]), 0) + int(row[-1])
+        return found
+
+
+DELIVERIES = _Log(DeliveryRollup, Delivery.created_at, (), "deliveries")
+ATTEMPTS = _Log(
+    DeliveryAttemptRollup,
+    DeliveryAttempt.at,
+    (("ok", DeliveryAttempt.ok), ("status_code", func.coalesce(DeliveryAttempt.status_code, 0))),
+    "attempts",
+)
+
+
+def deliveries(session: Session) -> int:
+    """All deliveries ever created (less any purged)."""
+    return sum(DELIVERIES.totals(session).values())
+
+
+def attempts(session: Session) -> dict[tuple[bool, int | None], int]:
+    """Delivery attempts per (ok, status code or None), all time."""
+    found: dict[tuple[bool, int | None], int] = {}
+    for (ok, code), count in ATTEMPTS.totals(session).items():
+        key = (bool(ok), int(code) or None)
+        found[key] = found.get(key, 0) + count
+    return found
+
+
+# --- refresh (the worker's sweep turn) ---------------------------------------------------------------
+
+
 def refresh(session: Session, *, now: datetime | None = None) -> int:
-    """Bring the rollups up to date (the first time: every day); returns how many days were recomputed.
+    """Bring the rollups up to date (the first time: every day); returns how many submission days were
+    recomputed.
 
     One refresh at a time: the state row is updated first, which holds its lock (PostgreSQL) or the
     database's write lock (SQLite) until the caller commits. Flushes only; the caller commits."""
@@ -289,20 +445,25 @@ def refresh(session: Session, *, now: datetime | None = None) -> int:
     if not locked:
         session.add(RollupState(id=STATE_ID, covered_until=until, refreshed_at=now))
         session.flush()
-        days = _all_days(session, until)
+        days = _first_day(session, Submission.received_at, until)
+        logs = {log: _first_day(session, log.time, until) for log in (DELIVERIES, ATTEMPTS)}
     else:
         previous = session.scalar(select(RollupState.covered_until).where(RollupState.id == STATE_ID))
         assert previous is not None
         since = min(previous, until) - OVERLAP
         days = changed_days(session, since=since, until=until)
+        new_days = {day for day in _days(since.date(), until.date()) if _midnight(day) < until}
+        logs = {DELIVERIES: new_days, ATTEMPTS: new_days}
         session.execute(update(RollupState).where(RollupState.id == STATE_ID).values(covered_until=until))
     done = recompute(session, days, until=until)
+    for log, log_days in logs.items():
+        log.recompute(session, log_days, until=until)
     session.flush()
     return done
 
 
 def rebuild(session: Session, *, now: datetime | None = None) -> int:
     """Forget the rollups and count every day again (after rows were changed by hand). Flushes only."""
-    session.execute(delete(RollupState))
-    session.execute(delete(SubmissionRollup))
+    for table in (RollupState, SubmissionRollup, DeliveryRollup, DeliveryAttemptRollup):
+        session.execute(delete(table))
     return refresh(session, now=now)

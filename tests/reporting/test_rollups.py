@@ -8,21 +8,35 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import delete, select, update
 
 from app.db import session_scope
 from app.jobs import screen_submission
 from app.leads.classification import record_feedback
 from app.leads.review import approve, reject, reopen_for_screening
-from app.models import AuditEvent, Form, Lead, ListEntry, RollupState, Submission, SubmissionRollup, utcnow
+from app.models import (
+    AuditEvent,
+    Delivery,
+    DeliveryAttempt,
+    Destination,
+    Form,
+    Lead,
+    ListEntry,
+    RollupState,
+    Submission,
+    SubmissionRollup,
+    utcnow,
+)
 from app.privacy.erasure import purge_rejected
 from app.reporting import rollups
 from app.reporting.dashboard import overview
+from screening.scoring import stage_rank
 
 # Real screenings against the suite's DNS server (tests/dnsserver.py): accepted, rejected (a domain
 # with a null MX, an address that is no address), held (a competitor's domain).
 PEOPLE = [  # form, e-mail, utm source, received how many days ago
-    ("whitepaper-lead-quality", "ana@acme.com", "google", 0),
+    ("whitepaper-lead-quality", "ana@acme.com", "google", 5),  # alone on her day
     ("whitepaper-lead-quality", "bo@initech.com", "google", 1),
     ("request-demo", "cy@globex.com", "linkedin", 2),
     ("newsletter", "di@hooli.com", "", 2),
@@ -51,8 +65,8 @@ def direct(session) -> dict[tuple[Any, ...], rollups.Counts]:
             c[s.reason_category] += 1
         if lead is not None and s.verdict == "accepted" and first[s.lead_id] == (s.received_at, s.id):
             c["leads"] += 1
-            c["mql"] += lead.stage in ("MQL", "SQL")
-            c["sql"] += lead.stage == "SQL"
+            c["mql"] += stage_rank(lead.stage) >= stage_rank("MQL")  # or any later stage
+            c["sql"] += stage_rank(lead.stage) >= stage_rank("SQL")
             c["won"] += lead.outcome == "won"
     return {key: rollups.Counts(**c) for key, c in found.items()}
 
@@ -94,6 +108,19 @@ def mixed(app, db_session) -> dict[str, int]:
     ids = {email: capture(db_session, slug, email, source, days_ago=days) for slug, email, source, days in PEOPLE}
     with app.app_context():
         verdicts = {email: screen_submission(submission_id) for email, submission_id in ids.items()}
+    # Ana's demo request of the day before, held for a reviewer: approved later, it becomes her first.
+    form_id = db_session.scalars(select(Form.id).where(Form.slug == "request-demo")).one()
+    older = Submission(
+        form_id=form_id,
+        email="ana@acme.com",
+        status="screened",
+        verdict="held",
+        reason_category="uncertain",
+        received_at=utcnow() - timedelta(days=6),
+    )
+    db_session.add(older)
+    db_session.commit()
+    ids["ana, held"] = older.id
     assert verdicts == {
         "ana@acme.com": "accepted",
         "bo@initech.com": "accepted",
@@ -108,12 +135,14 @@ def mixed(app, db_session) -> dict[str, int]:
 
 
 def decide(app, db_session, mixed: dict[str, int]) -> None:
-    """A reviewer approves one held, rejects the other (alone on its day, no lead) as spam and releases a
-    rejected one; the newsletter reader of two days ago comes back through the demo form (prospect -> SQL)."""
+    """A reviewer approves one held, rejects the other (alone on its day, no lead) as spam, releases a
+    rejected one and approves Ana's older request (now her first: the day that counted her no longer
+    does); the newsletter reader of two days ago comes back through the demo form (prospect -> SQL)."""
     with app.app_context(), session_scope() as session:
         assert approve(session, submission_ids=[mixed["fay@stark.com"]], actor="rita").changed == 1
         assert reject(session, submission_ids=[mixed["gus@stark.com"]], actor="rita", category="spam") == 1
         assert approve(session, submission_ids=[mixed["ed@null-mx.example"]], actor="rita").released == 1
+        assert approve(session, submission_ids=[mixed["ana, held"]], actor="rita").changed == 1
         session.commit()
     again = capture(db_session, "request-demo", "di@hooli.com", "linkedin")
     with app.app_context():
@@ -169,7 +198,7 @@ def test_rollups_agree_with_a_direct_count_after_screenings_and_decisions(app, d
     refresh(app, now=utcnow() + timedelta(minutes=1))  # past every row: all of it in the rollups
     db_session.expire_all()
     assert stored(db_session) == expected
-    funnel = overview(db_session, date.today() - timedelta(days=5), date.today())["total"]
+    funnel = overview(db_session, date.today() - timedelta(days=7), date.today())["total"]
     whole = sum(expected.values(), rollups.Counts())
     assert (funnel.submissions, funnel.accepted, funnel.mql, funnel.sql, funnel.won) == (
         whole.submissions,
@@ -178,8 +207,8 @@ def test_rollups_agree_with_a_direct_count_after_screenings_and_decisions(app, d
         whole.sql,
         whole.won,
     )
-    # Six people were accepted (one twice): six leads, each counted once; the stages are classification's.
-    assert (whole.submissions, whole.accepted, whole.leads, whole.won) == (9, 7, 6, 1)
+    # Six people were accepted (two of them twice): six leads, each counted once; stages are classification's.
+    assert (whole.submissions, whole.accepted, whole.leads, whole.won) == (10, 8, 6, 1)
     assert funnel.categories["spam"] == 1 and funnel.held == 0 and whole.sql >= 1
 
 
@@ -241,3 +270,83 @@ def test_rebuild_counts_rows_written_behind_the_rollups_back(app, db_session, mi
 def test_counts_refuse_an_unknown_grouping(db_session):
     with pytest.raises(ValueError, match="cannot group by country"):
         rollups.counts(db_session, by=("country",))
+
+
+# --- /metrics ------------------------------------------------------------------------------------------
+
+
+def metrics(client) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    body = client.get("/metrics").get_data(as_text=True)
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(body)
+        for s in family.samples
+    }
+
+
+def delivery_figures(found) -> dict[str, float]:
+    return {
+        **{labels[0][1]: value for (name, labels), value in found.items() if name == "leadsieve_deliveries"},
+        **{
+            "attempts " + labels[0][1]: value
+            for (name, labels), value in found.items()
+            if name == "leadsieve_delivery_attempts_total"
+        },
+    }
+
+
+def sent(session, submission_id: int, destination_id: int, status: str, codes: list[int | None], days_ago: int):
+    """A delivery in `status` after attempts answered with `codes` (None: no answer), days ago."""
+    at = utcnow() - timedelta(days=days_ago, minutes=1 if days_ago else 0)
+    delivery = Delivery(
+        submission_id=submission_id,
+        destination_id=destination_id,
+        idempotency_key=f"k-{submission_id}-{status}-{days_ago}",
+        status=status,
+        created_at=at,
+    )
+    session.add(delivery)
+    session.flush()
+    for code in codes:
+        session.add(DeliveryAttempt(delivery_id=delivery.id, at=at, ok=code == 200, status_code=code))
+    session.commit()
+
+
+def test_metrics_count_submissions_deliveries_and_attempts_from_the_rollups(app, client, db_session, mixed):
+    hook = Destination(name="crm", kind="webhook", target="https://crm.example/hook")
+    db_session.add(hook)
+    db_session.commit()
+    accepted = [capture(db_session, "request-demo", f"d{i}@acme.com", "", days_ago=4) for i in range(7)]
+    plan = [("delivered", [200], 3), ("delivered", [503, 200], 2), ("dead", [503, None, 503], 2)]
+    plan += [("failed", [404], 1), ("retrying", [None], 0), ("pending", [], 0)]
+    for submission_id, (status, codes, days) in zip(accepted, plan, strict=False):  # the 7th: later
+        sent(db_session, submission_id, hook.id, status, codes, days)
+    live = metrics(client)  # before any sweep turn: all of it counted live
+    expected = {
+        "delivered": 2,
+        "dead": 1,
+        "failed": 1,
+        "retrying": 1,
+        "pending": 1,
+        "attempts ok": 2,
+        "attempts http_5xx": 3,
+        "attempts error": 2,
+        "attempts http_4xx": 1,
+    }
+    assert delivery_figures(live) == expected
+    refresh(app)
+    after = metrics(client)  # from the rollups now, the same figures
+    ages = ("leadsieve_held_oldest_age_seconds", ())
+    assert {k: v for k, v in after.items() if k != ages} == {k: v for k, v in live.items() if k != ages}
+    sent(db_session, accepted[-1], hook.id, "delivered", [200], 0)  # after the turn: counted live
+    db_session.expire_all()
+    figures = delivery_figures(metrics(client))
+    assert (figures["delivered"], figures["attempts ok"]) == (3, 3)
+    refresh(app, now=utcnow() + timedelta(minutes=1))
+    assert delivery_figures(metrics(client)) == figures
+    submissions = {labels: v for (name, labels), v in metrics(client).items() if name == "leadsieve_submissions"}
+    by_verdict: Counter[tuple[str, str]] = Counter()
+    for s in db_session.scalars(select(Submission)):
+        slug = db_session.get(Form, s.form_id).slug
+        by_verdict[(slug, s.verdict or "none")] += 1
+    assert {(dict(k)["form"], dict(k)["verdict"]): v for k, v in submissions.items() if v} == by_verdict
