@@ -382,6 +382,18 @@ class Settings(BaseSettings):
         3, "at most this many such retries; then it waits for a reviewer; `0` turns it off", ge=0
     )
     DNSBL_ZONES: CommaList = _setting([], "DNS blocklist zones asked about the submitter's IP", shown="empty (off)")
+    CHALLENGE_VERIFY_URL_TURNSTILE: str = _setting(
+        "https://challenges.cloudflare.com/turnstile/v0/siteverify", "Cloudflare Turnstile's siteverify API"
+    )
+    CHALLENGE_VERIFY_URL_HCAPTCHA: str = _setting("https://api.hcaptcha.com/siteverify", "hCaptcha's siteverify API")
+    CHALLENGE_VERIFY_URL_RECAPTCHA: str = _setting(
+        "https://www.google.com/recaptcha/api/siteverify", "reCAPTCHA v3's siteverify API"
+    )
+    CHALLENGE_TIMEOUT_SECONDS: float = _setting(
+        3.0, "time-out of one challenge or Akismet check in the worker (no answer: held as unknown)", gt=0, le=30
+    )
+    AKISMET_API_KEY: SecretStr | None = _setting(None, "Akismet API key; forms that ask for the check need it")
+    AKISMET_URL: str = _setting("https://rest.akismet.com/1.1/comment-check", "Akismet's comment-check API")
     SCREENING_POLICY: JsonObject = _setting(
         {}, 'overrides of the verdict policy, e.g. `{"actions": {"student": "mark"}, "hold_at": 60}`'
     )

@@ -22,6 +22,7 @@ from app.models import AuditEvent, Finding, Submission, utcnow
 from app.observability.context import bind_job_request_id, current_request_id
 from app.observability.metrics import observe_screening
 from app.runtime.queues import enqueue_delivery, enqueue_visitor_email
+from app.screening_context.challenges import gather
 from app.statuses import SubmissionStatus, Verdict
 from forms import FORM_KINDS
 
@@ -68,8 +69,10 @@ def screen_submission(submission_id: int) -> str:
         bind_job_request_id(submission.request_id)  # log lines below carry the capturing request's id
         if submission.status != SubmissionStatus.RECEIVED:
             return "already screened"
+        # The form's challenge and Akismet answers, asked here (never in the request), handed to screening as data.
+        candidate = dataclasses.replace(candidate_for(submission), **gather(submission, current_app.config))
         started = time.perf_counter()
-        result = screening.screen(candidate_for(submission), screening_context(session))
+        result = screening.screen(candidate, screening_context(session))
         elapsed = time.perf_counter() - started
         deliveries = _record(session, submission, result)
         if deliveries is None:

@@ -136,6 +136,22 @@ class FormEditor(FlaskForm):
     allowed_origins = TextAreaField(
         "Allowed embed origins (one per line, e.g. https://www.example.com)", validators=[Optional(), Length(max=5000)]
     )
+    challenge_provider = SelectField(
+        "Challenge (verified by the worker; a failed one is spam)",
+        choices=[
+            ("", "None"),
+            ("turnstile", "Cloudflare Turnstile"),
+            ("hcaptcha", "hCaptcha"),
+            ("recaptcha_v3", "reCAPTCHA v3"),
+        ],
+        validate_choice=False,
+    )
+    challenge_site_key = StringField("Challenge site key (public)", validators=[Optional(), Length(max=200)])
+    challenge_secret = PasswordField(
+        "Challenge secret key (empty keeps the stored one; never shown)", validators=[Optional(), Length(max=500)]
+    )
+    challenge_min_score = StringField("reCAPTCHA v3 lowest passing score (0.0–1.0, default 0.5)")
+    akismet = BooleanField("Ask Akismet about the message (needs AKISMET_API_KEY)")
     destinations = MultiCheckboxField("Send accepted leads to", coerce=int, choices=[])
 
 

@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from screening import check_content, check_domain, check_email, check_people, check_reputation, disposable, learned
+from screening import (
+    check_challenge,
+    check_content,
+    check_domain,
+    check_email,
+    check_people,
+    check_reputation,
+    disposable,
+    learned,
+)
 from screening.context import Context
 from screening.model import Candidate, Finding
 
@@ -43,6 +52,8 @@ CHECKS: dict[str, Check] = {
     "content.script": check_content.check_script_mismatch,
     "content.length": check_content.check_lengths,
     "content.learned": learned.check_learned,
+    "challenge": check_challenge.check_challenge,
+    "akismet": check_challenge.check_akismet,
     # activity and network
     "velocity": check_reputation.check_velocity,
     "dns.mail": check_domain.check_mail_dns,

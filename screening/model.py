@@ -68,6 +68,10 @@ class Candidate:
     form_intent: str = ""
     # Capture-time signals (honeypot, token status, fill time, origin); see app/capture/signals.py.
     signals: Mapping[str, Any] = field(default_factory=dict)
+    # Results of the form's challenge (Turnstile, hCaptcha, reCAPTCHA v3) and Akismet checks, gathered by the
+    # worker before screening (app/screening_context/challenges.py); None: the form asks for none.
+    challenge: Mapping[str, Any] | None = None
+    akismet: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)

@@ -61,6 +61,11 @@ def _fill(editor: FormEditor, form_row: Form) -> None:
     editor.visitor_email.data = email["enabled"]
     editor.visitor_email_subject.data, editor.visitor_email_body.data = email["subject"], email["body"]
     editor.allowed_origins.data = "\n".join(settings.get("allowed_origins", []))
+    challenge = settings.get("challenge") or {}
+    editor.challenge_provider.data = challenge.get("provider", "")
+    editor.challenge_site_key.data = challenge.get("site_key", "")
+    editor.challenge_min_score.data = str(challenge.get("min_score", ""))
+    editor.akismet.data = bool(settings.get("akismet"))
     editor.shown.data, editor.required.data = list(public.shown_fields), list(public.required_fields)
     editor.destinations.data = destinations_for(get_session(), form_row.slug)
 
@@ -85,6 +90,11 @@ def _input(editor: FormEditor) -> FormInput:
         visitor_email_subject=editor.visitor_email_subject.data or "",
         visitor_email_body=editor.visitor_email_body.data or "",
         allowed_origins=editor.allowed_origins.data or "",
+        challenge_provider=editor.challenge_provider.data or "",
+        challenge_site_key=editor.challenge_site_key.data or "",
+        challenge_secret=editor.challenge_secret.data or "",
+        challenge_min_score=editor.challenge_min_score.data or "",
+        akismet=bool(editor.akismet.data),
         shown=editor.shown.data or [],
         required=editor.required.data or [],
         destination_ids=editor.destinations.data or [],

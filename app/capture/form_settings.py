@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.capture.calendar import MAX_DURATION_MINUTES, StartTimeError, parse_starts_at
+from app.capture.challenges import PROVIDERS
 from app.models import AuditEvent, Destination, Form
 from forms import CONTACT_FIELDS, FORM_KINDS
 
@@ -58,6 +59,13 @@ class FormInput:
     visitor_email_subject: str = ""
     visitor_email_body: str = ""
     allowed_origins: str = ""
+    # The challenge provider (turnstile, hcaptcha, recaptcha_v3, "" for none; None keeps the current one);
+    # an empty secret keeps the stored one (the editor never shows it).
+    challenge_provider: str | None = None
+    challenge_site_key: str = ""
+    challenge_secret: str = ""
+    challenge_min_score: str = ""
+    akismet: bool | None = None
     shown: Sequence[str] = field(default_factory=tuple)
     required: Sequence[str] = field(default_factory=tuple)
     destination_ids: Sequence[int] = field(default_factory=tuple)
@@ -160,11 +168,45 @@ def build_settings(
         settings["allowed_origins"] = parse_origins(data.allowed_origins)
     except ValueError as exc:
         errors["allowed_origins"] = str(exc)
+    _challenge(data, settings, errors)
     settings["shown"] = [n for n in CONTACT_FIELDS if n == "email" or n in data.shown or n in data.required]
     settings["required"] = [n for n in CONTACT_FIELDS if n == "email" or n in data.required]
     if errors:
         raise FormSettingsError(errors)
     return settings
+
+
+def _challenge(data: FormInput, settings: dict[str, Any], errors: dict[str, str]) -> None:
+    """The form's challenge provider and Akismet flag, checked: a provider needs a site key and a secret."""
+    if data.akismet is not None:
+        settings["akismet"] = data.akismet
+    if data.challenge_provider is None:
+        return
+    provider = data.challenge_provider.strip()
+    if not provider:
+        settings.pop("challenge", None)
+        return
+    if provider not in PROVIDERS:
+        errors["challenge_provider"] = f"choose one of {', '.join(PROVIDERS)} or none"
+        return
+    previous = dict(settings.get("challenge") or {})
+    site_key = data.challenge_site_key.strip()
+    secret = data.challenge_secret.strip() or previous.get("secret", "")
+    if not site_key or any(c.isspace() for c in site_key):
+        errors["challenge_site_key"] = "give the provider's site key"
+    if not secret:
+        errors["challenge_secret"] = "give the provider's secret key"
+    min_score = 0.5
+    if data.challenge_min_score.strip():
+        try:
+            min_score = float(data.challenge_min_score)
+        except ValueError:
+            min_score = -1.0
+        if not 0.0 <= min_score <= 1.0:
+            errors["challenge_min_score"] = "give a score from 0.0 to 1.0 (0.5 is Google's suggestion)"
+    elif "min_score" in previous:
+        min_score = float(previous["min_score"])
+    settings["challenge"] = {"provider": provider, "site_key": site_key, "secret": secret, "min_score": min_score}
 
 
 def save_form(session: Session, data: FormInput, *, form: Form | None, actor: str, time_zone: str = "UTC") -> Form:

@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 from wtforms.validators import Length
 
 from app.capture.calendar import StartTimeError, Webinar, ics, parse_starts_at, webinar_of, when_text
+from app.capture.challenges import widget, with_provider
 from app.capture.cors import allowed_origin, cors_headers, frame_ancestors
 from app.capture.form_cache import FormCache, PublicForm
 from app.capture.gate import check_capture, too_many
@@ -105,7 +106,8 @@ def _cross_origin(response: Response) -> Response:
             cors_headers(request.headers.get("Origin"), allowed, preflight=request.method == "OPTIONS")
         )
         response.vary.add("Origin")
-    response.headers["Content-Security-Policy"] = f"{PUBLIC_CSP}; {frame_ancestors(allowed)}"
+    csp = with_provider(PUBLIC_CSP, form_row.settings) if form_row is not None else PUBLIC_CSP
+    response.headers["Content-Security-Policy"] = f"{csp}; {frame_ancestors(allowed)}"
     return response
 
 
@@ -175,6 +177,7 @@ def _render_form(form_row: PublicForm, form: LeadForm, *, embed: bool) -> str:
         embed=embed,
         parent_origin=_parent_origin(form_row) if embed else None,
         click_ids=_click_ids(request.values),
+        challenge=widget(form_row.settings),
     )
 
 
