@@ -139,10 +139,10 @@ class FormEditor(FlaskForm):
     challenge_provider = SelectField(
         "Challenge (verified by the worker; a failed one is spam)",
         choices=[
-            ("", "None"),
-            ("turnstile", "Cloudflare Turnstile"),
-            ("hcaptcha", "hCaptcha"),
-            ("recaptcha_v3", "reCAPTCHA v3"),
+            SelectChoice("", "None"),
+            SelectChoice("turnstile", "Cloudflare Turnstile"),
+            SelectChoice("hcaptcha", "hCaptcha"),
+            SelectChoice("recaptcha_v3", "reCAPTCHA v3"),
         ],
         validate_choice=False,
     )

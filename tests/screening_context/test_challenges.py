@@ -220,3 +220,43 @@ def test_capture_stores_the_token_without_calling_the_provider(app, client, db_s
     assert verifier.requests == []
     stored = db_session.scalars(select(Submission).order_by(Submission.id.desc())).first()
     assert stored.raw["cf-turnstile-response"] == "tok-1"
+
+
+def test_form_editor_stores_the_challenge_and_never_shows_the_secret(app, admin, db_session):
+    from tests.helpers import csrf_from
+
+    data = {
+        "name": "Guarded demo",
+        "slug": "guarded-demo",
+        "kind": "demo",
+        "active": "y",
+        "shown": ["email"],
+        "required": ["email"],
+        "challenge_provider": "recaptcha_v3",
+        "challenge_site_key": "site-key-9",
+        "challenge_secret": SECRET,
+        "challenge_min_score": "0.7",
+        "akismet": "y",
+        "csrf_token": csrf_from(admin.get("/admin/forms/new").get_data(as_text=True)),
+    }
+    response = admin.post("/admin/forms/new", data=data)
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    form = db_session.scalars(select(Form).where(Form.slug == "guarded-demo")).one()
+    assert form.settings["challenge"] == {
+        "provider": "recaptcha_v3",
+        "site_key": "site-key-9",
+        "secret": SECRET,
+        "min_score": 0.7,
+    }
+    assert form.settings["akismet"] is True
+    page = admin.get(f"/admin/forms/{form.id}").get_data(as_text=True)
+    assert "site-key-9" in page and SECRET not in page
+    # Saved again with the secret left empty: the stored one is kept.
+    data["csrf_token"] = csrf_from(page)
+    data["challenge_secret"] = ""
+    assert admin.post(f"/admin/forms/{form.id}", data=data).status_code == 302
+    db_session.expire_all()
+    assert db_session.get(Form, form.id).settings["challenge"]["secret"] == SECRET
+    # A provider without a site key is refused.
+    data["challenge_site_key"] = ""
+    assert admin.post(f"/admin/forms/{form.id}", data=data).status_code == 400
