@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask, current_app, g
-from sqlalchemy import CursorResult, Engine, Result, create_engine, event
+from sqlalchemy import Connection, CursorResult, Engine, Result, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 # Pooled PostgreSQL connections are replaced after this long (below common idle time-outs of proxies).
@@ -65,10 +65,11 @@ def init_app(app: Flask) -> None:
     os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
     app.extensions["leadsieve.engine"] = engine
     app.extensions["leadsieve.sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
-    # The same pool, each statement its own transaction (`autocommit_session`). Not on SQLite: in-process,
+    # The same pool, each statement its own transaction (`autocommit_connection`). Not on SQLite: in-process,
     # BEGIN and COMMIT cost no round trip, and switching a connection's level is a PRAGMA per checkout.
-    autocommit = engine if url.startswith("sqlite") else engine.execution_options(isolation_level="AUTOCOMMIT")
-    app.extensions["leadsieve.autocommit_sessionmaker"] = sessionmaker(autocommit, expire_on_commit=False)
+    app.extensions["leadsieve.autocommit_engine"] = (
+        engine if url.startswith("sqlite") else engine.execution_options(isolation_level="AUTOCOMMIT")
+    )
     app.teardown_appcontext(_close_session)
 
 
@@ -85,16 +86,14 @@ def get_session() -> Session:
 
 
 @contextmanager
-def autocommit_session() -> Iterator[Session]:
-    """For an action that is one INSERT (a capture). On PostgreSQL every statement commits by itself,
-    durably, before it returns: no BEGIN and COMMIT of their own, two round trips fewer, and `commit()` has
-    nothing left to do. On SQLite it is an ordinary session (the caller's `commit()` commits). Never for
-    more than one write: on PostgreSQL each stands alone."""
-    session: Session = current_app.extensions["leadsieve.autocommit_sessionmaker"]()
-    try:
-        yield session
-    finally:
-        session.close()
+def autocommit_connection() -> Iterator[Connection]:
+    """For an action that is one INSERT (a capture), on a Core connection (a Session's unit of work would
+    only add CPU). On PostgreSQL every statement commits by itself, durably, before it returns: no BEGIN
+    and COMMIT of their own, two round trips fewer, and `commit()` has nothing left to do. On SQLite it is
+    an ordinary transaction, which the caller's `commit()` commits. Never for more than one write: on
+    PostgreSQL each would stand alone."""
+    with current_app.extensions["leadsieve.autocommit_engine"].connect() as connection:
+        yield connection
 
 
 @contextmanager

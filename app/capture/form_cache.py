@@ -6,6 +6,7 @@ each entry tagged with the forms' version it was read under. The version is a ra
 (`VERSION_KEY`): a commit that inserted, changed or deleted a form replaces it, so every process
 reads the form again on its next request. Capture reads the version in the same round trip as its
 rate limit (`app.capture.gate`), so a cached form costs no extra round trip.
+`init_app` also opens capture's own Redis connection (`app.capture.link`).
 
 Why it cannot serve a stale form:
 
@@ -37,6 +38,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import Table, bindparam, event, select
 from sqlalchemy.orm import Session, object_session
 
+from app.capture.link import RedisLink
 from app.models import Form
 
 log = logging.getLogger(__name__)
@@ -97,8 +99,8 @@ def new_version() -> str:
 class FormCache:
     """One process's forms by slug, each with the version it was read under."""
 
-    def __init__(self, redis: Redis, *, max_age: float = MAX_AGE_SECONDS) -> None:
-        self.redis, self.max_age = redis, max_age
+    def __init__(self, link: RedisLink, *, max_age: float = MAX_AGE_SECONDS) -> None:
+        self.link, self.max_age = link, max_age
         self._entries: dict[str, tuple[str, PublicForm]] = {}
 
     def get(self, session: Session, slug: str, version: str | None) -> PublicForm | None:
@@ -122,10 +124,7 @@ class FormCache:
     def version(self) -> str | None:
         """The forms' version (set now if Redis has none); None when Redis does not answer."""
         try:
-            pipeline = self.redis.pipeline(transaction=False)
-            pipeline.set(VERSION_KEY, new_version(), nx=True)
-            pipeline.get(VERSION_KEY)
-            _, value = pipeline.execute()
+            _, value = self.link.call(("SET", VERSION_KEY, new_version(), "NX"), ("GET", VERSION_KEY))
         except RedisError as exc:
             log.debug("forms version unavailable (%s); reading the form from the database", exc)
             return None
@@ -144,7 +143,8 @@ def forms_changed(redis: Redis) -> None:
 def init_app(app: Flask) -> None:
     """The app's form cache, and sessions that announce their committed form changes."""
     redis: Redis = app.extensions["leadsieve.redis"]
-    app.extensions["leadsieve.form_cache"] = FormCache(redis)
+    link = app.extensions["leadsieve.capture_link"] = RedisLink(redis)
+    app.extensions["leadsieve.form_cache"] = FormCache(link)
     maker = app.extensions["leadsieve.sessionmaker"]
     info = dict(maker.kw.get("info") or {})
     info[ON_CHANGE] = lambda: forms_changed(redis)

@@ -17,22 +17,24 @@ When RATELIMIT_STORAGE_URI names another store than REDIS_URL, that store counts
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from flask import Flask, current_app, request
 from flask_limiter import Limiter
 from limits import RateLimitItem, parse_many
 from limits.storage import MemoryStorage
 from limits.strategies import FixedWindowRateLimiter, RateLimiter
-from redis import Redis
-from redis.exceptions import RedisError
+from redis.exceptions import NoScriptError, RedisError
 from werkzeug.exceptions import TooManyRequests
 from werkzeug.wrappers import Response
 
 from app.capture.form_cache import VERSION_KEY, FormCache, new_version
+from app.capture.link import RedisLink
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +63,7 @@ end
 redis.call('SET', KEYS[n + 1], ARGV[2 * n + 1], 'NX')
 return {breached, retry, redis.call('GET', KEYS[n + 1])}
 """
+_SCRIPT_SHA = hashlib.sha1(_SCRIPT.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -82,17 +85,16 @@ class CaptureGate:
     def __init__(
         self,
         *,
-        redis: Redis,
+        link: RedisLink,
         items: list[RateLimitItem],
         other_store: RateLimiter | None = None,
         memory_fallback: bool = True,
         swallow_errors: bool = True,
     ) -> None:
-        self.redis, self.other_store = redis, other_store
+        self.link, self.other_store = link, other_store
         self.items = sorted(items, key=lambda item: item.get_expiry())
         self.memory_fallback, self.swallow_errors = memory_fallback, swallow_errors
         self.memory = FixedWindowRateLimiter(MemoryStorage())
-        self.script = redis.register_script(_SCRIPT)
         self._lock = threading.Lock()
         self._down_until = 0.0
         self._pause = FIRST_PAUSE_SECONDS
@@ -112,7 +114,7 @@ class CaptureGate:
         args: list[int | str] = [item.get_expiry() for item in self.items]
         args += [item.amount for item in self.items]
         try:
-            breached, retry, version = self.script(keys=[*keys, VERSION_KEY], args=[*args, new_version()])
+            breached, retry, version = self._run([*keys, VERSION_KEY], [*args, new_version()])
         except RedisError as exc:
             self._lost(exc)
             return Verdict(self._count_in_memory(client), None)
@@ -120,6 +122,14 @@ class CaptureGate:
         if breached:
             log.info("capture rate limit %s exceeded by %s", self.items[int(breached) - 1], client)
         return Verdict(int(retry) if breached else 0, version.decode() if isinstance(version, bytes) else version)
+
+    def _run(self, keys: list[str], args: list[int | str]) -> list[Any]:
+        """The script by its SHA1 (loaded with EVAL the first time and after a Redis restart)."""
+        try:
+            [reply] = self.link.call(("EVALSHA", _SCRIPT_SHA, len(keys), *keys, *args))
+        except NoScriptError:
+            [reply] = self.link.call(("EVAL", _SCRIPT, len(keys), *keys, *args))
+        return list(reply)
 
     def _lost(self, exc: Exception) -> None:
         with self._lock:
@@ -148,16 +158,15 @@ def _same_redis(storage_uri: str, redis_url: str) -> bool:
 
 
 def init_app(app: Flask, limiter: Limiter) -> None:
-    """The app's gate: on REDIS_URL unless RATELIMIT_STORAGE_URI names another store (then that store,
-    through Flask-Limiter's own `limits` strategy, counts)."""
+    """The app's gate, counting on REDIS_URL through capture's connection (app/capture/link.py) unless
+    RATELIMIT_STORAGE_URI names another store: then that store counts, through Flask-Limiter's own `limits`
+    strategy."""
     config = app.config
-    redis_url = config["REDIS_URL"]
-    storage_uri = config.get("RATELIMIT_STORAGE_URI") or redis_url
+    storage_uri = config.get("RATELIMIT_STORAGE_URI") or config["REDIS_URL"]
     items = parse_many(config["RATELIMIT_CAPTURE"]) if config.get("RATELIMIT_ENABLED", True) else []
-    same = _same_redis(storage_uri, redis_url)
-    options = (config.get("RATELIMIT_STORAGE_OPTIONS") or {}) if same else {}
+    same = _same_redis(storage_uri, config["REDIS_URL"])
     app.extensions["leadsieve.capture_gate"] = CaptureGate(
-        redis=Redis.from_url(redis_url, **options) if same else app.extensions["leadsieve.redis"],
+        link=app.extensions["leadsieve.capture_link"],
         items=items,
         other_store=None if same or not items else limiter.limiter,
         memory_fallback=bool(config.get("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)),

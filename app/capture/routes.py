@@ -16,16 +16,17 @@ from app.capture.challenges import widget, with_provider
 from app.capture.cors import allowed_origin, cors_headers, frame_ancestors
 from app.capture.form_cache import FormCache, PublicForm
 from app.capture.gate import check_capture, too_many
+from app.capture.link import RedisLink, transaction
 from app.capture.service import RequestContext, capture_submission
 from app.capture.signals import capture_signals, origin_of
 from app.capture.thanks import ThanksRef, absolute_url, read_thanks_token, sends_visitor_email, thanks_token
 from app.capture.tokens import issue_token, read_token
 from app.capture.visitor_email import calendar_uid
-from app.db import autocommit_session, get_session
+from app.db import autocommit_connection, get_session
 from app.errors import wants_json
 from app.models import utcnow
 from app.privacy.erasure import truncate_ip
-from app.runtime.queues import enqueue_screening, is_sales_request
+from app.runtime.queues import is_sales_request, queue_screening
 from app.security import PUBLIC_CSP
 from forms import CONTEXT_FIELDS, LeadForm, build_form
 from forms.fields import clean_line
@@ -239,8 +240,8 @@ def token(slug: str) -> Any:
 
 @bp.post("/f/<slug>")
 def submit(slug: str) -> Any:
-    """Count (RATELIMIT_CAPTURE), validate, store; answer with the thank-you (HTML) or 202 (JSON); then
-    queue screening."""
+    """Count (RATELIMIT_CAPTURE), validate, store, queue screening; answer with the thank-you (HTML) or
+    202 (JSON)."""
     verdict = check_capture()  # one Redis round trip: the rate limit and the forms' version
     g.forms_version = verdict.version
     if verdict.retry_after:
@@ -285,24 +286,32 @@ def submit(slug: str) -> Any:
         request_id=g.get("request_id"),
     )
     submission_id = _store(form_row, form, context)  # stored before the visitor is answered
-    # Best effort: the sweeper re-enqueues what this misses. Sales requests take the fast lane.
-    enqueue_screening(submission_id, sales=is_sales_request(form_row.kind))
+    _queue_screening(submission_id, sales=is_sales_request(form_row.kind))
     return _thank(form_row, submission_id)
+
+
+def _queue_screening(submission_id: int, *, sales: bool) -> None:
+    """Queue the screening job (sales requests in their fast lane) without waiting for Redis to confirm it
+    (app/capture/link.py): best effort, the sweeper queues whatever this misses."""
+    pipeline = current_app.extensions["leadsieve.redis"].pipeline()  # records the commands, never executed
+    queue_screening(pipeline, submission_id, sales=sales)
+    link: RedisLink = current_app.extensions["leadsieve.capture_link"]
+    link.send(transaction(pipeline), what=f"the screening job of submission {submission_id}")
 
 
 def _store(form_row: PublicForm, form: LeadForm, context: RequestContext) -> int:
     """Insert the submission; it is committed, durably, when this returns, whatever happens to Redis next.
 
-    One statement in autocommit (app/db.py `autocommit_session`): on PostgreSQL one round trip instead of
+    One statement in autocommit (app/db.py `autocommit_connection`): on PostgreSQL one round trip instead of
     BEGIN, INSERT and COMMIT. A pooled connection the database dropped (a restart: nothing pings them any
     more) fails its first statement and SQLAlchemy replaces the pool; the insert is then tried once more, so
     the visitor gets no error for it. (Had the database committed the first try before the connection went,
     the retry stores the post twice, which screening treats as a double click; a lost post it never is.)"""
     for attempt in (1, 2):
         try:
-            with autocommit_session() as session:
-                submission_id = capture_submission(session, form_row=form_row, form=form, request=context)
-                session.commit()
+            with autocommit_connection() as connection:
+                submission_id = capture_submission(connection, form_row=form_row, form=form, request=context)
+                connection.commit()
                 return submission_id
         except DBAPIError as exc:
             if attempt == 2 or not exc.connection_invalidated:

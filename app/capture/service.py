@@ -11,7 +11,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Table, bindparam, insert, select
+from sqlalchemy import Connection, CursorResult, Table, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from app.capture.form_cache import PublicForm
@@ -50,8 +50,11 @@ def consent_version(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16] if text else ""
 
 
-def capture_submission(session: Session, *, form_row: PublicForm, form: LeadForm, request: RequestContext) -> int:
-    """Store a validated post as `received` and return its id; the caller commits, then enqueues screening."""
+def capture_submission(
+    session: Session | Connection, *, form_row: PublicForm, form: LeadForm, request: RequestContext
+) -> int:
+    """Store a validated post as `received` and return its id; the caller commits, then enqueues screening.
+    The web post passes a Core connection (app/db.py `autocommit_connection`): one INSERT needs no Session."""
     consent_text = form_row.settings.get("consent_text", "")
     values = dict(
         form_id=form_row.id,

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +38,12 @@ class ThanksRef:
 
 
 def _serializer(secret: str, fallbacks: Sequence[str] = ()) -> URLSafeTimedSerializer:
+    return _cached_serializer(secret, tuple(fallbacks))
+
+
+@functools.lru_cache(maxsize=16)
+def _cached_serializer(secret: str, fallbacks: tuple[str, ...]) -> URLSafeTimedSerializer:
+    """Built once per key set: every captured post signs one token (it holds no per-call state)."""
     return URLSafeTimedSerializer(signing_keys(secret, fallbacks), salt=SALT)
 
 

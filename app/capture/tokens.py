@@ -7,6 +7,7 @@ blocks a submission on its own.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -37,6 +38,12 @@ class _Signer(TimestampSigner):
 
     def get_timestamp(self) -> int:
         return self._issued_at if self._issued_at is not None else int(time.time())
+
+
+@functools.lru_cache(maxsize=16)
+def _verifier(secret: str, fallbacks: tuple[str, ...]) -> _Signer:
+    """Built once per key set: every captured post checks one token (a signer holds no per-call state)."""
+    return _Signer(secret, fallbacks=fallbacks)
 
 
 STATIC_SUFFIX = ":static"
@@ -75,7 +82,7 @@ def read_token(
     if not token:
         return TokenCheck(MISSING)
     now = time.time() if now is None else now
-    signer = _Signer(secret, fallbacks=fallbacks)
+    signer = _verifier(secret, tuple(fallbacks))
     try:
         value, issued = signer.unsign(token, return_timestamp=True)
     except BadSignature:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from flask import Flask, current_app
 from redis import Redis
+from redis.client import Pipeline
 from redis.exceptions import RedisError
 from rq import Queue
 from rq.exceptions import NoSuchJobError
@@ -74,26 +75,31 @@ def enqueue_screening(submission_id: int, *, sales: bool = False, only_if_missin
     """Queue `screen_submission` (in the sales lane for sales requests); False (and a log line) when Redis
     is unreachable."""
     queue = get_queue(SALES_SCREENING if sales else SCREENING)
-    job_id = screening_job_id(submission_id)
     try:
-        if only_if_missing and _is_pending(queue, job_id):
+        if only_if_missing and _is_pending(queue, screening_job_id(submission_id)):
             return False
         # One round trip: without a pipeline RQ registers the queue in a round trip of its own.
         pipeline = queue.connection.pipeline()
-        queue.enqueue(
-            "app.jobs.screen_submission",
-            submission_id,
-            job_id=job_id,
-            job_timeout=_job_timeout(),
-            result_ttl=3600,
-            failure_ttl=7 * 24 * 3600,
-            pipeline=pipeline,
-        )
+        queue_screening(pipeline, submission_id, sales=sales)
         pipeline.execute()
     except RedisError as exc:
         log.warning("could not enqueue screening of submission %s (%s); the sweeper will retry", submission_id, exc)
         return False
     return True
+
+
+def queue_screening(pipeline: Pipeline, submission_id: int, *, sales: bool = False) -> None:
+    """Add the commands that queue `screen_submission` to `pipeline`; the caller executes it (capture sends
+    them without waiting for the answer, app/capture/link.py)."""
+    get_queue(SALES_SCREENING if sales else SCREENING).enqueue(
+        "app.jobs.screen_submission",
+        submission_id,
+        job_id=screening_job_id(submission_id),
+        job_timeout=_job_timeout(),
+        result_ttl=3600,
+        failure_ttl=7 * 24 * 3600,
+        pipeline=pipeline,
+    )
 
 
 def _job_timeout() -> int:
