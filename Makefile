@@ -2,6 +2,8 @@
 # `make run PORT=5001 HOST=0.0.0.0` serves elsewhere than 127.0.0.1:5000.
 PYTHON ?= python3
 VENV := .venv
+# Parallel test processes (pytest-xdist); each gets its own database, Redis and receivers.
+TEST_WORKERS ?= 2
 BIN := $(VENV)/bin
 
 .PHONY: run test lint clean
@@ -10,7 +12,7 @@ run: $(VENV)/.installed
 	$(BIN)/leadsieve run $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT))
 
 test: $(VENV)/.installed
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy

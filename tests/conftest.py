@@ -17,6 +17,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from redis import Redis
+from sqlalchemy import create_engine, text
 from rq import SimpleWorker
 
 from app import create_app
@@ -66,11 +67,37 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A migrated database: TEST_DATABASE_URL if set, else a SQLite file."""
-    url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
-    upgrade(url)
-    yield url
-    downgrade(url, "base")
+    """A migrated database: TEST_DATABASE_URL if set, else a SQLite file.
+
+    Under pytest-xdist (`make test` runs two workers) each worker gets a database of its own: a SQLite
+    file in its own temp dir, or `<TEST_DATABASE_URL's database>_<worker>` created on the same server."""
+    base = os.environ.get("TEST_DATABASE_URL")
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not base:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        upgrade(url)
+        yield url
+        downgrade(url, "base")
+        return
+    if not worker:
+        upgrade(base)
+        yield base
+        downgrade(base, "base")
+        return
+    server, name = base.rsplit("/", 1)
+    own = f"{name}_{worker}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{own}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{own}"'))
+    url = f"{server}/{own}"
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{own}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session", autouse=True)

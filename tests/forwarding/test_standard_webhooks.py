@@ -30,7 +30,7 @@ def spec_verify(secret: str, headers: dict[str, str], body: bytes, tolerance: in
     return any(hmac.compare_digest(expected, sig) for sig in given)
 
 
-@pytest.mark.parametrize("stored", [new_secret(), "a-plain-secret-from-before"])
+@pytest.mark.parametrize("stored", [new_secret(), "a-plain-secret-from-before"], ids=["whsec", "plain"])
 def test_webhook_verifies_with_an_independent_standard_webhooks_verifier(http_receiver, send_settings, stored):
     payload = {**LEAD, "type": "lead.created", "id": "evt_123", "timestamp": "2026-12-05T09:00:00Z", "data": LEAD}
     spec = DestinationSpec(kind="webhook", target=http_receiver.url(), secret=stored, options={})
