@@ -17,8 +17,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from redis import Redis
-from sqlalchemy import create_engine, text
 from rq import SimpleWorker
+from sqlalchemy import create_engine, text
 
 from app import create_app
 from app.db import make_engine, session_scope
