@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_template, request, url_for
+from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
@@ -293,10 +294,15 @@ def submit(slug: str) -> Any:
 def _queue_screening(submission_id: int, *, sales: bool) -> None:
     """Queue the screening job (sales requests in their fast lane) without waiting for Redis to confirm it
     (app/capture/link.py): best effort, the sweeper queues whatever this misses."""
+    what = f"the screening job of submission {submission_id}"
     pipeline = current_app.extensions["leadsieve.redis"].pipeline()  # records the commands, never executed
-    queue_screening(pipeline, submission_id, sales=sales)
+    try:
+        queue_screening(pipeline, submission_id, sales=sales)  # RQ asks a new queue for Redis's version once
+    except RedisError as exc:
+        log.warning("could not send %s (%s); the sweeper will retry", what, exc)
+        return
     link: RedisLink = current_app.extensions["leadsieve.capture_link"]
-    link.send(transaction(pipeline), what=f"the screening job of submission {submission_id}")
+    link.send(transaction(pipeline), what=what)
 
 
 def _store(form_row: PublicForm, form: LeadForm, context: RequestContext) -> int:
