@@ -512,13 +512,15 @@ class LearnedExample(Base):
 
 
 class SubmissionRollup(Base):
-    """Submissions received on one day (UTC) through one form with one utm source, counted for the dashboard
-    and /metrics (app/reporting/rollups.py): by verdict, by reason while not accepted, and the new leads
-    among them (a lead counts once, on its first accepted submission) by how far they got."""
+    """Submissions received in one hour or day (UTC) through one form with one utm source, counted for the
+    dashboard and /metrics (app/reporting/rollups.py): by verdict, by reason while not accepted, and the
+    new leads among them (a lead counts once, on its first accepted submission) by how far they got."""
 
     __tablename__ = "submission_rollups"
 
-    day: Mapped[date] = mapped_column(primary_key=True)
+    # The bucket: an hour (yesterday and today, where counts still change) or a whole day before that.
+    starts_at: Mapped[datetime] = mapped_column(primary_key=True)
+    hours: Mapped[int] = mapped_column(default=24)
     form_id: Mapped[int] = mapped_column(primary_key=True)  # no foreign key: counts outlive nothing, block nothing
     utm_source: Mapped[str] = mapped_column(String(200), primary_key=True)
     submissions: Mapped[int] = mapped_column(default=0)

@@ -1,18 +1,23 @@
-"""Daily rollups: submissions counted per day (UTC), form and utm source, so the dashboard and /metrics
-read a few rows per day instead of every submission of the period.
+"""Rollups: submissions counted per time bucket, form and utm source, so the dashboard and /metrics read
+a few rows per day instead of every submission of the period.
 
-A rollup row counts the submissions received that day through that form with that utm source: all of
-them, those not screened yet, by verdict, by reason while not accepted (a released submission no longer
-counts as spam), and the new leads among them (a lead counts once, on its first accepted submission)
-with how far each got: MQL or beyond, SQL or beyond, won.
+A rollup row counts the submissions received in its bucket through that form with that utm source: all
+of them, those not screened yet, by verdict, by reason while not accepted (a released submission no
+longer counts as spam), and the new leads among them (a lead counts once, on its first accepted
+submission) with how far each got: MQL or beyond, SQL or beyond, won. Buckets are hours for yesterday
+and today, where screenings and decisions keep changing counts, and whole days (UTC) before that: the
+sweep turn recomputes a bucket from its own rows, so an hour keeps that cheap however busy a day is, and
+a day keeps the rows a 30-day dashboard reads few. Hours are folded into their day once it is two days
+old.
 
 The worker keeps them current in its sweep turn (`refresh`, a minute apart by default): it recomputes,
-from that day's submissions only (an indexed range), each day in which something changed since the
-previous turn: new submissions, screenings, decisions and re-screens (their audit events; an accepted
-one that became its lead's first also changes the day of the lead's former first), leads whose stage
-changed (`stage_changes`) or that sales reported on (the lead's audit events), purges of old rejects.
-Recomputing a day from its rows, rather than adding and subtracting one, cannot drift, whoever wrote
-the rows. Rows written behind the application's back (an import into old days) need `rebuild`.
+from that bucket's submissions only (an indexed range), each bucket in which something changed since
+the previous turn: new submissions, screenings, decisions and re-screens (their audit events; an
+accepted one that became its lead's first also changes the bucket of the lead's former first), leads
+whose stage changed (`stage_changes`) or that sales reported on (the lead's audit events), purges of old
+rejects. Recomputing a bucket from its rows, rather than adding and subtracting one, cannot drift,
+whoever wrote the rows. Rows written behind the application's back (an import into old days) need
+`rebuild`.
 
 Deliveries and delivery attempts are counted per day the same way (`delivery_rollups`,
 `delivery_attempt_rollups`): both only grow, so the days of new rows are all that changes.
@@ -61,6 +66,8 @@ CHUNK_DAYS = 31
 # The purge's audit action (app/privacy/erasure.py): the days before its cutoff lost rejected submissions.
 PURGED = "privacy.purged"
 STATE_ID = 1
+HOUR = timedelta(hours=1)
+DAY = timedelta(days=1)
 # A lead "reached MQL" (or SQL) at that stage or any later one on the funnel's order (SAL, opportunity,
 # customer); the side states (recycled, disqualified) count in neither.
 AT_LEAST_MQL = tuple(s for s in Stage if stage_rank(s) >= stage_rank(Stage.MQL))
@@ -187,12 +194,17 @@ def counts(
 
     until = covered_until(session)
     if until is not None and (start is None or start < until):
-        columns = [getattr(SubmissionRollup, name) for name in by]
+        stored = {
+            "day": func.date(SubmissionRollup.starts_at),
+            "form_id": SubmissionRollup.form_id,
+            "utm_source": SubmissionRollup.utm_source,
+        }
+        columns = [stored[name] for name in by]
         query = select(*columns, *(func.coalesce(func.sum(getattr(SubmissionRollup, m)), 0) for m in MEASURES))
         if start is not None:
-            query = query.where(SubmissionRollup.day >= start.date())
+            query = query.where(SubmissionRollup.starts_at >= start)
         if end is not None:
-            query = query.where(SubmissionRollup.day < end.date())
+            query = query.where(SubmissionRollup.starts_at < end)
         if columns:
             query = query.group_by(*columns)
         add(
@@ -229,13 +241,13 @@ def _runs(days: Iterable[date]) -> Iterator[tuple[date, date]]:
         yield run[0], run[-1]
 
 
-def _first_accepted_days(session: Session, lead_ids: Iterable[int]) -> set[date]:
-    """The day of each lead's first accepted submission (where it is counted as a lead)."""
+def _first_accepted(session: Session, lead_ids: Iterable[int]) -> set[datetime]:
+    """When each lead's first accepted submission was received (the bucket that counts the lead)."""
     ids = sorted(set(lead_ids))
-    days: set[date] = set()
+    found: set[datetime] = set()
     for i in range(0, len(ids), 500):
-        days.update(
-            first.date()
+        found.update(
+            first
             for first in session.scalars(
                 select(func.min(Submission.received_at))
                 .where(Submission.lead_id.in_(ids[i : i + 500]), Submission.verdict == Verdict.ACCEPTED)
@@ -243,14 +255,15 @@ def _first_accepted_days(session: Session, lead_ids: Iterable[int]) -> set[date]
             )
             if first is not None
         )
-    return days
+    return found
 
 
-def _displaced_days(session: Session, touched: dict[int, int]) -> set[date]:
-    """For accepted submissions ({id: lead id}) that are now their lead's first accepted one: the day of the
-    lead's second, which may have counted the lead until now (an older held submission approved later)."""
+def _displaced(session: Session, touched: dict[int, int]) -> set[datetime]:
+    """For accepted submissions ({id: lead id}) that are now their lead's first accepted one: when the
+    lead's second was received, which may have counted the lead until now (an older held submission
+    approved later)."""
     leads = sorted(set(touched.values()))
-    days: set[date] = set()
+    found: set[datetime] = set()
     for i in range(0, len(leads), 500):
         ranked = (
             select(
@@ -274,26 +287,26 @@ def _displaced_days(session: Session, touched: dict[int, int]) -> set[date]:
                 firsts[int(lead_id)] = int(submission_id)
             else:
                 seconds[int(lead_id)] = received_at
-        days.update(
-            seconds[lead_id].date()
+        found.update(
+            seconds[lead_id]
             for submission_id, lead_id in touched.items()
             if firsts.get(lead_id) == submission_id and lead_id in seconds
         )
-    return days
+    return found
 
 
-def changed_days(session: Session, *, since: datetime, until: datetime) -> set[date]:
-    """Days whose submission counts may have changed since `since`: see the module docstring."""
-    days = _days(since.date(), until.date())  # new submissions
+def changed(session: Session, *, since: datetime) -> set[datetime]:
+    """When the submissions whose counts may have changed since `since` were received (see the module
+    docstring); new ones are the caller's, as a time range."""
     touched: Sequence[Any] = session.execute(
-        select(func.date(Submission.received_at), Submission.id, Submission.lead_id, Submission.verdict)
+        select(Submission.received_at, Submission.id, Submission.lead_id, Submission.verdict)
         .join(AuditEvent, AuditEvent.subject_id == Submission.id)
         .where(AuditEvent.at >= since, AuditEvent.subject_type == "submission")
         .distinct()
     ).all()
-    days.update(_day_of(day) for day, *_ in touched)
-    days.update(
-        _displaced_days(
+    found: set[datetime] = {received_at for received_at, *_ in touched}
+    found.update(
+        _displaced(
             session,
             {int(i): int(lead) for _, i, lead, verdict in touched if lead is not None and verdict == Verdict.ACCEPTED},
         )
@@ -306,7 +319,7 @@ def changed_days(session: Session, *, since: datetime, until: datetime) -> set[d
         )
         if subject_id is not None
     )
-    days.update(_first_accepted_days(session, lead_ids))
+    found.update(_first_accepted(session, lead_ids))
     purges: Sequence[dict[str, Any]] = session.scalars(
         select(AuditEvent.details).where(AuditEvent.at >= since, AuditEvent.action == PURGED)
     ).all()
@@ -314,16 +327,36 @@ def changed_days(session: Session, *, since: datetime, until: datetime) -> set[d
         try:
             cutoff = datetime.fromisoformat(str(details.get("cutoff")))
         except (AttributeError, ValueError):
-            cutoff = until
-        days.update(
-            _day_of(day)
-            for day in session.scalars(
-                select(SubmissionRollup.day)
-                .where(SubmissionRollup.day <= cutoff.date(), SubmissionRollup.rejected > 0)
+            cutoff = utcnow()
+        found.update(
+            session.scalars(
+                select(SubmissionRollup.starts_at)
+                .where(SubmissionRollup.starts_at <= cutoff, SubmissionRollup.rejected > 0)
                 .distinct()
             )
         )
-    return {day for day in days if _midnight(day) < until}
+    return found
+
+
+def hourly_from(until: datetime) -> datetime:
+    """Buckets are hours from here (yesterday's midnight) on, days before."""
+    return _midnight(until.date() - timedelta(days=1))
+
+
+def bucket(moment: datetime, *, until: datetime) -> datetime:
+    """The start of the bucket `moment` falls in: its hour from `hourly_from(until)` on, else its day."""
+    if moment >= hourly_from(until):
+        return moment.replace(minute=0, second=0, microsecond=0)
+    return _midnight(moment.date())
+
+
+def _buckets(first: datetime, until: datetime) -> set[datetime]:
+    """Every bucket from the one holding `first` to the one holding `until`."""
+    found, start = set(), bucket(first, until=until)
+    while start < until:
+        found.add(start)
+        start += HOUR if start >= hourly_from(until) else DAY
+    return found
 
 
 def _first_day(session: Session, column: Any, until: datetime) -> set[date]:
@@ -332,21 +365,48 @@ def _first_day(session: Session, column: Any, until: datetime) -> set[date]:
     return _days(first.date(), until.date()) if first is not None else set()
 
 
-def recompute(session: Session, days: Iterable[date], *, until: datetime) -> int:
-    """Replace the submission rows of these days with counts of their submissions received before `until`."""
+def recompute(session: Session, starts: Iterable[datetime], *, until: datetime) -> int:
+    """Replace the submission rows of these buckets (their starts) with counts of their submissions
+    received before `until`; a day bucket also replaces the hours of that day. Returns how many buckets."""
     table = cast(Table, SubmissionRollup.__table__)
-    done = 0
-    for first, last in _runs(days):
+    hourly = hourly_from(until)
+    starts = sorted(set(starts))
+    days = [s.date() for s in starts if s < hourly]
+    for first, last in _runs(days):  # whole days: consecutive ones in one grouped query
         end = min(_midnight(last + timedelta(days=1)), until)
         rows = [
-            {"day": day, "form_id": form_id, "utm_source": source or "", **vars(value)}
+            {"starts_at": _midnight(day), "hours": 24, "form_id": form_id, "utm_source": source or "", **vars(value)}
             for (day, form_id, source), value in _live(session, GROUPS, _midnight(first), end)
         ]
-        session.execute(delete(SubmissionRollup).where(SubmissionRollup.day >= first, SubmissionRollup.day <= last))
+        session.execute(
+            delete(SubmissionRollup).where(
+                SubmissionRollup.starts_at >= _midnight(first), SubmissionRollup.starts_at < end
+            )
+        )
         if rows:
             session.execute(insert(table), rows)
-        done += (last - first).days + 1
-    return done
+    for start in (s for s in starts if s >= hourly):
+        end = min(start + HOUR, until)
+        rows = [
+            {"starts_at": start, "hours": 1, "form_id": form_id, "utm_source": source or "", **vars(value)}
+            for (form_id, source), value in _live(session, ("form_id", "utm_source"), start, end)
+        ]
+        session.execute(delete(SubmissionRollup).where(SubmissionRollup.starts_at == start))
+        if rows:
+            session.execute(insert(table), rows)
+    return len(starts)
+
+
+def _to_fold(session: Session, until: datetime) -> set[datetime]:
+    """Days before `hourly_from(until)` still held as hours: folded into one bucket each."""
+    return {
+        _midnight(moment.date())
+        for moment in session.scalars(
+            select(SubmissionRollup.starts_at)
+            .where(SubmissionRollup.hours == 1, SubmissionRollup.starts_at < hourly_from(until))
+            .distinct()
+        )
+    }
 
 
 # --- deliveries and attempts: logs that only grow, counted per day --------------------------------
@@ -434,8 +494,8 @@ def attempts(session: Session) -> dict[tuple[bool, int | None], int]:
 
 
 def refresh(session: Session, *, now: datetime | None = None) -> int:
-    """Bring the rollups up to date (the first time: every day); returns how many submission days were
-    recomputed.
+    """Bring the rollups up to date (the first time: all of them); returns how many submission buckets
+    were recomputed.
 
     One refresh at a time: the state row is updated first, which holds its lock (PostgreSQL) or the
     database's write lock (SQLite) until the caller commits. Flushes only; the caller commits."""
@@ -445,17 +505,20 @@ def refresh(session: Session, *, now: datetime | None = None) -> int:
     if not locked:
         session.add(RollupState(id=STATE_ID, covered_until=until, refreshed_at=now))
         session.flush()
-        days = _first_day(session, Submission.received_at, until)
+        first = session.scalar(select(func.min(Submission.received_at)).where(Submission.received_at < until))
+        starts = _buckets(first, until) if first is not None else set()
         logs = {log: _first_day(session, log.time, until) for log in (DELIVERIES, ATTEMPTS)}
     else:
         previous = session.scalar(select(RollupState.covered_until).where(RollupState.id == STATE_ID))
         assert previous is not None
         since = min(previous, until) - OVERLAP
-        days = changed_days(session, since=since, until=until)
+        starts = _buckets(since, until)  # new submissions
+        starts.update(bucket(moment, until=until) for moment in changed(session, since=since) if moment < until)
+        starts.update(_to_fold(session, until))
         new_days = {day for day in _days(since.date(), until.date()) if _midnight(day) < until}
         logs = {DELIVERIES: new_days, ATTEMPTS: new_days}
         session.execute(update(RollupState).where(RollupState.id == STATE_ID).values(covered_until=until))
-    done = recompute(session, days, until=until)
+    done = recompute(session, starts, until=until)
     for log, log_days in logs.items():
         log.recompute(session, log_days, until=until)
     session.flush()

@@ -24,6 +24,7 @@ from app.models import (
     Lead,
     ListEntry,
     RollupState,
+    StageChange,
     Submission,
     SubmissionRollup,
     utcnow,
@@ -72,11 +73,13 @@ def direct(session) -> dict[tuple[Any, ...], rollups.Counts]:
 
 
 def stored(session) -> dict[tuple[Any, ...], rollups.Counts]:
-    """The rollup rows alone."""
-    return {
-        (r.day, r.form_id, r.utm_source): rollups.Counts(**{m: getattr(r, m) for m in rollups.MEASURES})
-        for r in session.scalars(select(SubmissionRollup))
-    }
+    """The rollup rows alone, hours added up into their days."""
+    found: dict[tuple[Any, ...], rollups.Counts] = {}
+    for r in session.scalars(select(SubmissionRollup)):
+        key = (r.starts_at.date(), r.form_id, r.utm_source)
+        value = rollups.Counts(**{m: getattr(r, m) for m in rollups.MEASURES})
+        found[key] = found[key] + value if key in found else value
+    return found
 
 
 def capture(session, slug: str, email: str, source: str, *, days_ago: int = 0) -> int:
@@ -158,6 +161,8 @@ def as_if_long_ago(db_session) -> None:
     db_session.expire_all()
     for event in db_session.scalars(select(AuditEvent)):
         event.at -= hour
+    for change in db_session.scalars(select(StageChange)):
+        change.at -= hour
     for lead in db_session.scalars(select(Lead)):
         db_session.execute(update(Lead).where(Lead.id == lead.id).values(updated_at=lead.updated_at - hour))
     db_session.commit()
@@ -350,3 +355,18 @@ def test_metrics_count_submissions_deliveries_and_attempts_from_the_rollups(app,
         slug = db_session.get(Form, s.form_id).slug
         by_verdict[(slug, s.verdict or "none")] += 1
     assert {(dict(k)["form"], dict(k)["verdict"]): v for k, v in submissions.items() if v} == by_verdict
+
+
+def test_hours_fold_into_days_once_two_days_old(app, db_session, mixed):
+    refresh(app)
+    hours = {r.starts_at for r in db_session.scalars(select(SubmissionRollup)) if r.hours == 1}
+    assert hours and all(h.minute == h.second == 0 for h in hours)  # yesterday's and today's, by the hour
+    assert {r.hours for r in db_session.scalars(select(SubmissionRollup)) if r.starts_at < min(hours)} == {24}
+    expected = direct(db_session)
+    as_if_long_ago(db_session)
+    later = utcnow() + timedelta(days=1)  # a day on: yesterday's hours are two days old, folded into one day
+    refresh(app, now=later)
+    db_session.expire_all()
+    hourly_from = rollups.hourly_from(later - rollups.SETTLE)
+    assert {r.hours for r in db_session.scalars(select(SubmissionRollup)) if r.starts_at < hourly_from} == {24}
+    assert stored(db_session) == expected
