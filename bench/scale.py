@@ -304,6 +304,18 @@ def load(url: str, n: int, *, seed: int = 15) -> dict[str, int]:
                             "details": {},
                         }
                     )
+                if row["dns_held_at"] and at < now - timedelta(hours=1):  # retried by the sweeper, used up
+                    audits += [
+                        {
+                            "at": at + timedelta(minutes=15 * k),
+                            "actor": "sweeper",
+                            "action": "submission.dns_retry",
+                            "subject_type": "submission",
+                            "subject_id": sid,
+                            "details": {"attempt": k, "of": 3},
+                        }
+                        for k in (1, 2, 3)
+                    ]
                 if row["verdict"] != "accepted":
                     code = "dns.unknown" if row["dns_held_at"] else f"{row['reason_category']}.signal"
                     findings.append(

@@ -168,7 +168,8 @@ def export_leads(session: Session, filters: dict[str, str], out: IO[str]) -> int
         .order_by(Submission.received_at.desc(), Submission.id.desc())
         .execution_options(yield_per=EXPORT_BATCH)
     )
-    with session.execute(query) as result:
+    # Core rows straight from the connection: the ORM's row loading was a third of the time.
+    with session.connection().execute(query) as result:
         return write_csv(out, CSV_HEADER, result.partitions())
 
 

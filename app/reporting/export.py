@@ -19,7 +19,11 @@ _RISKY_START = frozenset(prefix[0] for prefix in FORMULA_PREFIXES) | {" "}
 def iso_utc(moment: datetime | None) -> str:
     """ISO 8601 with its zone ("2026-12-02T06:34:15+00:00"): the database keeps naive UTC, and a
     spreadsheet or CRM reading a time without a zone would take it for local time."""
-    return moment.replace(tzinfo=UTC).isoformat() if moment is not None else ""
+    if moment is None:
+        return ""
+    if moment.tzinfo is None:  # what the database gives; the same text as .replace(tzinfo=UTC), faster
+        return moment.isoformat() + "+00:00"
+    return moment.astimezone(UTC).isoformat()
 
 
 def csv_lines(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[str]:
