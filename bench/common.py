@@ -159,11 +159,21 @@ def count_rows(database_url: str, table: str = "submissions", where: str = "") -
 
 
 class Gunicorn:
-    """gunicorn serving `target` on a free loopback port with sync workers."""
+    """gunicorn serving `target` on a free loopback port (sync workers unless told otherwise)."""
 
-    def __init__(self, target: str, env: dict[str, str], *, workers: int = 2, log: Path) -> None:
+    def __init__(
+        self,
+        target: str,
+        env: dict[str, str],
+        *,
+        workers: int = 2,
+        log: Path,
+        worker_class: str = "sync",
+        threads: int = 1,
+    ) -> None:
         self.port = free_port()
         self.target, self.env, self.workers, self.log = target, env, workers, log
+        self.worker_class, self.threads = worker_class, threads
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -180,7 +190,9 @@ class Gunicorn:
                 "--workers",
                 str(self.workers),
                 "--worker-class",
-                "sync",
+                self.worker_class,
+                "--threads",
+                str(self.threads),
                 "--bind",
                 f"127.0.0.1:{self.port}",
                 "--log-level",

@@ -1,4 +1,4 @@
-"""Capture's own Redis connection: a form post waits for Redis once (the gate), never for its enqueue.
+"""Capture's own Redis connections: a form post waits for Redis once (the gate), never for its enqueue.
 
 Each Redis round trip is a wait for another process. On a busy machine that wait is not the
 microseconds Redis needs but however long the scheduler takes to come back to the web worker,
@@ -10,8 +10,8 @@ has long arrived), and a failure is logged then. Nothing is lost by not waiting:
 committed before its job is sent, and the sweeper queues every `received` submission without a job
 (Redis down, an error in the answer, the process gone before it was read).
 
-One connection per process, used under a lock (threaded servers share it); a forked child opens
-its own.
+One connection per thread (a sync worker has one; a threaded server's posts must not wait for each
+other's round trips); a forked child opens its own.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import logging
 import os
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from redis import Redis
@@ -45,83 +45,84 @@ class _Owed:
     what: str
 
 
+@dataclass
+class _Line:
+    """One thread's connection and the answers still owed on it."""
+
+    connection: AbstractConnection
+    owed: list[_Owed] = field(default_factory=list)
+
+
 class RedisLink:
-    """One connection to REDIS_URL for the capture path: `call` waits for its answers, `send` does not."""
+    """Connections to REDIS_URL for the capture path, one per thread (a threaded server's posts must not
+    queue behind each other's round trips): `call` waits for its answers, `send` does not."""
 
     def __init__(self, redis: Redis) -> None:
         pool = redis.connection_pool
         self._make = lambda: pool.connection_class(**pool.connection_kwargs)
-        self._connection: AbstractConnection = self._make()
-        self._owed: list[_Owed] = []
-        self._lock = threading.Lock()
+        self._local = threading.local()
         os.register_at_fork(after_in_child=self._forget)
 
     def call(self, *commands: Command) -> list[Any]:
         """Send `commands` and return their answers; an error answer raises (ResponseError), as do a lost
         connection and a time-out (the connection is then dropped)."""
-        with self._lock:
-            self._settle()
-            try:
-                self._connection.send_packed_command(self._connection.pack_commands(commands))
-                return [self._connection.read_response() for _ in commands]
-            except LOST:
-                self._connection.disconnect()
-                raise
+        line = self._line()
+        _settle(line)
+        try:
+            line.connection.send_packed_command(line.connection.pack_commands(commands))
+            return [line.connection.read_response() for _ in commands]
+        except LOST:
+            line.connection.disconnect()
+            raise
 
     def send(self, commands: Sequence[Command], *, what: str) -> bool:
         """Send `commands` and return at once (False, logged, if they could not be sent); their answers are
-        read, and a failure among them logged naming `what`, before this connection is next used."""
-        with self._lock:
-            self._settle()
-            try:
-                self._connection.send_packed_command(self._connection.pack_commands(commands))
-            except LOST as exc:
-                self._connection.disconnect()
-                log.warning("could not send %s (%s); the sweeper will retry", what, exc)
-                return False
-            self._owed.append(_Owed(len(commands), what))
-            return True
+        read, and a failure among them logged naming `what`, before this thread's connection is next used."""
+        line = self._line()
+        _settle(line)
+        try:
+            line.connection.send_packed_command(line.connection.pack_commands(commands))
+        except LOST as exc:
+            line.connection.disconnect()
+            log.warning("could not send %s (%s); the sweeper will retry", what, exc)
+            return False
+        line.owed.append(_Owed(len(commands), what))
+        return True
 
     def settle(self) -> None:
-        """Read every answer still owed (tests and shutdown; each use does it first anyway)."""
-        with self._lock:
-            self._settle()
+        """Read every answer still owed on this thread's connection (each use does it first anyway)."""
+        _settle(self._line())
 
-    def _settle(self) -> None:
-        while self._owed:
-            owed = self._owed.pop(0)
-            try:
-                for _ in range(owed.replies):
-                    reply = self._connection.read_response()
-                    failed = [r for r in reply if isinstance(r, Exception)] if isinstance(reply, list) else []
-                    if failed:
-                        log.warning("%s failed in Redis (%s); the sweeper will retry", owed.what, failed[0])
-            except ResponseError as exc:  # an error answer: the rest of this command's answers still follow
-                log.warning("%s failed in Redis (%s); the sweeper will retry", owed.what, exc)
-                self._drop_after_error(owed)
-            except LOST as exc:
-                self._connection.disconnect()
-                lost = [owed, *self._owed]
-                self._owed.clear()
-                log.warning(
-                    "Redis went away before confirming %s (%s); the sweeper will retry",
-                    ", ".join(o.what for o in lost),
-                    exc,
-                )
-
-    def _drop_after_error(self, owed: _Owed) -> None:
-        """After an error answer the connection's place in the conversation is unsure: start a new one (the
-        answers still owed on the old one are not read; what they confirmed is the sweeper's to check)."""
-        self._connection.disconnect()
-        if self._owed:
-            log.warning("unconfirmed after an error: %s", ", ".join(o.what for o in self._owed))
-        self._owed.clear()
+    def _line(self) -> _Line:
+        line: _Line | None = getattr(self._local, "line", None)
+        if line is None:
+            line = self._local.line = _Line(self._make())
+        return line
 
     def _forget(self) -> None:
-        """In a forked child: the parent's socket is not ours to use; open our own when needed."""
-        self._connection = self._make()
-        self._owed = []
-        self._lock = threading.Lock()
+        """In a forked child: the parent's sockets are not ours to use; open our own when needed."""
+        self._local = threading.local()
+
+
+def _settle(line: _Line) -> None:
+    """Read the answers owed on `line`, logging what failed."""
+    while line.owed:
+        owed = line.owed.pop(0)
+        try:
+            for _ in range(owed.replies):
+                reply = line.connection.read_response()
+                failed = [r for r in reply if isinstance(r, Exception)] if isinstance(reply, list) else []
+                if failed:
+                    log.warning("%s failed in Redis (%s); the sweeper will retry", owed.what, failed[0])
+        except (ResponseError, *LOST) as exc:
+            # An error answer leaves the conversation's place unsure, a lost connection ends it: start a new
+            # one. What the answers not read would have confirmed is the sweeper's to check.
+            line.connection.disconnect()
+            unconfirmed = [owed, *line.owed]
+            line.owed.clear()
+            log.warning(
+                "Redis did not confirm %s (%s); the sweeper will retry", ", ".join(o.what for o in unconfirmed), exc
+            )
 
 
 def transaction(pipeline: Pipeline) -> list[Command]:

@@ -286,3 +286,20 @@ def test_a_reused_form_answers_every_post_as_a_new_form_would(app, kind, form_se
             fresh = build_form(kind, form_settings, formdata)
             reused.reprocess(formdata)
             assert snapshot(reused, reused.validate()) == snapshot(fresh, fresh.validate())
+
+
+def test_what_redis_refuses_after_a_send_is_logged_and_the_link_goes_on(app, own_redis, caplog):
+    link = app.extensions["leadsieve.capture_link"]
+    redis = Redis.from_url(own_redis.url)
+    redis.hset("a-hash", "field", "value")
+    with caplog.at_level(logging.WARNING):
+        # Refused when it runs (EXEC answers an error for it): the answer is read at the next use.
+        assert link.send([("MULTI",), ("INCR", "a-hash"), ("EXEC",)], what="job one")
+        assert link.call(("PING",)) in ([b"PONG"], ["PONG"], [True])
+        assert "job one failed in Redis" in caplog.text
+        # Refused while queued (wrong arity): that conversation is not trusted further, a new one starts.
+        assert link.send([("MULTI",), ("INCR",), ("EXEC",)], what="job two")
+        assert link.send([("SET", "k", "v")], what="job three")
+        assert "Redis did not confirm job two" in caplog.text
+        assert link.call(("GET", "k")) in ([b"v"], ["v"])  # job three went out on the new connection
+        assert "job three" not in caplog.text
