@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, MetaData, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, ForeignKey, Index, MetaData, String, Text, UniqueConstraint, func, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from app.statuses import DeliveryStatus, Stage, SubmissionStatus
@@ -245,6 +245,16 @@ class Submission(Base):
     findings: Mapped[list[Finding]] = relationship(
         back_populates="submission", cascade="all, delete-orphan", order_by="Finding.id"
     )
+
+
+# An e-mail looked up whole or by its start, in any case: lower(email) with text_pattern_ops (= and LIKE
+# 'start%') on PostgreSQL. On SQLite the migration builds it as `email COLLATE NOCASE`, which answers the same
+# lookups there (= ... COLLATE NOCASE, LIKE 'start%') and which schema comparison reads as the same index.
+Index(
+    "ix_submissions_email_lower",
+    func.lower(Submission.email).label("email_lower"),
+    postgresql_ops={"email_lower": "text_pattern_ops"},
+)
 
 
 class Finding(Base):

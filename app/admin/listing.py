@@ -31,20 +31,38 @@ def _escaped(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def search(q: str) -> list[ColumnElement[bool]]:
-    """Conditions finding `q`: an e-mail-looking query in the e-mail column only (exactly, or by its start;
-    "@acme.com" anywhere), anything else word by word, each word somewhere in the e-mail, names or company.
+def _email_is(q: str, *, postgresql: bool) -> ColumnElement[bool]:
+    """The e-mail equals `q` in any case, through ix_submissions_email_lower."""
+    if postgresql:
+        return func.lower(Submission.email) == q.lower()
+    return Submission.email.collate("NOCASE") == q
 
-    ILIKE on PostgreSQL, where the trigram indexes answer all three shapes; lower() LIKE on SQLite."""
+
+def _email_starts(q: str, *, postgresql: bool) -> ColumnElement[bool]:
+    """The e-mail starts with `q` in any case, through ix_submissions_email_lower (SQLite's LIKE ignores
+    ASCII case and uses the NOCASE index)."""
+    if postgresql:
+        return func.lower(Submission.email).like(f"{_escaped(q.lower())}%", escape="\\")
+    return Submission.email.like(f"{_escaped(q)}%", escape="\\")
+
+
+def search(session: Session, q: str) -> list[ColumnElement[bool]]:
+    """Conditions finding `q`: an e-mail-looking query in the e-mail column only (a whole address exactly,
+    the start of one, "@acme.com" anywhere), anything else word by word, each word somewhere in the e-mail,
+    names or company.
+
+    A whole address or a start goes to the b-tree on lower(email); the rest is ILIKE '%...%', which the
+    trigram indexes answer on PostgreSQL (SQLite reads the table)."""
     q = q.strip()
     if not q:
         return []
+    postgresql = session.get_bind().dialect.name == "postgresql"
     if "@" in q and " " not in q:
         if WHOLE_ADDRESS.fullmatch(q):
-            return [Submission.email.ilike(_escaped(q), escape="\\")]
+            return [_email_is(q, postgresql=postgresql)]
         if q.startswith("@"):
             return [Submission.email.ilike(f"%{_escaped(q)}%", escape="\\")]
-        return [Submission.email.ilike(f"{_escaped(q)}%", escape="\\")]
+        return [_email_starts(q, postgresql=postgresql)]
     columns = [getattr(Submission, name) for name in SEARCHED_COLUMNS]
     return [
         or_(*(column.ilike(f"%{_escaped(word)}%", escape="\\") for column in columns)) for word in q.split()[:MAX_WORDS]

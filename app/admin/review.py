@@ -44,7 +44,7 @@ class QueueFilters:
 
     def conditions(self, session: Session) -> list[Any]:
         """SQL conditions for these filters."""
-        found: list[Any] = listing.search(self.q)
+        found: list[Any] = listing.search(session, self.q)
         if self.form:
             found.append(Submission.form_id == listing.form_id(session, self.form))
         if self.category:
@@ -58,16 +58,17 @@ class QueueFilters:
 
 @dataclass(frozen=True)
 class Folder:
-    """One page of a folder, how many it holds (counted up to listing.COUNT_CAP + 1) and since when."""
+    """One page of a folder, how many it holds (None: not counted) and since when."""
 
     page: listing.Page
-    total: int
+    total: int | None
     oldest: Any
 
 
 def _submissions(verdict: str, *, filters: QueueFilters, oldest_first: bool) -> Folder:
-    """One keyset page of rows, the capped total, and (for the queue) the oldest `received_at` of the
-    filtered folder, not of this page."""
+    """One keyset page of rows; for the queue (held submissions: as many as reviewers have left, not a
+    share of the table) its total, counted up to listing.COUNT_CAP + 1, and its oldest `received_at`. The
+    spam folder grows with the table: counted only when it fits on the page."""
     db = get_session()
     conditions = [Submission.verdict == verdict, *filters.conditions(db)]
     query = select(Submission).where(*conditions)
@@ -83,20 +84,23 @@ def _submissions(verdict: str, *, filters: QueueFilters, oldest_first: bool) -> 
         after=after,
         before=before,
     )
-    # The queue is small and its oldest entry is first in (verdict, received_at); the spam folder has no use
-    # for it and may be large.
-    oldest = db.scalar(select(func.min(Submission.received_at)).where(*conditions)) if verdict == Verdict.HELD else None
+    if verdict != Verdict.HELD:
+        alone = current.after is None and current.before is None
+        return Folder(current, len(current.rows) if alone else None, None)
+    oldest = db.scalar(select(func.min(Submission.received_at)).where(*conditions))
     return Folder(current, listing.capped_count(db, query), oldest)
 
 
 def _folder_page(folder: Folder) -> dict[str, Any]:
     number = listing.page_number(request.args)
+    total, size = folder.total, listing.PAGE_SIZE
     return {
         "rows": folder.page.rows,
-        "total": folder.total,
+        "total": total,
         "cap": listing.COUNT_CAP,
         "number": number,
-        "page_size": listing.PAGE_SIZE,
+        "pages": (total - 1) // size + 1 if total is not None and total <= listing.COUNT_CAP else None,
+        "page_size": size,
         "links": listing.links(folder.page, request.args.to_dict(), number),
     }
 

@@ -109,13 +109,15 @@ def test_rows_arriving_while_paging_are_not_shown_twice(admin, db_session):
     assert len(emails(first)) == len(emails(second)) == 50
 
 
-def test_the_count_stops_at_the_cap(admin, db_session):
-    bulk(db_session, spread(1003, verdict="accepted"))
-    html = admin.get("/admin/leads").get_data(as_text=True)
-    assert "More than 1,000 screened submissions match." in html and "Page 1</span>" in html
-    assert "14 screened submission(s) match" in admin.get("/admin/leads?q=p10").get_data(
-        as_text=True
-    )  # p10, p10x, p100x
+def test_lists_count_only_what_fits_on_a_page_and_the_queue_up_to_the_cap(admin, db_session):
+    bulk(db_session, spread(1003, verdict="held", category="uncertain"))
+    bulk(db_session, spread(60, verdict="rejected", category="spam", prefix="r"))
+    assert "More than 1,000 held" in admin.get("/admin/").get_data(as_text=True)  # the queue: up to the cap
+    assert "More than 50 rejected" in admin.get("/admin/rejected").get_data(as_text=True)
+    assert "11 rejected" in admin.get("/admin/rejected?q=r1").get_data(as_text=True)  # r1 and r10 to r19
+    html = admin.get("/admin/leads?verdict=held").get_data(as_text=True)
+    assert "More than 50 screened submissions match" in html and "Page 1</span>" in html
+    assert "14 screened submission(s) match" in admin.get("/admin/leads?q=p10").get_data(as_text=True)
 
 
 def test_malformed_cursors_give_the_first_page(admin, db_session):

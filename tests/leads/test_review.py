@@ -144,7 +144,8 @@ def test_leads_list_filters_and_paginates_in_sql(reviewer, db_session):
             db_session, email=f"p{i}@acme.com", verdict="accepted", category=None, utm_source="google" if i % 2 else ""
         )
     page1 = reviewer.get("/admin/leads").get_data(as_text=True)
-    assert "55 screened submission(s) match" in page1 and "Page 1 of 2" in page1
+    # No count of every match (it would read them all): only a list that fits on one page is counted.
+    assert "More than 50 screened submissions match" in page1 and "Page 1</span>" in page1
     following = re.search(r'href="([^"]+)" rel="next"', page1).group(1).replace("&amp;", "&")
     assert reviewer.get(following).get_data(as_text=True).count("@acme.com</a>") == 5
     google = reviewer.get("/admin/leads?utm_source=google").get_data(as_text=True)
