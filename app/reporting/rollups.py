@@ -397,15 +397,12 @@ def recompute(session: Session, starts: Iterable[datetime], *, until: datetime) 
     return len(starts)
 
 
-def _to_fold(session: Session, until: datetime) -> set[datetime]:
-    """Days before `hourly_from(until)` still held as hours: folded into one bucket each."""
+def _to_fold(previous: datetime, until: datetime) -> set[datetime]:
+    """The days that were hourly at the previous turn and are old enough now: each becomes one bucket."""
     return {
-        _midnight(moment.date())
-        for moment in session.scalars(
-            select(SubmissionRollup.starts_at)
-            .where(SubmissionRollup.hours == 1, SubmissionRollup.starts_at < hourly_from(until))
-            .distinct()
-        )
+        _midnight(day)
+        for day in _days(hourly_from(previous).date(), hourly_from(until).date())
+        if _midnight(day) < hourly_from(until)
     }
 
 
@@ -514,7 +511,7 @@ def refresh(session: Session, *, now: datetime | None = None) -> int:
         since = min(previous, until) - OVERLAP
         starts = _buckets(since, until)  # new submissions
         starts.update(bucket(moment, until=until) for moment in changed(session, since=since) if moment < until)
-        starts.update(_to_fold(session, until))
+        starts.update(_to_fold(previous, until))
         new_days = {day for day in _days(since.date(), until.date()) if _midnight(day) < until}
         logs = {DELIVERIES: new_days, ATTEMPTS: new_days}
         session.execute(update(RollupState).where(RollupState.id == STATE_ID).values(covered_until=until))
