@@ -159,8 +159,9 @@ EXPORT_SEND_BYTES = 256 * 1024
 def export_leads(session: Session, filters: dict[str, str], out: IO[str]) -> int:
     """Write the filtered leads as CSV to `out`, newest first; returns the rows written.
 
-    Core rows of the needed columns, fetched EXPORT_BATCH at a time (a server-side cursor on PostgreSQL)
-    and written one batch per writerows()."""
+    Core rows of the needed columns (no ORM objects, which were a third of the time), EXPORT_BATCH at a
+    time from a server-side cursor on PostgreSQL, written one batch per writerows(). PostgreSQL plans it
+    for all rows (hash joins and one sort), not for the first few as it does a cursor by default."""
     query = (
         select(*CSV_COLUMNS)
         .select_from(Submission)
@@ -170,8 +171,10 @@ def export_leads(session: Session, filters: dict[str, str], out: IO[str]) -> int
         .order_by(Submission.received_at.desc(), Submission.id.desc())
         .execution_options(yield_per=EXPORT_BATCH)
     )
-    # Core rows straight from the connection: the ORM's row loading was a third of the time.
-    with session.connection().execute(query) as result:
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("SET LOCAL cursor_tuple_fraction = 1.0")  # until the request's commit
+    with connection.execute(query) as result:
         return write_csv(out, CSV_HEADER, result.partitions())
 
 
