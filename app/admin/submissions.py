@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import IO, Any
 
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from app import actions
@@ -28,7 +28,7 @@ from app.models import (
     Submission,
     utcnow,
 )
-from app.reporting.export import write_csv
+from app.reporting.export import FORMULA_STARTS, write_flagged_csv
 from app.statuses import DeliveryStatus, SubmissionStatus
 
 AUDIT_LABELS = {
@@ -150,6 +150,15 @@ CSV_COLUMNS = (
     Submission.utm_campaign,
     Submission.message,
 )
+# Whether any text cell of a row could be a formula: after its spaces, it starts with a trigger character.
+# Computed by the database (the same in PostgreSQL and SQLite), so only those rows are checked cell by cell.
+MAYBE_FORMULA = or_(
+    *(
+        func.substr(func.ltrim(column, " "), 1, 1).in_(sorted(FORMULA_STARTS))
+        for column in CSV_COLUMNS
+        if column is not Submission.received_at and column is not Lead.score
+    )
+)
 EXPORT_BATCH = 5000
 # The file is written here first: in memory up to this size, then on disk, so memory stays flat.
 EXPORT_SPOOL_BYTES = 1024 * 1024
@@ -163,7 +172,7 @@ def export_leads(session: Session, filters: dict[str, str], out: IO[str]) -> int
     time from a server-side cursor on PostgreSQL, written one batch per writerows(). PostgreSQL plans it
     for all rows (hash joins and one sort), not for the first few as it does a cursor by default."""
     query = (
-        select(*CSV_COLUMNS)
+        select(*CSV_COLUMNS, MAYBE_FORMULA)
         .select_from(Submission)
         .join(Form, Form.id == Submission.form_id)
         .outerjoin(Lead, Lead.id == Submission.lead_id)
@@ -175,7 +184,7 @@ def export_leads(session: Session, filters: dict[str, str], out: IO[str]) -> int
     if connection.dialect.name == "postgresql":
         connection.exec_driver_sql("SET LOCAL cursor_tuple_fraction = 1.0")  # until the request's commit
     with connection.execute(query) as result:
-        return write_csv(out, CSV_HEADER, result.partitions())
+        return write_flagged_csv(out, CSV_HEADER, result.partitions())
 
 
 def _sent(spool: IO[bytes]) -> Iterator[bytes]:

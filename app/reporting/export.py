@@ -11,9 +11,10 @@ from typing import IO, Any
 
 from screening.spreadsheet import FORMULA_PREFIXES, safe_cell
 
-# A text cell can only be a formula if it starts with one of these (or with spaces before one): every
-# other cell is written as it is without calling safe_cell, which is what makes a million rows fast.
-_RISKY_START = frozenset(prefix[0] for prefix in FORMULA_PREFIXES) | {" "}
+# A text cell can only be a formula if, after any spaces, it starts with one of these: every other cell is
+# written as it is without calling safe_cell, which is what makes a million rows fast.
+FORMULA_STARTS = frozenset(prefix[0] for prefix in FORMULA_PREFIXES)
+_RISKY_START = FORMULA_STARTS | {" "}
 
 
 def iso_utc(moment: datetime | None) -> str:
@@ -73,5 +74,20 @@ def write_csv(
     written = 0
     for batch in batches:
         writer.writerows([first(row[0]), *safe_cells(row[1:])] for row in batch)
+        written += len(batch)
+    return written
+
+
+def write_flagged_csv(out: IO[str], header: Sequence[str], batches: Iterable[Sequence[Sequence[Any]]]) -> int:
+    """Like write_csv, for rows whose last value says whether any of their cells may be a formula (computed by
+    the query: MAYBE_FORMULA in app/admin/submissions.py): only those rows go through safe_cell; the others
+    are written as they are, their first cell (a time) in ISO 8601 with its zone. Returns the rows written."""
+    writer = csv.writer(out)
+    writer.writerow([safe_cell(h) for h in header])
+    written = 0
+    for batch in batches:
+        writer.writerows(
+            [iso_utc(row[0]), *safe_cells(row[1:-1])] if row[-1] else (iso_utc(row[0]), *row[1:-1]) for row in batch
+        )
         written += len(batch)
     return written
