@@ -174,6 +174,7 @@ def test_the_export_of_n_rows_has_n_rows_and_says_so(admin, db_session):
     db_session.commit()
     rows = spread(12345, verdict="accepted")
     rows[3].update(lead_id=lead.id, company="=cmd|' /C calc'!A0", phone="+1 555 0100", message="-2+3")
+    rows[5].update(first_name="\tTab", last_name="\uff1dSUM(A1)", job_title="  =1+1", utm_source="@x")
     bulk(db_session, rows)
     bulk(db_session, spread(5, verdict="rejected", category="spam", prefix="spam"))
     response = admin.get("/admin/leads.csv?verdict=accepted")
@@ -190,6 +191,13 @@ def test_the_export_of_n_rows_has_n_rows_and_says_so(admin, db_session):
     assert p3["phone"] == "+1 555 0100" and (p3["stage"], p3["score"]) == ("SQL", "42")
     assert p3["received_at"] == "2026-03-01T09:00:00+00:00"  # ISO 8601 with its zone
     assert records[1]["stage"] == records[1]["score"] == ""
+    [p5] = [r for r in records if r["email"] == "p5@acme.com"]  # several cells of one row, spaces first
+    assert (p5["first_name"], p5["last_name"], p5["job_title"], p5["utm_source"]) == (
+        "'\tTab",
+        "'\uff1dSUM(A1)",
+        "'  =1+1",
+        "'@x",
+    )
 
 
 def test_an_empty_export_is_a_header_and_zero_rows(admin):
