@@ -28,6 +28,7 @@ from bench.common import (
     Gunicorn,
     app_env,
     count_rows,
+    cpu_seconds,
     database,
     machine,
     private_redis,
@@ -99,10 +100,22 @@ def queued_jobs(redis_url: str) -> int:
         client.close()
 
 
+def measured_wrk(server: Gunicorn, path: str, script: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """wrk against one server, with the CPU its web workers spent per answered request (less swayed by what
+    else runs on the machine than req/s: a process waiting for the CPU spends none)."""
+    pids = server.worker_pids()
+    before = cpu_seconds(pids)
+    result = run_wrk(
+        server.base + path, script, threads=args.threads, connections=args.connections, duration=args.duration
+    )
+    result["worker_cpu_ms"] = (cpu_seconds(pids) - before) / max(1, result["requests"]) * 1000
+    return result
+
+
 def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    """Median, min and max of req/s and p50/p99 over runs."""
+    """Median, min and max of req/s, p50/p99 and web CPU per request over runs."""
     out: dict[str, Any] = {}
-    for key in ("rps", "p50_ms", "p99_ms"):
+    for key in ("rps", "p50_ms", "p99_ms", "worker_cpu_ms"):
         values = [r[key] for r in runs]
         out[key] = {"median": statistics.median(values), "min": min(values), "max": max(values)}
     return out
@@ -132,30 +145,15 @@ def bench_database(kind: str, work: Path, hello: Gunicorn, args: argparse.Namesp
             rows_before, jobs_before = count_rows(database_url), queued_jobs(redis_url)
             hello_runs, capture_runs = [], []
             for n in range(args.runs):
-                hello_runs.append(
-                    run_wrk(
-                        hello.base + "/",
-                        hello_lua,
-                        threads=args.threads,
-                        connections=args.connections,
-                        duration=args.duration,
-                    )
-                )
+                hello_runs.append(measured_wrk(hello, "/", hello_lua, args))
                 script = capture_script(directory / f"run{n}.lua", slug=SLUG, token=token, tag=f"{kind}{n}")
-                capture_runs.append(
-                    run_wrk(
-                        server.base + f"/f/{SLUG}",
-                        script,
-                        threads=args.threads,
-                        connections=args.connections,
-                        duration=args.duration,
-                    )
-                )
+                capture_runs.append(measured_wrk(server, f"/f/{SLUG}", script, args))
                 h, c = hello_runs[-1], capture_runs[-1]
                 print(
                     f"  {kind:8} run {n + 1}: hello {h['rps']:7.0f} req/s p50 {h['p50_ms']:5.1f} p99 "
                     f"{h['p99_ms']:5.1f} ms | capture {c['rps']:6.0f} req/s p50 {c['p50_ms']:5.1f} p99 "
-                    f"{c['p99_ms']:5.1f} ms | ratio {c['rps'] / h['rps']:.2f} | capture non-2xx/3xx "
+                    f"{c['p99_ms']:5.1f} ms | ratio {c['rps'] / h['rps']:.2f} | web CPU ms/request hello "
+                    f"{h['worker_cpu_ms']:.2f} capture {c['worker_cpu_ms']:.2f} | capture non-2xx/3xx "
                     f"{c['non_2xx_3xx']} socket errors {c['socket_errors']}",
                     flush=True,
                 )
@@ -224,7 +222,9 @@ def main(argv: list[str] | None = None) -> int:
             f"req/s, p99 {h['p99_ms']['median']:.1f} ms | capture {c['rps']['median']:.0f} "
             f"[{c['rps']['min']:.0f}–{c['rps']['max']:.0f}] req/s, p50 {c['p50_ms']['median']:.1f} ms, "
             f"p99 {c['p99_ms']['median']:.1f} [{c['p99_ms']['min']:.1f}–{c['p99_ms']['max']:.1f}] ms | ratio "
-            f"{statistics.median(ratios):.2f} [{min(ratios):.2f}–{max(ratios):.2f}] | non-2xx/3xx "
+            f"{statistics.median(ratios):.2f} [{min(ratios):.2f}–{max(ratios):.2f}] | p99 ratio "
+            f"{c['p99_ms']['median'] / h['p99_ms']['median']:.1f} | web CPU ms/request hello "
+            f"{h['worker_cpu_ms']['median']:.2f} capture {c['worker_cpu_ms']['median']:.2f} | non-2xx/3xx "
             f"{r['capture_non_2xx_3xx']} | rows {r['rows_stored']} for {r['capture_answered']} answers"
         )
         for pid, rss in r["web_worker_rss_kib"].items():

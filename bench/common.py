@@ -234,6 +234,16 @@ class Gunicorn:
                 self.process.wait()
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds these processes have used so far (/proc/<pid>/stat)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
 def rss_kib(pid: int) -> dict[str, int]:
     """VmRSS and VmHWM (peak) of a process, in KiB."""
     values = {}

@@ -103,9 +103,10 @@ class FormCache:
         self.link, self.max_age = link, max_age
         self._entries: dict[str, tuple[str, PublicForm]] = {}
 
-    def get(self, session: Session, slug: str, version: str | None) -> PublicForm | None:
-        """The form for `slug`, from memory when it was read under `version` and recently enough;
-        else from the database (and remembered, unless `version` is None: Redis did not answer)."""
+    def get(self, session: Callable[[], Session], slug: str, version: str | None) -> PublicForm | None:
+        """The form for `slug`, from memory when it was read under `version` and recently enough; else from
+        the database through `session()` (called only then), and remembered unless `version` is None (Redis
+        did not answer)."""
         entry = self._entries.get(slug)
         if (
             version is not None
@@ -114,7 +115,7 @@ class FormCache:
             and time.monotonic() - entry[1].loaded_at < self.max_age
         ):
             return entry[1]
-        form = load_form(session, slug)
+        form = load_form(session(), slug)
         if version is not None and form is not None:
             self._entries[slug] = (version, form)
         elif entry is not None:

@@ -76,7 +76,7 @@ def _form_row(slug: str) -> PublicForm | None:
     its rate-limit round trip already (`g.forms_version`); other requests ask Redis for it."""
     forms: FormCache = current_app.extensions["leadsieve.form_cache"]
     version = g.forms_version if "forms_version" in g else forms.version()
-    return forms.get(get_session(), slug, version)
+    return forms.get(get_session, slug, version)
 
 
 def _load(slug: str) -> PublicForm:
