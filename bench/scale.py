@@ -4,6 +4,7 @@
     .venv/bin/python -m bench.scale --db sqlite --n 10000
     .venv/bin/python -m bench.scale --db postgres --n 1000000 --keep      # leave the database for re-runs
     .venv/bin/python -m bench.scale --url postgresql+psycopg://postgres@127.0.0.1/leadsieve_scale_...  # time it
+    .venv/bin/python -m bench.scale --pair SMALL_URL LARGE_URL --runs 15    # alternate two kept databases
 
 For each N a database is created (SQLite file, or a PostgreSQL database `leadsieve_scale_<n>_<pid>`
 on 127.0.0.1:5432, dropped afterwards unless --keep), migrated, and loaded through the real schema with
@@ -40,6 +41,7 @@ import urllib.request
 from array import array
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -575,8 +577,21 @@ def export_through_gunicorn(env: dict[str, str]) -> dict[str, Any]:
         web.stop()
 
 
-def measure(url: str, *, runs: int, export: bool, tmp: Path) -> dict[str, Any]:
-    """Every timing for one loaded database."""
+@dataclass
+class Target:
+    """One loaded database, ready to time: its app, a signed-in client and the named actions."""
+
+    url: str
+    app: Any
+    env: dict[str, str]
+    client: Any
+    actions: dict[str, Callable[[], Any]]
+    before: dict[str, Callable[[], Any]]
+    built: dict[str, Any] | None
+
+
+def prepare(url: str, redis_url: str, tmp: Path) -> Target:
+    """The app on `url`, an admin signed in, the rollups built if they never were, and every action."""
     from sqlalchemy import func, select
 
     from app import create_app
@@ -587,77 +602,135 @@ def measure(url: str, *, runs: int, export: bool, tmp: Path) -> dict[str, Any]:
     from app.runtime.sweeper import refresh_rollups, retry_dns_holds, run_sweep, sweep_deliveries
     from config import load_config
 
+    env = app_env(database_url=url, redis_url=redis_url, instance=tmp / "instance")
+    app = create_app(load_config(env))
+    built = None
+    with app.app_context(), session_scope() as session:
+        set_user(session, email="bench@example.com", password="bench password 123", role="admin")
+        session.commit()
+        if session.get(RollupState, rollups.STATE_ID) is None:
+            started = time.perf_counter()
+            buckets = refresh_rollups(session)
+            built = {
+                "seconds": round(time.perf_counter() - started, 2),
+                "buckets": buckets,
+                "rows": session.scalar(select(func.count()).select_from(SubmissionRollup)),
+            }
+        email = session.scalar(
+            select(Submission.email).where(Submission.verdict == "accepted").order_by(Submission.id).offset(77)
+        )
+        last_name = session.scalar(select(Submission.last_name).order_by(Submission.id).offset(1234))
+    assert email is not None
+
+    def sweep_turn() -> None:
+        with app.app_context(), session_scope() as session:
+            run_sweep(session, older_than_seconds=120, dns_retry_after_seconds=900, dns_retry_limit=3)
+
+    def part(fn: Callable[[Any], Any]) -> Callable[[], None]:
+        def run() -> None:
+            with app.app_context(), session_scope() as session:
+                fn(session)
+                session.rollback()
+
+        return run
+
+    client = app.test_client()
+    sign_in(client)
+    local = email.split("@")[0]
+    urls = {
+        "dashboard": "/admin/dashboard",
+        "leads list": "/admin/leads",
+        "leads list, page 20": deep_link(client, "/admin/leads", 20),
+        "leads by utm_campaign (rare)": "/admin/leads?utm_campaign=spring-rare",
+        "leads by form": "/admin/leads?form=request-demo",
+        "search: one e-mail": "/admin/leads?" + urllib.parse.urlencode({"q": email.upper()}),
+        "search: e-mail start": "/admin/leads?" + urllib.parse.urlencode({"q": local + "@"}),
+        "search: words (ida.muller3220)": "/admin/leads?" + urllib.parse.urlencode({"q": local[:-1]}),
+        "search: q=acme": "/admin/leads?q=acme",
+        "search: a last name": "/admin/leads?" + urllib.parse.urlencode({"q": last_name or "smith"}),
+        "spam folder": "/admin/rejected",
+        "spam folder by category": "/admin/rejected?category=competitor",
+        "screening queue": "/admin/",
+        "/metrics": "/metrics",
+    }
+    actions: dict[str, Callable[[], Any]] = {name: page(client, target) for name, target in urls.items()}
+    actions["sweeper turn (run_sweep)"] = sweep_turn
+    actions["  of which rollup refresh"] = part(lambda s: refresh_rollups(s))
+    actions["  of which DNS-hold retries"] = part(lambda s: retry_dns_holds(s, after_seconds=900, limit=3))
+    actions["  of which due deliveries"] = part(sweep_deliveries)
+
+    def old(name: str) -> Callable[[], None]:
+        def run() -> None:
+            with app.app_context(), session_scope() as session:
+                before_statements(session)[name]()
+
+        return run
+
+    with app.app_context(), session_scope() as session:
+        names = list(before_statements(session))
+    before = {f"before: {name}": old(name) for name in names}
+    return Target(url, app, env, client, actions, before, built)
+
+
+def measure(url: str, *, runs: int, export: bool, tmp: Path) -> dict[str, Any]:
+    """Every timing for one loaded database."""
     results: dict[str, Any] = {}
     with private_redis(tmp) as redis_url:
-        env = app_env(database_url=url, redis_url=redis_url, instance=tmp / "instance")
-        app = create_app(load_config(env))
-        with app.app_context(), session_scope() as session:
-            set_user(session, email="bench@example.com", password="bench password 123", role="admin")
-            session.commit()
-            if session.get(RollupState, rollups.STATE_ID) is None:
-                started = time.perf_counter()
-                days = refresh_rollups(session)
-                results["rollups first build"] = {
-                    "seconds": round(time.perf_counter() - started, 2),
-                    "days": days,
-                    "rows": session.scalar(select(func.count()).select_from(SubmissionRollup)),
-                }
-            email = session.scalar(
-                select(Submission.email).where(Submission.verdict == "accepted").order_by(Submission.id).offset(77)
-            )
-            last_name = session.scalar(select(Submission.last_name).order_by(Submission.id).offset(1234))
-
-        def sweep_turn() -> None:
-            with app.app_context(), session_scope() as session:
-                run_sweep(session, older_than_seconds=120, dns_retry_after_seconds=900, dns_retry_limit=3)
-
-        def part(fn: Callable[[Any], Any]) -> Callable[[], None]:
-            def run() -> None:
-                with app.app_context(), session_scope() as session:
-                    fn(session)
-                    session.rollback()
-
-            return run
-
-        client = app.test_client()
-        sign_in(client)
-        assert email is not None
-        urls = {
-            "dashboard": "/admin/dashboard",
-            "leads list": "/admin/leads",
-            "leads list, page 20": deep_link(client, "/admin/leads", 20),
-            "leads by utm_campaign (rare)": "/admin/leads?utm_campaign=spring-rare",
-            "leads by form": "/admin/leads?form=request-demo",
-            "search: one e-mail": "/admin/leads?" + urllib.parse.urlencode({"q": email.upper()}),
-            "search: e-mail start": "/admin/leads?" + urllib.parse.urlencode({"q": email.split("@")[0] + "@"}),
-            "search: words (ida.muller3220)": "/admin/leads?" + urllib.parse.urlencode({"q": email.split("@")[0][:-1]}),
-            "search: q=acme": "/admin/leads?q=acme",
-            "search: a last name": "/admin/leads?" + urllib.parse.urlencode({"q": last_name or "smith"}),
-            "spam folder": "/admin/rejected",
-            "spam folder by category": "/admin/rejected?category=competitor",
-            "screening queue": "/admin/",
-            "/metrics": "/metrics",
-        }
-        for name, target in urls.items():
-            results[name] = median_ms(page(client, target), runs)
+        target = prepare(url, redis_url, tmp)
+        if target.built:
+            results["rollups first build"] = target.built
+        for name, action in target.actions.items():
+            results[name] = median_ms(action, runs)
             print(f"  {name}: {results[name]}", flush=True)
-        results["sweeper turn (run_sweep)"] = median_ms(sweep_turn, runs)
-        results["  of which rollup refresh"] = median_ms(part(lambda s: refresh_rollups(s)), runs)
-        results["  of which DNS-hold retries"] = median_ms(
-            part(lambda s: retry_dns_holds(s, after_seconds=900, limit=3)), runs
-        )
-        results["  of which due deliveries"] = median_ms(part(sweep_deliveries), runs)
-        print(f"  sweeper: {results['sweeper turn (run_sweep)']}", flush=True)
-        with app.app_context(), session_scope() as session:
-            for name, fn in before_statements(session).items():
-                results[f"before: {name}"] = median_ms(fn, max(1, runs // 2))
-                print(f"  before: {name}: {results[f'before: {name}']}", flush=True)
+        for name, action in target.before.items():
+            results[name] = median_ms(action, max(1, runs // 2))
+            print(f"  {name}: {results[name]}", flush=True)
         if export:
-            results["export in process"] = export_in_process(client)
+            results["export in process"] = export_in_process(target.client)
             print(f"  export in process: {results['export in process']}", flush=True)
-            results["export via gunicorn"] = export_through_gunicorn(env)
+            results["export via gunicorn"] = export_through_gunicorn(target.env)
             print(f"  export via gunicorn: {results['export via gunicorn']}", flush=True)
-        app.extensions["leadsieve.engine"].dispose()
+        target.app.extensions["leadsieve.engine"].dispose()
+    return results
+
+
+def timed(action: Callable[[], Any]) -> float:
+    started = time.perf_counter()
+    action()
+    return (time.perf_counter() - started) * 1000
+
+
+def pair(small: str, large: str, *, runs: int, tmp: Path) -> dict[str, Any]:
+    """The same actions on two loaded databases, alternating small and large run by run, so a busy machine
+    slows both alike: medians, bests and the large/small ratio of each."""
+    results: dict[str, Any] = {}
+    (tmp / "a").mkdir(exist_ok=True)
+    (tmp / "b").mkdir(exist_ok=True)
+    with private_redis(tmp / "a") as redis_a, private_redis(tmp / "b") as redis_b:
+        a, b = prepare(small, redis_a, tmp / "a"), prepare(large, redis_b, tmp / "b")
+        for target in (a, b):
+            if target.built:
+                results[f"rollups first build ({target.url.rsplit('/', 1)[-1]})"] = target.built
+        for name in [*a.actions, *a.before]:
+            first = a.actions.get(name) or a.before[name]
+            second = b.actions.get(name) or b.before[name]
+            first(), second()  # warm
+            times_a, times_b = [], []
+            for _ in range(runs if name in a.actions else max(3, runs // 3)):
+                times_a.append(timed(first))
+                times_b.append(timed(second))
+            med_a, med_b = statistics.median(times_a), statistics.median(times_b)
+            results[name] = {
+                "small_median_ms": round(med_a, 1),
+                "large_median_ms": round(med_b, 1),
+                "ratio_median": round(med_b / med_a, 2),
+                "small_best_ms": round(min(times_a), 1),
+                "large_best_ms": round(min(times_b), 1),
+                "ratio_best": round(min(times_b) / min(times_a), 2),
+            }
+            print(f"  {name}: {results[name]}", flush=True)
+        for target in (a, b):
+            target.app.extensions["leadsieve.engine"].dispose()
     return results
 
 
@@ -666,6 +739,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="postgres")
     parser.add_argument("--n", type=int, action="append", help="submissions to load (repeatable)")
     parser.add_argument("--url", help="time an already loaded database instead of loading one")
+    parser.add_argument(
+        "--pair", nargs=2, metavar=("SMALL_URL", "LARGE_URL"), help="two loaded databases, timed alternately"
+    )
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--keep", action="store_true", help="leave the loaded database (prints its URL)")
     parser.add_argument("--no-export", action="store_true")
@@ -675,11 +751,13 @@ def main(argv: list[str] | None = None) -> int:
     print("machine:", json.dumps(machine()), flush=True)
     report: dict[str, Any] = {"machine": machine(), "runs": {}}
     with tempfile.TemporaryDirectory(prefix="leadsieve-scale-") as tmp:
+        if args.pair:
+            report["runs"]["pair"] = {"urls": args.pair, "timings": pair(*args.pair, runs=args.runs, tmp=Path(tmp))}
         if args.url:
             report["runs"][args.url] = {
                 "timings": measure(args.url, runs=args.runs, export=not args.no_export, tmp=Path(tmp))
             }
-        for n in args.n or ([] if args.url else [10_000]):
+        for n in args.n or ([] if args.url or args.pair else [10_000]):
             work = Path(tmp) / str(n)
             work.mkdir()
             database = postgres(n, args.keep) if args.db == "postgres" else sqlite(n, work, args.keep)
