@@ -17,6 +17,7 @@ When RATELIMIT_STORAGE_URI names another store than REDIS_URL, that store counts
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import threading
@@ -86,41 +87,39 @@ class CaptureGate:
         self,
         *,
         link: RedisLink,
-        items: list[RateLimitItem],
         other_store: RateLimiter | None = None,
         memory_fallback: bool = True,
         swallow_errors: bool = True,
     ) -> None:
         self.link, self.other_store = link, other_store
-        self.items = sorted(items, key=lambda item: item.get_expiry())
         self.memory_fallback, self.swallow_errors = memory_fallback, swallow_errors
         self.memory = FixedWindowRateLimiter(MemoryStorage())
         self._lock = threading.Lock()
         self._down_until = 0.0
         self._pause = FIRST_PAUSE_SECONDS
 
-    def ask(self, client: str, forms: FormCache) -> Verdict:
-        """Count one post from `client` and read the forms' version."""
+    def ask(self, client: str, forms: FormCache, windows: tuple[RateLimitItem, ...]) -> Verdict:
+        """Count one post from `client` in each of `windows` (shortest first) and read the forms' version."""
         if time.monotonic() < self._down_until:
-            return Verdict(self._count_in_memory(client), None)
-        if self.other_store is not None:
+            return Verdict(self._count_in_memory(client, windows), None)
+        if self.other_store is not None and windows:
             try:
-                retry_after = self._count_with(self.other_store, client)
+                retry_after = _count_with(self.other_store, client, windows)
             except (RedisError, OSError) as exc:
                 self._lost(exc)
-                return Verdict(self._count_in_memory(client), None)
+                return Verdict(self._count_in_memory(client, windows), None)
             return Verdict(retry_after, forms.version())
-        keys = [item.key_for(SCOPE, client) for item in self.items]
-        args: list[int | str] = [item.get_expiry() for item in self.items]
-        args += [item.amount for item in self.items]
+        keys = [item.key_for(SCOPE, client) for item in windows]
+        args: list[int | str] = [item.get_expiry() for item in windows]
+        args += [item.amount for item in windows]
         try:
             breached, retry, version = self._run([*keys, VERSION_KEY], [*args, new_version()])
         except RedisError as exc:
             self._lost(exc)
-            return Verdict(self._count_in_memory(client), None)
+            return Verdict(self._count_in_memory(client, windows), None)
         self._pause = FIRST_PAUSE_SECONDS
         if breached:
-            log.info("capture rate limit %s exceeded by %s", self.items[int(breached) - 1], client)
+            log.info("capture rate limit %s exceeded by %s", windows[int(breached) - 1], client)
         return Verdict(int(retry) if breached else 0, version.decode() if isinstance(version, bytes) else version)
 
     def _run(self, keys: list[str], args: list[int | str]) -> list[Any]:
@@ -140,16 +139,24 @@ class CaptureGate:
         if not (self.memory_fallback or self.swallow_errors):
             raise exc
 
-    def _count_in_memory(self, client: str) -> int:
-        return self._count_with(self.memory, client) if self.memory_fallback else 0
+    def _count_in_memory(self, client: str, windows: tuple[RateLimitItem, ...]) -> int:
+        return _count_with(self.memory, client, windows) if self.memory_fallback else 0
 
-    def _count_with(self, limiter: RateLimiter, client: str) -> int:
-        """Seconds to wait if a window is exceeded (0 if not), counted by a `limits` strategy."""
-        for item in self.items:
-            if not limiter.hit(item, SCOPE, client):
-                reset, _ = limiter.get_window_stats(item, SCOPE, client)
-                return int(reset - time.time()) + 1
-        return 0
+
+def _count_with(limiter: RateLimiter, client: str, windows: tuple[RateLimitItem, ...]) -> int:
+    """Seconds to wait if a window is exceeded (0 if not), counted by a `limits` strategy."""
+    for item in windows:
+        if not limiter.hit(item, SCOPE, client):
+            reset, _ = limiter.get_window_stats(item, SCOPE, client)
+            return int(reset - time.time()) + 1
+    return 0
+
+
+@functools.lru_cache(maxsize=8)
+def windows_of(limits: str) -> tuple[RateLimitItem, ...]:
+    """RATELIMIT_CAPTURE's windows, shortest first (parsed once per value: the view reads the setting on
+    every post, so a change to it applies at once, as Flask-Limiter's did)."""
+    return tuple(sorted(parse_many(limits), key=lambda item: item.get_expiry()))
 
 
 def _same_redis(storage_uri: str, redis_url: str) -> bool:
@@ -163,12 +170,9 @@ def init_app(app: Flask, limiter: Limiter) -> None:
     strategy."""
     config = app.config
     storage_uri = config.get("RATELIMIT_STORAGE_URI") or config["REDIS_URL"]
-    items = parse_many(config["RATELIMIT_CAPTURE"]) if config.get("RATELIMIT_ENABLED", True) else []
-    same = _same_redis(storage_uri, config["REDIS_URL"])
     app.extensions["leadsieve.capture_gate"] = CaptureGate(
         link=app.extensions["leadsieve.capture_link"],
-        items=items,
-        other_store=None if same or not items else limiter.limiter,
+        other_store=None if _same_redis(storage_uri, config["REDIS_URL"]) else limiter.limiter,
         memory_fallback=bool(config.get("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)),
         swallow_errors=bool(config.get("RATELIMIT_SWALLOW_ERRORS", True)),
     )
@@ -176,5 +180,7 @@ def init_app(app: Flask, limiter: Limiter) -> None:
 
 def check_capture() -> Verdict:
     """The current post's verdict; the caller raises `too_many(verdict.retry_after)` when it is refused."""
+    config = current_app.config
     gate: CaptureGate = current_app.extensions["leadsieve.capture_gate"]
-    return gate.ask(request.remote_addr or "127.0.0.1", current_app.extensions["leadsieve.form_cache"])
+    windows = windows_of(config["RATELIMIT_CAPTURE"]) if config.get("RATELIMIT_ENABLED", True) else ()
+    return gate.ask(request.remote_addr or "127.0.0.1", current_app.extensions["leadsieve.form_cache"], windows)

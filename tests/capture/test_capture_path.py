@@ -303,3 +303,11 @@ def test_what_redis_refuses_after_a_send_is_logged_and_the_link_goes_on(app, own
         assert "Redis did not confirm job two" in caplog.text
         assert link.call(("GET", "k")) in ([b"v"], ["v"])  # job three went out on the new connection
         assert "job three" not in caplog.text
+
+
+def test_a_changed_limit_applies_to_the_next_post(app, client):
+    app.config["RATELIMIT_CAPTURE"] = "1 per minute"
+    answers = [client.post(f"/f/{NEWSLETTER}", json={"email": f"p{i}@acme.com"}).status_code for i in range(2)]
+    assert answers == [202, 429]
+    app.config["RATELIMIT_ENABLED"] = False
+    assert client.post(f"/f/{NEWSLETTER}", json={"email": "p3@acme.com"}).status_code == 202
