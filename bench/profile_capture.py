@@ -69,9 +69,9 @@ def breakdown(env: dict[str, str], n: int) -> None:
 
     rows = [("capture, as shipped", poster(create_app(settings), "full"))]
     rows.append(("rate limit off", poster(create_app({**settings, "RATELIMIT_ENABLED": False}), "nolimit")))
-    real_enqueue, real_store = routes.enqueue_screening, routes._store
+    real_enqueue, real_store = routes._queue_screening, routes._store
     try:
-        routes.enqueue_screening = lambda submission_id, **_: True  # type: ignore[assignment]
+        routes._queue_screening = lambda submission_id, **_: None  # type: ignore[assignment]
         rows.append(("... and no enqueue", poster(create_app({**settings, "RATELIMIT_ENABLED": False}), "noq")))
         routes._store = lambda *_: 0  # type: ignore[assignment]
         rows.append(("... and no INSERT/commit", poster(create_app({**settings, "RATELIMIT_ENABLED": False}), "nodb")))
@@ -79,7 +79,7 @@ def breakdown(env: dict[str, str], n: int) -> None:
         for label, call in rows:
             print(f"{label:42} {cpu_ms_per_call(call, n):.2f} ms CPU per request", flush=True)
     finally:
-        routes.enqueue_screening, routes._store = real_enqueue, real_store  # type: ignore[method-assign]
+        routes._queue_screening, routes._store = real_enqueue, real_store  # type: ignore[method-assign]
 
 
 def main(argv: list[str] | None = None) -> int:
