@@ -54,6 +54,15 @@ class Lead(Base):
     """One person, keyed by normalised e-mail; stage only moves forward."""
 
     __tablename__ = "leads"
+    __table_args__ = (
+        # The SLA check's leads: a first touch due and nobody has touched them or been alerted yet.
+        Index(
+            "ix_leads_sla_open",
+            "sla_due_at",
+            postgresql_where=text("sla_due_at IS NOT NULL AND first_touch_at IS NULL AND sla_breached_at IS NULL"),
+            sqlite_where=text("sla_due_at IS NOT NULL AND first_touch_at IS NULL AND sla_breached_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)
@@ -89,7 +98,14 @@ class Lead(Base):
     erased_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Speed to lead (app/leads/owners.py, app/leads/sla.py): who owns the SQL since when, when first touch is
+    # due, and when the SLA check found it overdue (set once, so one breach is alerted once).
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("owners.id", ondelete="SET NULL"), index=True)
+    assigned_at: Mapped[datetime | None]
+    sla_due_at: Mapped[datetime | None]
+    sla_breached_at: Mapped[datetime | None] = mapped_column(index=True)
 
+    owner: Mapped[Owner | None] = relationship()
     stage_changes: Mapped[list[StageChange]] = relationship(order_by="StageChange.id")
 
     def engagement_score(self, now: datetime | None = None) -> Score:
@@ -98,6 +114,55 @@ class Lead(Base):
         if not self.score_breakdown:
             return Score(self.engagement)
         return engagement_at(self.score_breakdown, now or utcnow())
+
+
+class Owner(Base):
+    """A salesperson SQLs are assigned to: a user with a login (`user_id`) or just a name and an e-mail."""
+
+    __tablename__ = "owners"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    active: Mapped[bool] = mapped_column(default=True)
+    # Round-robin takes the active owner in rotation assigned longest ago (never first).
+    in_rotation: Mapped[bool] = mapped_column(default=True)
+    last_assigned_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AssignmentRule(Base):
+    """Assign SQLs matching `field` = `value` (country, company_size, form slug) to one owner; the first
+    rule by position wins, and a lead no rule matches goes round-robin."""
+
+    __tablename__ = "assignment_rules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    position: Mapped[int] = mapped_column(default=0)
+    field: Mapped[str] = mapped_column(String(32))
+    value: Mapped[str] = mapped_column(String(200))
+    owner_id: Mapped[int] = mapped_column(ForeignKey("owners.id", ondelete="CASCADE"), index=True)
+    created_by: Mapped[str] = mapped_column(String(320), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    owner: Mapped[Owner] = relationship()
+
+
+class FirstTouch(Base):
+    """An assigned lead's first touch, kept once so the dashboard's speed-to-lead percentiles read only the
+    touches in its period (by `touched_at`), never the leads table; no personal data, so erasure keeps it."""
+
+    __tablename__ = "first_touches"
+
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), primary_key=True)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("owners.id", ondelete="SET NULL"))
+    # utm source of the lead's first submission ('' when it had none).
+    source: Mapped[str] = mapped_column(String(200), default="")
+    assigned_at: Mapped[datetime]
+    touched_at: Mapped[datetime] = mapped_column(index=True)
+    seconds: Mapped[int]
+    within_sla: Mapped[bool] = mapped_column(default=True)
 
 
 class StageChange(Base):
