@@ -96,6 +96,8 @@ class Lead(Base):
     revisit_on: Mapped[date | None]
     # Set when the person's data was erased (app/privacy.py); stage and score stay for the funnel.
     erased_at: Mapped[datetime | None]
+    # When the person withdrew marketing consent (the unsubscribe link, app/consent/unsubscribe.py).
+    unsubscribed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     # Speed to lead (app/leads/owners.py, app/leads/sla.py): who owns the SQL since when, when first touch is
@@ -282,6 +284,9 @@ class Submission(Base):
     consent_given: Mapped[bool] = mapped_column(default=False)
     consent_text: Mapped[str] = mapped_column(Text, default="")
     consent_text_version: Mapped[str] = mapped_column(String(64), default="")
+    # Each consent box shown, by kind (contact, marketing): given, exact text, version, time, language
+    # (app/consent/records.py). The three columns above keep the contact consent for older readers.
+    consents: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # honeypot, token status, fill time, origin — weighed by screening, never a reason to drop.
     signals: Mapped[dict[str, Any]] = mapped_column(default=dict)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -434,7 +439,9 @@ class Delivery(Base):
 
     __tablename__ = "deliveries"
     __table_args__ = (
-        UniqueConstraint("submission_id", "destination_id", name="uq_deliveries_submission_destination"),
+        # One per event about a submission: its routing (event_key "") and later events about the lead
+        # (sales feedback 'feedback:<id>', a withdrawn consent 'consent:<id>').
+        UniqueConstraint("submission_id", "destination_id", "event_key", name="uq_deliveries_submission_destination"),
         # The few not delivered (yet): the sweeper's due deliveries and /metrics read these, never the
         # delivered ones, however many there are.
         Index(
@@ -449,6 +456,7 @@ class Delivery(Base):
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"))
     destination_id: Mapped[int] = mapped_column(ForeignKey("destinations.id"), index=True)
     idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    event_key: Mapped[str] = mapped_column(String(64), default="")
     # pending -> delivered | retrying -> ... | failed (4xx) | dead (out of attempts); replay resets to pending.
     status: Mapped[str] = mapped_column(String(16), default=DeliveryStatus.PENDING)
     # What is sent, fixed when the lead was routed so retries and replays send the same thing.
@@ -643,3 +651,18 @@ class RollupState(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     covered_until: Mapped[datetime]
     refreshed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OptIn(Base):
+    """Double opt-in of one submission's marketing consent (app/consent/opt_in.py): pending until the visitor
+    clicks the e-mailed link (confirmed) or the window closes (expired); marketing deliveries wait for it."""
+
+    __tablename__ = "opt_ins"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), unique=True)
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    confirmed_at: Mapped[datetime | None]
