@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, MetaData, String, Text, UniqueConstraint, func, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from app.statuses import DeliveryStatus, Stage, SubmissionStatus
+from app.statuses import DeliveryStatus, RescoreStatus, Stage, SubmissionStatus
 from screening.scoring import Score, engagement_at
 
 # Named constraints keep migrations reproducible on SQLite and PostgreSQL alike.
@@ -197,6 +197,40 @@ class LeadFeedback(Base):
     stage: Mapped[str | None] = mapped_column(String(16))
     revisit_on: Mapped[date | None]
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ScoringRuleSet(Base):
+    """One saved version of the scoring and qualification rules (admin page); the newest is in force, and
+    with none saved the settings are (app/leads/scoring_rules.py). Never updated: the table is the history."""
+
+    __tablename__ = "scoring_rule_sets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Every rule (ScoringRules.as_dict()), and what changed against the rules in force before (rules_diff).
+    rules: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    changes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RescoreRun(Base):
+    """Re-scoring the existing leads under one rule set (app/leads/rescore.py): progress for the page, and
+    the last lead done, so a re-run of the job resumes instead of starting over."""
+
+    __tablename__ = "rescore_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rule_set_id: Mapped[int] = mapped_column(ForeignKey("scoring_rule_sets.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default=RescoreStatus.QUEUED)
+    total: Mapped[int] = mapped_column(default=0)
+    done: Mapped[int] = mapped_column(default=0)
+    promoted: Mapped[int] = mapped_column(default=0)
+    suggested: Mapped[int] = mapped_column(default=0)
+    last_lead_id: Mapped[int] = mapped_column(default=0)
+    created_by: Mapped[str] = mapped_column(String(320), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
 
 
 class ApiToken(Base):

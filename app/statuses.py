@@ -47,6 +47,16 @@ class FeedbackOutcome(Words):
     SPAM = "spam"
 
 
+class RescoreStatus(Words):
+    """A re-score of existing leads after the scoring rules were saved: queued -> running -> done, or
+    superseded when newer rules were saved before it finished (their own run covers every lead)."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    SUPERSEDED = "superseded"
+
+
 # Outcomes that are sales rejecting the hand-off, each with its reason.
 REJECTIONS = frozenset(
     {
@@ -68,4 +78,13 @@ class EventType(Words):
     FEEDBACK = "lead.feedback"
 
 
-__all__ = ["REJECTIONS", "DeliveryStatus", "EventType", "FeedbackOutcome", "Stage", "SubmissionStatus", "Verdict"]
+__all__ = [
+    "REJECTIONS",
+    "DeliveryStatus",
+    "EventType",
+    "FeedbackOutcome",
+    "RescoreStatus",
+    "Stage",
+    "SubmissionStatus",
+    "Verdict",
+]
