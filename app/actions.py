@@ -8,6 +8,7 @@ then enqueue" (a job must never run before the rows it reads exist) is written o
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import date
 
 from flask import current_app
 from sqlalchemy import select
@@ -16,9 +17,11 @@ from sqlalchemy.orm import Session
 from app.capture import visitor_email
 from app.forwarding.backfill import send_existing
 from app.forwarding.deliveries import replay
+from app.forwarding.events import feedback_event
 from app.forwarding.routing import feedback_token
+from app.leads.classification import LABELS, record_feedback
 from app.leads.review import Approval, approve, reopen_for_screening
-from app.models import Delivery, Destination, Form, Submission
+from app.models import Delivery, Destination, Form, Lead, LeadFeedback, Submission
 from app.runtime.queues import enqueue_delivery, enqueue_screening, enqueue_visitor_email, is_sales_request
 
 
@@ -89,13 +92,36 @@ def replay_deliveries(session: Session, *, delivery_ids: Iterable[int], actor: s
 def send_existing_leads(session: Session, *, destination: Destination, actor: str) -> list[int]:
     """Send the leads that existed before this destination (or its rule) to it, once each; returns the
     deliveries queued."""
-    config = current_app.config
-
-    def feedback_url(lead_id: int) -> str:
-        return f"{config['PUBLIC_BASE_URL']}/feedback/{feedback_token(config['SECRET_KEY'], lead_id)}"
-
-    created = send_existing(session, destination=destination, actor=actor, feedback_url_for=feedback_url)
+    created = send_existing(session, destination=destination, actor=actor, feedback_url_for=feedback_url_for)
     session.commit()
     for delivery_id in created:
         enqueue_delivery(delivery_id, 0)
     return created
+
+
+def feedback_url_for(lead_id: int) -> str:
+    """The signed feedback link of a lead, as destinations receive it."""
+    config = current_app.config
+    return f"{config['PUBLIC_BASE_URL']}/feedback/{feedback_token(config['SECRET_KEY'], lead_id)}"
+
+
+def record_sales_feedback(
+    session: Session, *, lead: Lead, outcome: str, note: str = "", source: str, revisit_on: date | None = None
+) -> LeadFeedback:
+    """Record what sales reported (the link or the API), commit, then send the `lead.feedback` event to
+    the destinations that chose it. FeedbackError (nothing recorded) for an outcome that cannot be."""
+    before = lead.stage
+    feedback = record_feedback(session, lead=lead, outcome=outcome, note=note, source=source, revisit_on=revisit_on)
+    created = feedback_event(
+        session,
+        lead=lead,
+        feedback=feedback,
+        before=before,
+        label=LABELS[outcome],
+        feedback_url=feedback_url_for(lead.id),
+    )
+    ids = [d.id for d in created]
+    session.commit()
+    for delivery_id in ids:
+        enqueue_delivery(delivery_id, 0)
+    return feedback

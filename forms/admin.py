@@ -182,6 +182,12 @@ class DestinationForm(FlaskForm):
     )
     stages = MultiCheckboxField("Stages", choices=[SelectChoice(s, s) for s in Stage])
     forms = MultiCheckboxField("Forms (none ticked = every form)", choices=[])
+    # Choices are the event types (app/statuses.py EventType), set by the view: forms/ does not import app.
+    events = MultiCheckboxField(
+        "Events (none ticked = new leads and stage changes for e-mail and Slack, every lead event but "
+        "lead.feedback for the others)",
+        choices=[],
+    )
     oid = StringField("Salesforce organisation id (oid)", validators=[Optional(), Length(max=64)])
     alerts = BooleanField("Send alerts here (e-mail, Slack or webhook): dead deliveries, an old queue, DNS down …")
     alert_digest = BooleanField("Daily digest: one message a day listing the alerts, instead of one per alert")

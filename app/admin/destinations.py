@@ -24,10 +24,11 @@ from app.forwarding.destinations import (
 )
 from app.jobs import delivery_settings
 from app.models import Delivery, DeliveryAttempt, Destination, Form
-from app.statuses import DeliveryStatus
+from app.statuses import DeliveryStatus, EventType
 from forms.admin import DestinationEditForm, DestinationForm, RemoveForm
 
 LOG_SIZE = 100
+EVENT_CHOICES = [SelectChoice(event, event) for event in EventType]
 
 
 def _editor() -> DestinationForm:
@@ -35,6 +36,7 @@ def _editor() -> DestinationForm:
     form.kind.choices = [SelectChoice(kind, kind) for kind in sorted(ADAPTERS)]
     slugs = get_session().scalars(select(Form.slug).order_by(Form.slug))
     form.forms.choices = [SelectChoice(slug, slug) for slug in slugs]
+    form.events.choices = EVENT_CHOICES
     return form
 
 
@@ -43,11 +45,13 @@ def _edit_form(row: Destination) -> DestinationEditForm:
     form = DestinationEditForm()
     slugs = list(get_session().scalars(select(Form.slug).order_by(Form.slug)))
     form.forms.choices = [SelectChoice(slug, slug) for slug in dict.fromkeys([*slugs, *row.forms])]
+    form.events.choices = EVENT_CHOICES
     if request.method == "GET":
         options = dict(row.options or {})
         form.name.data, form.target.data, form.active.data = row.name, row.target, row.active
         form.stages.data, form.forms.data = list(row.stages), list(row.forms)
         form.alerts.data, form.alert_digest.data = row.alerts, row.alert_digest
+        form.events.data = list(row.events)
         form.oid.data = str(options.pop("oid", ""))
         form.options.data = "\n".join(f"{key} = {value}" for key, value in sorted(options.items()))
     return form
@@ -108,6 +112,7 @@ def destinations() -> Any:
                 allowed_private=current_app.config["ALLOWED_PRIVATE_DESTINATIONS"],
                 alerts=bool(form.alerts.data),
                 alert_digest=bool(form.alert_digest.data),
+                events=form.events.data or [],
                 actor=g.user.email,
             )
             get_session().commit()
@@ -172,6 +177,7 @@ def destination_edit(destination_id: int) -> Any:
                 allowed_private=current_app.config["ALLOWED_PRIVATE_DESTINATIONS"],
                 alerts=bool(form.alerts.data),
                 alert_digest=bool(form.alert_digest.data),
+                events=form.events.data or [],
                 actor=g.user.email,
             )
             db.commit()

@@ -13,9 +13,12 @@ from sqlalchemy.orm import Session
 from app.forwarding.adapters import ADAPTERS, DeliverySettings, DestinationSpec, check_destination, deliver
 from app.forwarding.adapters.email import parse_recipients
 from app.models import AuditEvent, Delivery, Destination
-from app.statuses import Stage
+from app.statuses import EventType, Stage
 
 HTTP_KINDS = ("webhook", "slack", "salesforce", "hubspot")
+# Kinds that post a web-to-lead form: every event creates or updates a CRM record, so sales feedback
+# (which is about a record the CRM already has) is not sent to them.
+WEB_TO_LEAD_KINDS = ("salesforce", "hubspot")
 # Kinds that can carry alerts (app/alerts): readable messages or a JSON event; CRM web-to-lead forms cannot.
 ALERT_KINDS = ("email", "slack", "webhook")
 
@@ -56,6 +59,18 @@ def validate_destination(
             raise InvalidDestination(f"{exc}; give one or more addresses, comma-separated") from exc
 
 
+def check_events(kind: str, events: Sequence[str]) -> None:
+    """Known event types only; no sales feedback to a web-to-lead CRM form (it would file a new lead)."""
+    bad = [e for e in events if not EventType.has(e)]
+    if bad:
+        raise InvalidDestination(f"unknown event(s) {', '.join(bad)}; use {', '.join(EventType)}")
+    if kind in WEB_TO_LEAD_KINDS and EventType.FEEDBACK in events:
+        raise InvalidDestination(
+            f"a {kind} destination posts web-to-lead forms: {EventType.FEEDBACK} would file the lead again; "
+            "send feedback events to a webhook, e-mail or Slack destination"
+        )
+
+
 def check_alerts(kind: str, *, alerts: bool, alert_digest: bool) -> None:
     """Alerts go only to kinds that can say them; a daily digest is a way of receiving alerts."""
     if (alerts or alert_digest) and kind not in ALERT_KINDS:
@@ -78,11 +93,13 @@ def create_destination(
     allowed_private: Sequence[str] = (),
     alerts: bool = False,
     alert_digest: bool = False,
+    events: Sequence[str] = (),
     actor: str,
 ) -> Destination:
     """Validate and save; webhooks get a generated signing secret."""
     validate_destination(kind=kind, target=target, stages=stages, allowed_private=allowed_private, options=options)
     check_alerts(kind, alerts=alerts, alert_digest=alert_digest)
+    check_events(kind, events)
     destination = Destination(
         name=name or f"{kind} {target}"[:200],
         kind=kind,
@@ -91,6 +108,7 @@ def create_destination(
         secret=secrets.token_urlsafe(32) if kind == "webhook" else "",
         stages=list(stages),
         forms=list(forms),
+        events=list(events),
         alerts=alerts,
         alert_digest=alert_digest,
     )
@@ -102,7 +120,13 @@ def create_destination(
             action="destination.created",
             subject_type="destination",
             subject_id=destination.id,
-            details={"kind": kind, "target": target, "alerts": alerts, "alert_digest": alert_digest},
+            details={
+                "kind": kind,
+                "target": target,
+                "alerts": alerts,
+                "alert_digest": alert_digest,
+                "events": list(events),
+            },
         )
     )
     session.flush()
@@ -122,16 +146,19 @@ def update_destination(
     allowed_private: Sequence[str] = (),
     alerts: bool | None = None,
     alert_digest: bool | None = None,
+    events: Sequence[str] | None = None,
     actor: str,
 ) -> Destination:
     """Change where and what it receives, with the same checks as creation; the kind and secret stay
-    (and the alert flags, unless given)."""
+    (and the alert flags and events, unless given)."""
     validate_destination(
         kind=destination.kind, target=target, stages=stages, allowed_private=allowed_private, options=options
     )
     alerts = destination.alerts if alerts is None else alerts
     alert_digest = destination.alert_digest if alert_digest is None else alert_digest
     check_alerts(destination.kind, alerts=alerts, alert_digest=alert_digest)
+    events = list(destination.events) if events is None else list(events)
+    check_events(destination.kind, events)
     before = {
         "target": destination.target,
         "name": destination.name,
@@ -141,11 +168,13 @@ def update_destination(
         "active": destination.active,
         "alerts": destination.alerts,
         "alert_digest": destination.alert_digest,
+        "events": list(destination.events),
     }
     destination.target, destination.name = target, name or destination.name
     destination.stages, destination.forms = list(stages), list(forms)
     destination.options, destination.active = dict(options or {}), active
     destination.alerts, destination.alert_digest = alerts, alert_digest
+    destination.events = events
     after = {
         "target": destination.target,
         "name": destination.name,
@@ -155,6 +184,7 @@ def update_destination(
         "active": destination.active,
         "alerts": destination.alerts,
         "alert_digest": destination.alert_digest,
+        "events": list(destination.events),
     }
     changed = {key: {"from": before[key], "to": after[key]} for key in after if before[key] != after[key]}
     session.add(

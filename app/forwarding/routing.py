@@ -20,9 +20,11 @@ from app.statuses import DeliveryStatus, EventType, Stage
 from screening.model import SIDE_STAGES
 
 # The events a destination with no `events` of its own receives: chat and e-mail alerts only when a lead
-# is new or moves stage (an SQL alert is a promotion, not every fill); everything else every event.
+# is new or moves stage (an SQL alert is a promotion, not every fill); the others every event of a fill.
+# `lead.feedback` is never a default: receivers written before it would take it for a new lead.
 ALERT_KINDS = frozenset({"slack", "email"})
 ALERT_EVENTS = frozenset({EventType.CREATED, EventType.STAGE_CHANGED})
+FILL_EVENTS = frozenset({EventType.CREATED, EventType.STAGE_CHANGED, EventType.UPDATED})
 # Event ids are derived, not random: routing the same submission again names the same event.
 EVENT_NAMESPACE = uuid.UUID("6f1c1d4e-3a57-4c8e-9d38-2f4f3b6f0c12")
 
@@ -124,11 +126,14 @@ def envelope(event: str, data: dict[str, Any], *, key: str) -> dict[str, Any]:
     }
 
 
+def default_events(kind: str) -> frozenset[str]:
+    """The events a destination of this kind receives when its rule names none."""
+    return ALERT_EVENTS if kind in ALERT_KINDS else FILL_EVENTS
+
+
 def wants(destination: Destination, event: str) -> bool:
     """Whether a destination's rule takes this event type (empty: its kind's default)."""
-    if destination.events:
-        return event in destination.events
-    return event in ALERT_EVENTS if destination.kind in ALERT_KINDS else True
+    return event in (destination.events or default_events(destination.kind))
 
 
 def is_marketing(destination: Destination) -> bool:
@@ -160,30 +165,53 @@ def route(session: Session, *, submission: Submission, lead: Lead, feedback_url:
     """Create the missing Delivery rows for this submission (one event each); returns the new ones."""
     session.flush()
     session.refresh(lead, ["stage_changes"])
-    existing = set(session.scalars(select(Delivery.destination_id).where(Delivery.submission_id == submission.id)))
+    existing = set(
+        session.scalars(
+            select(Delivery.destination_id).where(Delivery.submission_id == submission.id, Delivery.event_key == "")
+        )
+    )
     event = event_of(lead, submission)
     payload = envelope(
         event, build_payload(submission, lead, feedback_url=feedback_url), key=f"submission:{submission.id}"
     )
-    created = []
-    for destination in matching_destinations(session, stage=lead.stage, form_slug=submission.form.slug, event=event):
-        if destination.id in existing:
-            continue
-        delivery = Delivery(
-            submission_id=submission.id,
-            destination_id=destination.id,
+    chosen = matching_destinations(session, stage=lead.stage, form_slug=submission.form.slug, event=event)
+    return add_deliveries(
+        session,
+        submission_id=submission.id,
+        destination_ids=[d.id for d in chosen if d.id not in existing],
+        payload=payload,
+    )
+
+
+def add_deliveries(
+    session: Session,
+    *,
+    submission_id: int,
+    destination_ids: Sequence[int],
+    payload: dict[str, Any],
+    event_key: str = "",
+) -> list[Delivery]:
+    """One pending delivery of `payload` per destination, filed under the submission with `event_key`
+    ("" for its routing; later events about the lead have keys of their own)."""
+    created = [
+        Delivery(
+            submission_id=submission_id,
+            destination_id=destination_id,
+            event_key=event_key,
             idempotency_key=uuid.uuid4().hex,
             payload=payload,
             status=DeliveryStatus.PENDING,
         )
-        session.add(delivery)
-        created.append(delivery)
+        for destination_id in destination_ids
+    ]
+    session.add_all(created)
     session.flush()
     return created
 
 
 __all__ = [
     "StageChange",
+    "add_deliveries",
     "build_payload",
     "envelope",
     "event_of",

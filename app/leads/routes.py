@@ -14,10 +14,11 @@ from typing import Any
 from flask import Blueprint, abort, current_app, jsonify, render_template, request
 from sqlalchemy import select
 
+from app.actions import record_sales_feedback
 from app.db import get_session
 from app.forwarding.routing import FeedbackTokenError, read_feedback_token
 from app.leads.api_tokens import TokenError, authenticate
-from app.leads.classification import LABELS, FeedbackError, record_feedback
+from app.leads.classification import LABELS, FeedbackError
 from app.models import Lead
 from app.statuses import FeedbackOutcome
 from screening.identity import lead_key
@@ -71,7 +72,7 @@ def page(token: str) -> Any:
             if not FeedbackOutcome.has(outcome):
                 raise FeedbackError("Choose one of the outcomes.")
             revisit = _revisit(request.form.get("revisit_on")) if outcome in RECYCLING else None
-            saved = record_feedback(
+            saved = record_sales_feedback(
                 get_session(),
                 lead=lead,
                 outcome=outcome,
@@ -81,7 +82,6 @@ def page(token: str) -> Any:
             )
         except FeedbackError as exc:
             return render_template("feedback/page.html", lead=lead, labels=LABELS, error=str(exc)), 400
-        get_session().commit()
     return render_template("feedback/page.html", lead=lead, labels=LABELS, saved=saved, error=None)
 
 
@@ -98,7 +98,7 @@ def _record_json(lead: Lead, data: dict[str, Any], *, source: str) -> Any:
         return _outcome_error()
     note = str(data["note"]) if isinstance(data.get("note"), str) else ""
     try:
-        feedback = record_feedback(
+        feedback = record_sales_feedback(
             get_session(),
             lead=lead,
             outcome=str(outcome),
@@ -108,7 +108,6 @@ def _record_json(lead: Lead, data: dict[str, Any], *, source: str) -> Any:
         )
     except FeedbackError as exc:
         return jsonify({"error": "Bad Request", "message": str(exc)}), 400
-    get_session().commit()
     return feedback
 
 

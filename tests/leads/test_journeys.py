@@ -1,0 +1,196 @@
+"""Journeys over HTTP and the admin with a real worker and real receivers: events a routing rule chooses
+(sales feedback among them), alerts on promotion to SQL only, a recycled lead's revisit date, a reviewer
+approving a held submission as recycled or disqualified, and the loop reported per form and source.
+
+The other examples of issue 12 are journeys elsewhere: tests/leads/test_qualification.py (the Analyst's demo
+request, four whitepapers, a double click, a reviewer's MQL) and tests/leads/test_feedback_loop.py (not a
+fit, spam, won then the newsletter)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from app.db import session_scope
+from app.forwarding.destinations import create_destination
+from app.forwarding.routing import feedback_token
+from app.leads.api_tokens import create_token
+from app.models import Destination, Lead
+from tests.helpers import csrf_from, valid_fields
+from tests.receivers import HttpReceiver, SmtpReceiver
+
+
+@pytest.fixture
+def settings(settings: dict[str, Any], smtp_server: SmtpReceiver) -> dict[str, Any]:
+    """Loopback destinations allowed, lead e-mails to the SMTP receiver, a failed delivery not retried."""
+    settings.update(
+        ALLOWED_PRIVATE_DESTINATIONS=["127.0.0.1"],
+        DELIVERY_BACKOFF=[],
+        DELIVERY_TIMEOUT_SECONDS=2.0,
+        SMTP_URL=smtp_server.url,
+    )
+    return settings
+
+
+def submit(client, slug: str, **fields: Any) -> int:
+    response = client.post(f"/f/{slug}", json=valid_fields(slug, **fields))
+    assert response.status_code == 202, response.get_json()
+    return response.get_json()["id"]
+
+
+def add(app, **fields: Any) -> int:
+    """A destination made by the service the admin page calls (the page itself is tested below)."""
+    with app.app_context(), session_scope() as session:
+        row = create_destination(session, actor="test", allowed_private=["127.0.0.1"], **fields)
+        session.commit()
+        return row.id
+
+
+def received(receiver: HttpReceiver, path: str) -> list[dict[str, Any]]:
+    return [r.json() for r in receiver.effective if r.path == path]
+
+
+def types(receiver: HttpReceiver, path: str) -> list[str]:
+    return [body["type"] for body in received(receiver, path)]
+
+
+def the_lead(db_session, email: str = "li@initech.com") -> Lead:
+    db_session.expire_all()
+    return db_session.scalars(select(Lead).where(Lead.email == email)).one()
+
+
+def link(app, lead_id: int) -> str:
+    return f"/feedback/{feedback_token(app.config['SECRET_KEY'], lead_id)}"
+
+
+# --- A routing rule chooses events ------------------------------------------------------------------
+
+
+def editor_post(admin, url: str, **fields: Any):
+    token = csrf_from(admin.get(url).get_data(as_text=True))
+    return admin.post(url, data={"csrf_token": token, **fields})
+
+
+def test_the_destination_editor_chooses_events_and_the_rule_is_followed(
+    app, admin, client, db_session, run_worker, http_receiver
+):
+    response = editor_post(
+        admin,
+        "/admin/destinations",
+        kind="webhook",
+        name="moves",
+        target=http_receiver.url("/moves"),
+        events=["lead.stage_changed"],
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    row = db_session.scalars(select(Destination)).one()
+    assert row.events == ["lead.stage_changed"]
+    assert "lead.stage_changed" in admin.get("/admin/destinations").get_data(as_text=True)
+
+    submit(client, "newsletter", email="li@initech.com")  # lead.created (a prospect): not chosen
+    run_worker()
+    submit(client, "whitepaper-lead-quality", email="li@initech.com")  # prospect -> MQL
+    run_worker()
+    submit(client, "webinar-pipeline-live", email="li@initech.com")  # still MQL: lead.updated
+    run_worker()
+    assert [(b["type"], b["stage"]) for b in received(http_receiver, "/moves")] == [("lead.stage_changed", "MQL")]
+
+    # The edit page shows the choice; emptying it restores the kind's default (every fill's event).
+    url = f"/admin/destinations/{row.id}/edit"
+    page = admin.get(url).get_data(as_text=True)
+    assert re.search(r'<input checked[^>]*value="lead.stage_changed"', page)
+    assert not re.search(r'<input checked[^>]*value="lead.created"', page)
+    assert editor_post(admin, url, name="moves", target=http_receiver.url("/moves"), active="y").status_code == 302
+    db_session.expire_all()
+    assert db_session.get(Destination, row.id).events == []
+    submit(client, "contact-sales", email="li@initech.com")  # MQL -> SQL
+    run_worker()
+    assert types(http_receiver, "/moves") == ["lead.stage_changed", "lead.stage_changed"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"kind": "webhook", "events": ["lead.deleted"]}, "is not a valid choice"),
+        ({"kind": "salesforce", "oid": "00D000000000001", "events": ["lead.feedback"]}, "would file the lead again"),
+    ],
+    ids=["unknown-event", "feedback-to-web-to-lead"],
+)
+def test_the_editor_refuses_events_a_destination_cannot_take(admin, db_session, http_receiver, fields, message):
+    response = editor_post(admin, "/admin/destinations", name="x", target=http_receiver.url("/x"), **fields)
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    assert db_session.scalars(select(Destination)).all() == []
+
+
+# --- lead.feedback -----------------------------------------------------------------------------------
+
+
+def test_sales_feedback_is_an_event_for_the_destinations_that_choose_it(
+    app, client, db_session, run_worker, http_receiver
+):
+    every = ["lead.created", "lead.stage_changed", "lead.updated", "lead.feedback"]
+    add(app, kind="webhook", name="crm", target=http_receiver.url("/crm"), stages=["SQL"], events=every)
+    add(app, kind="webhook", name="nurture", target=http_receiver.url("/nurture"), stages=["MQL"], events=every)
+    add(app, kind="webhook", name="archive", target=http_receiver.url("/archive"))  # default events
+    submit(client, "request-demo")
+    run_worker()
+    lead = the_lead(db_session)
+    assert lead.stage == "SQL"
+
+    # Sales accepts from the signed link: the CRM that routes SQLs hears of it, with who said what.
+    assert client.post(link(app, lead.id), data={"outcome": "accepted", "note": "good call"}).status_code == 200
+    run_worker()
+    [accepted] = [b for b in received(http_receiver, "/crm") if b["type"] == "lead.feedback"]
+    assert accepted["feedback"] == {
+        "outcome": "accepted",
+        "label": "Accepted",
+        "note": "good call",
+        "source": "feedback link",
+        "from_stage": "SQL",
+        "to_stage": "SAL",
+        "revisit_on": None,
+        "at": accepted["feedback"]["at"],
+    }
+    assert accepted["stage"] == "SAL" and accepted["lead_id"] == lead.id and accepted["id"].startswith("evt_")
+    assert accepted["data"]["feedback"]["outcome"] == "accepted"
+
+    # Later the CRM posts "no budget" through the API: a recycled lead is marketing's again.
+    with app.app_context(), session_scope() as session:
+        _, token = create_token(session, name="crm", scope="feedback", actor="test")
+        session.commit()
+    body = {"lead_id": lead.id, "outcome": "no_budget", "revisit_on": "2027-03-01"}
+    response = client.post("/api/leads/feedback", json=body, headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200, response.get_json()
+    run_worker()
+    assert types(http_receiver, "/crm") == ["lead.created", "lead.feedback"]  # SAL -> recycled: not its stages
+    [recycled] = received(http_receiver, "/nurture")  # the SQL itself never went to nurture
+    assert recycled["type"] == "lead.feedback" and recycled["stage"] == "recycled"
+    assert recycled["feedback"]["source"] == "api token crm" and recycled["feedback"]["revisit_on"] == "2027-03-01"
+    assert types(http_receiver, "/archive") == ["lead.created"]  # feedback only to those that choose it
+    ids = [b["id"] for b in received(http_receiver, "/crm")]
+    assert len(set(ids)) == len(ids)
+
+
+def test_a_feedback_event_is_sent_once_per_use_of_the_link(app, client, db_session, run_worker, http_receiver):
+    add(
+        app,
+        kind="webhook",
+        name="crm",
+        target=http_receiver.url("/crm"),
+        events=["lead.feedback"],
+    )
+    submit(client, "request-demo")
+    run_worker()
+    lead = the_lead(db_session)
+    for _ in range(2):
+        client.post(link(app, lead.id), data={"outcome": "contacted"})
+    run_worker()
+    run_worker()  # nothing left: each use was sent once
+    events = received(http_receiver, "/crm")
+    assert [b["feedback"]["outcome"] for b in events] == ["contacted", "contacted"]
+    assert len({b["id"] for b in events}) == 2
+    assert [r.key for r in http_receiver.requests if r.path == "/crm"] == [r.key for r in http_receiver.effective]
