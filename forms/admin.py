@@ -114,6 +114,11 @@ class FormEditor(FlaskForm):
     consent_text = TextAreaField(
         "Consent text (leave empty for no consent box)", validators=[Optional(), Length(max=2000)]
     )
+    consent_required = BooleanField("The visitor must tick the consent box to submit", default=True)
+    marketing_consent_text = TextAreaField(
+        "Marketing consent text (a separate box, never pre-ticked or required; confirmed by e-mail)",
+        validators=[Optional(), Length(max=2000)],
+    )
     thank_you = TextAreaField("Thank-you message", validators=[Optional(), Length(max=2000)])
     redirect_url = StringField("…or redirect to (https://…)", validators=[Optional(), Length(max=2048)])
     asset_url = StringField("Asset URL (downloads)", validators=[Optional(), Length(max=2048)])

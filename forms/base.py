@@ -53,6 +53,8 @@ class LeadForm(FlaskForm):
     country = StringField("Country", filters=[clean_line], validators=[Optional(), Length(max=80), Country()])
     message = TextAreaField("Message", filters=[clean_text], validators=[Optional(), Length(max=5000)])
     consent = BooleanField("I agree to be contacted.")
+    # Marketing consent: a box of its own, never pre-ticked, never required (app/consent/records.py).
+    marketing_consent = BooleanField("Marketing")
     # Honeypot: hidden from people by CSS and aria-hidden; bots fill it. A signal, not a reason to drop.
     website = StringField("Leave this field empty", filters=[clean_line], validators=[Optional()])
     token = HiddenField(filters=[clean_line])
@@ -68,6 +70,8 @@ class LeadForm(FlaskForm):
         self,
         *args: Any,
         consent_text: str = "",
+        marketing_consent_text: str = "",
+        consent_required: bool = True,
         shown: Sequence[str] | None = None,
         required: Sequence[str] | None = None,
         **kwargs: Any,
@@ -78,6 +82,10 @@ class LeadForm(FlaskForm):
         self.consent_text = consent_text
         if consent_text:
             self.consent.label.text = consent_text
+        self.consent_required = consent_required
+        self.marketing_consent_text = marketing_consent_text
+        if marketing_consent_text:
+            self.marketing_consent.label.text = marketing_consent_text
         wanted_required = self.REQUIRED if required is None else required
         self.required_fields = tuple(n for n in CONTACT_FIELDS if n == "email" or n in wanted_required)
         wanted_shown = self.SHOWN if shown is None else shown
@@ -100,7 +108,7 @@ class LeadForm(FlaskForm):
             if name != "email" and not field.data:
                 field.errors = [*field.errors, f"Enter your {field.label.text.lower()}."]
                 ok = False
-        if self.consent_text and not self.consent.data:
+        if self.consent_text and self.consent_required and not self.consent.data:
             self.consent.errors = [*self.consent.errors, "Please tick the box to agree before submitting."]
             ok = False
         return ok

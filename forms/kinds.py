@@ -135,6 +135,8 @@ def build_form(kind: str, settings: Mapping[str, Any], formdata: Any = None) -> 
     return FORM_KINDS[kind](
         formdata=formdata,
         consent_text=settings.get("consent_text", ""),
+        marketing_consent_text=settings.get("marketing_consent_text", ""),
+        consent_required=settings.get("consent_required", True) is not False,
         shown=settings.get("shown"),
         required=settings.get("required"),
     )

@@ -53,6 +53,8 @@ def _fill(editor: FormEditor, form_row: Form) -> None:
     editor.active.data = form_row.active
     for key in ("intro", "consent_text", "thank_you", "redirect_url", "asset_url", "asset_name"):
         editor[key].data = settings.get(key, "")
+    editor.marketing_consent_text.data = settings.get("marketing_consent_text", "")
+    editor.consent_required.data = settings.get("consent_required", True) is not False
     editor.webinar_title.data = webinar.get("title", "")
     editor.webinar_starts_at.data = webinar.get("starts_at", "")
     editor.webinar_join_url.data = webinar.get("join_url", "")
@@ -78,6 +80,8 @@ def _input(editor: FormEditor) -> FormInput:
         active=bool(editor.active.data),
         intro=editor.intro.data or "",
         consent_text=editor.consent_text.data or "",
+        consent_required=bool(editor.consent_required.data),
+        marketing_consent_text=editor.marketing_consent_text.data or "",
         thank_you=editor.thank_you.data or "",
         redirect_url=editor.redirect_url.data or "",
         asset_url=editor.asset_url.data or "",
@@ -195,6 +199,8 @@ def form_preview() -> Any:
     settings = {
         "intro": data.intro,
         "consent_text": data.consent_text,
+        "consent_required": data.consent_required,
+        "marketing_consent_text": data.marketing_consent_text,
         "shown": list(data.shown),
         "required": list(data.required),
         "webinar": {"title": data.webinar_title, "starts_at": data.webinar_starts_at},

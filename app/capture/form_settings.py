@@ -46,6 +46,8 @@ class FormInput:
     active: bool = True
     intro: str = ""
     consent_text: str = ""
+    consent_required: bool = True
+    marketing_consent_text: str = ""
     thank_you: str = ""
     redirect_url: str = ""
     asset_url: str = ""
@@ -130,6 +132,8 @@ def build_settings(
         errors["name"] = "give the form a name"
     for key in ("intro", "consent_text", "thank_you", "asset_name"):
         settings[key] = getattr(data, key).strip()
+    settings["consent_required"] = data.consent_required
+    settings["marketing_consent_text"] = data.marketing_consent_text.strip()
     for key, relative in (("redirect_url", False), ("asset_url", True)):
         try:
             settings[key] = _url(getattr(data, key), allow_relative=relative)

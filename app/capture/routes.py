@@ -285,6 +285,7 @@ def submit(slug: str) -> Any:
         raw=raw,
         signals=signals,
         request_id=g.get("request_id"),
+        language=(request.accept_languages.best or "")[:16],
     )
     submission_id = _store(form_row, form, context)  # stored before the visitor is answered
     _queue_screening(submission_id, sales=is_sales_request(form_row.kind))

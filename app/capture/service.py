@@ -15,7 +15,8 @@ from sqlalchemy import Connection, CursorResult, Table, bindparam, insert, selec
 from sqlalchemy.orm import Session
 
 from app.capture.form_cache import PublicForm
-from app.models import Form, Submission
+from app.consent.records import records as consent_records
+from app.models import Form, Submission, utcnow
 from forms import LeadForm
 
 
@@ -29,6 +30,8 @@ class RequestContext:
     signals: dict[str, Any]
     # X-Request-ID of the capturing request; the screening and delivery jobs log it too.
     request_id: str | None = None
+    # The language the visitor saw the form in, stored with each consent.
+    language: str = ""
 
 
 # Built once: constructing a statement costs more than running it from SQLAlchemy's compiled cache.
@@ -65,6 +68,12 @@ def capture_submission(
         consent_text=consent_text if form.consent.data else "",
         consent_text_version=consent_version(consent_text) if form.consent.data else "",
         signals=request.signals,
+        consents=consent_records(
+            form_row.settings,
+            {"contact": bool(form.consent.data), "marketing": bool(form.marketing_consent.data)},
+            at=utcnow(),
+            language=request.language,
+        ),
         request_id=request.request_id,
         answers=form.answers_data(),
         **form.contact_data(),

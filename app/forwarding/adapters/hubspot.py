@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 from app.forwarding.adapters import http, text
+from app.forwarding.adapters.consents import hubspot_legal_consent
 from app.forwarding.adapters.crm import extra_fields
 from app.forwarding.adapters.types import AttemptResult, DeliverySettings, DestinationSpec
 from app.statuses import Stage
@@ -44,6 +45,7 @@ def submission(payload: dict[str, Any], options: dict[str, Any]) -> dict[str, An
     return {
         "fields": [{"objectTypeId": CONTACT, "name": name, "value": value} for name, value in values.items() if value],
         "context": {key: value for key, value in context.items() if value},
+        **({"legalConsentOptions": legal} if (legal := hubspot_legal_consent(payload, options)) else {}),
     }
 
 

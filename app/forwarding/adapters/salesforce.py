@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from app.forwarding.adapters import http, text
+from app.forwarding.adapters.consents import salesforce_consent_fields
 from app.forwarding.adapters.crm import extra_fields
 from app.forwarding.adapters.types import AttemptResult, DeliverySettings, DestinationSpec
 
@@ -37,6 +38,7 @@ def fields(payload: dict[str, Any], options: dict[str, Any]) -> dict[str, str]:
         "description": description(payload),
         "retURL": str(options.get("ret_url") or payload.get("page_url") or ""),
     }
+    values.update(salesforce_consent_fields(payload, options))
     values.update(extra_fields(options))
     return values
 
