@@ -6,9 +6,10 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, MetaData, String, Text, UniqueConstraint, func, text
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 
 from app.statuses import DeliveryStatus, RescoreStatus, Stage, SubmissionStatus
+from screening.ranking import NO_ENGAGEMENT, engagement_key
 from screening.scoring import Score, engagement_at
 
 # Named constraints keep migrations reproducible on SQLite and PostgreSQL alike.
@@ -82,6 +83,10 @@ class Lead(Base):
     engagement: Mapped[int] = mapped_column(default=0)
     score_breakdown: Mapped[dict[str, Any]] = mapped_column(default=dict)
     scored_at: Mapped[datetime | None]
+    # Orders the leads list by engagement as decayed now (screening/ranking.py); set with the breakdown.
+    engagement_key: Mapped[float] = mapped_column(default=NO_ENGAGEMENT)
+    # The person's latest fill or sales' latest feedback: the leads list's default order.
+    last_activity_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Why the lead is at its stage (the latest decision about it, e.g. "asked for sales, not qualified: ...").
     stage_reason: Mapped[str] = mapped_column(Text, default="")
     # Set when a person chose the stage (a reviewer at approval): automation leaves it until a later fill.
@@ -116,6 +121,14 @@ class Lead(Base):
         if not self.score_breakdown:
             return Score(self.engagement)
         return engagement_at(self.score_breakdown, now or utcnow())
+
+    @validates("score_breakdown")
+    def _keep_engagement_key(self, _name: str, breakdown: dict[str, Any]) -> dict[str, Any]:
+        """A new breakdown sets the key the leads list sorts engagement by, whoever scored the lead."""
+        self.engagement_key = engagement_key(
+            breakdown, fallback_points=self.engagement or 0, fallback_at=self.scored_at
+        )
+        return breakdown
 
 
 class Owner(Base):
@@ -359,6 +372,15 @@ Index(
     func.lower(Submission.email).label("email_lower"),
     postgresql_ops={"email_lower": "text_pattern_ops"},
 )
+
+# The leads list (app/leads/directory.py): each order (last activity, engagement, fit) on its own and within
+# a stage, and the last-activity order within an outcome or an owner, so a page reads its rows in order from
+# an index. The id ends each one: it breaks ties in the keyset.
+for _order, _column in (("last_activity", "last_activity_at"), ("engagement_key", "engagement_key"), ("fit", "fit")):
+    Index(f"ix_leads_{_order}", getattr(Lead, _column), Lead.id)
+    Index(f"ix_leads_stage_{_order}", Lead.stage, getattr(Lead, _column), Lead.id)
+Index("ix_leads_outcome_last_activity", Lead.outcome, Lead.last_activity_at, Lead.id)
+Index("ix_leads_owner_last_activity", Lead.owner_id, Lead.last_activity_at, Lead.id)
 
 
 class Finding(Base):

@@ -157,6 +157,7 @@ def classify(
     _lock(session, lead)
     is_new = not session.scalars(select(StageChange.id).where(StageChange.lead_id == lead.id)).first()
     first_time = submission.lead_id != lead.id
+    lead.last_activity_at = submission.received_at if is_new else max(lead.last_activity_at, submission.received_at)
     submission.lead_id = lead.id
     session.flush()
     if first_time and submission.duplicate_of_id is None:
@@ -319,7 +320,7 @@ def record_feedback(
         lead_id=lead.id, outcome=outcome, note=note, source=source, stage=stage, revisit_on=revisit_on, at=now
     )
     session.add(feedback)
-    lead.outcome, lead.outcome_at = outcome, now
+    lead.outcome, lead.outcome_at, lead.last_activity_at = outcome, now, now
     session.add(
         AuditEvent(
             actor=source,
