@@ -194,3 +194,58 @@ def test_a_feedback_event_is_sent_once_per_use_of_the_link(app, client, db_sessi
     assert [b["feedback"]["outcome"] for b in events] == ["contacted", "contacted"]
     assert len({b["id"] for b in events}) == 2
     assert [r.key for r in http_receiver.requests if r.path == "/crm"] == [r.key for r in http_receiver.effective]
+
+
+# --- Slack and e-mail alerts ------------------------------------------------------------------------
+
+
+def mails_to(smtp: SmtpReceiver, address: str) -> list[Any]:
+    """Messages to one destination's address (visitors get their own confirmations from the same server)."""
+    return [m.message for m in smtp.messages if address in m.rcpt_tos]
+
+
+def test_slack_and_email_alert_on_promotion_to_sql_not_on_every_fill(
+    app, client, db_session, run_worker, http_receiver, smtp_receiver
+):
+    add(app, kind="slack", name="sales channel", target=http_receiver.url("/slack"), stages=["SQL"])
+    add(app, kind="email", name="sales inbox", target="sales@example.com", stages=["SQL"])
+    for slug in ("newsletter", "whitepaper-lead-quality", "webinar-pipeline-live"):  # prospect, MQL, MQL again
+        submit(client, slug, email="li@initech.com", first_name="Li", last_name="Wei", company="Initech")
+        run_worker()
+    assert the_lead(db_session).stage == "MQL"
+    assert received(http_receiver, "/slack") == [] and mails_to(smtp_receiver, "sales@example.com") == []
+
+    submit(client, "request-demo")  # the promotion
+    run_worker()
+    assert the_lead(db_session).stage == "SQL"
+    [alert] = received(http_receiver, "/slack")
+    assert alert["text"].startswith("*SQL lead:* Li Wei")
+    assert [m["Subject"] for m in mails_to(smtp_receiver, "sales@example.com")] == ["SQL lead: Li Wei (Initech)"]
+
+    # More fills by the SQL, and by the SAL sales made of it: updates, no second alert.
+    submit(client, "contact-sales", email="li@initech.com", first_name="Li", company="Initech")
+    run_worker()
+    client.post(link(app, the_lead(db_session).id), data={"outcome": "accepted"})
+    submit(client, "whitepaper-lead-quality", email="li@initech.com", first_name="Li", company="Initech")
+    run_worker()
+    assert the_lead(db_session).stage == "SAL"
+    assert len(received(http_receiver, "/slack")) == 1 and len(mails_to(smtp_receiver, "sales@example.com")) == 1
+
+
+def test_slack_and_email_that_choose_feedback_say_what_sales_said(
+    app, client, db_session, run_worker, http_receiver, smtp_receiver
+):
+    add(app, kind="slack", name="marketing", target=http_receiver.url("/slack"), events=["lead.feedback"])
+    add(app, kind="email", name="ops", target="ops@example.com", events=["lead.feedback"])
+    submit(client, "request-demo")
+    run_worker()
+    lead = the_lead(db_session)
+    client.post(link(app, lead.id), data={"outcome": "no_budget", "note": "<!channel> next year"})
+    run_worker()
+    [message] = received(http_receiver, "/slack")
+    assert message["text"].startswith("*Sales feedback (Rejected: no budget):* Li Wei")
+    assert "<!channel>" not in message["text"]
+    [mail] = mails_to(smtp_receiver, "ops@example.com")
+    assert mail["Subject"] == "Sales feedback (Rejected: no budget): Li Wei (Initech)"
+    body = mail.get_body(("plain",)).get_content()
+    assert "Sales feedback: Rejected: no budget" in body and "Sales note:     <!channel> next year" in body

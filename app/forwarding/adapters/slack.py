@@ -22,9 +22,8 @@ def render(payload: dict[str, Any]) -> str:
     who = escape(text.full_name(payload))
     title = text.one_line(payload.get("job_title"), 80)
     company = text.one_line(payload.get("company"), 80)
-    stage = escape(text.one_line(payload.get("stage"), 20) or "New")
     line = (
-        f"*{stage} lead:* {who}"
+        f"*{escape(text.title(payload))}:* {who}"
         + (f", {escape(title)}" if title else "")
         + (f" at {escape(company)}" if company else "")
     )

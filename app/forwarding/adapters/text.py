@@ -30,13 +30,27 @@ def full_name(payload: dict[str, Any]) -> str:
     return name or one_line(payload.get("email")) or "unknown"
 
 
+def feedback_label(payload: dict[str, Any]) -> str:
+    """What sales said, for a `lead.feedback` event (e.g. "Rejected: no budget"); "" for any other."""
+    feedback = payload.get("feedback")
+    if payload.get("type") != "lead.feedback" or not isinstance(feedback, dict):
+        return ""
+    return one_line(feedback.get("label") or feedback.get("outcome"), 60)
+
+
+def title(payload: dict[str, Any]) -> str:
+    """What the message is about: "SQL lead", or "Sales feedback (Won)" for a feedback event."""
+    if label := feedback_label(payload):
+        return f"Sales feedback ({label})"
+    return f"{one_line(payload.get('stage'), 20) or 'New'} lead"
+
+
 def headline(payload: dict[str, Any]) -> str:
     """E.g. "SQL lead: Jane Doe (Initech)"; an alert event's own headline (alert_text)."""
     if (alerts := _alert_text()).is_alert(payload):
         return alerts.headline(payload)
     company = one_line(payload.get("company"), 100)
-    stage = one_line(payload.get("stage"), 20) or "New"
-    return f"{stage} lead: {full_name(payload)}" + (f" ({company})" if company else "")
+    return f"{title(payload)}: {full_name(payload)}" + (f" ({company})" if company else "")
 
 
 def is_web_url(value: Any) -> bool:
@@ -51,7 +65,10 @@ def details(payload: dict[str, Any]) -> list[tuple[str, str]]:
     form = payload.get("form") or {}
     utm = payload.get("utm") or {}
     answers = payload.get("answers") or {}
+    feedback = payload.get("feedback") if feedback_label(payload) else {}
     rows = [
+        ("Sales feedback", feedback_label(payload)),
+        ("Sales note", one_line((feedback or {}).get("note"), 300)),
         ("Stage", one_line(payload.get("stage"))),
         ("Why", one_line(payload.get("stage_reason"), 300)),
         ("Name", full_name(payload)),
