@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import sys
 from collections.abc import Mapping
@@ -135,6 +136,25 @@ def _time_zone(value: str) -> str:
 
 
 TimeZone = Annotated[str, AfterValidator(_time_zone)]
+
+
+def _working_hours(value: str) -> str:
+    """`HH:MM-HH:MM` within one day, start before end (app/leads/sla.py reads it the same way)."""
+    match = re.fullmatch(r"\s*(\d{1,2}):([0-5]\d)\s*-\s*(\d{1,2}):([0-5]\d)\s*", value)
+    start, end = (int(match[1]) * 60 + int(match[2]), int(match[3]) * 60 + int(match[4])) if match else (0, 0)
+    if not match or start >= end or end > 24 * 60:
+        raise PydanticCustomError("working_hours", "not working hours like 09:00-17:00: {value}", {"value": value})
+    return value
+
+
+def _weekdays(values: list[str]) -> list[str]:
+    """At least one, each a weekday's first three letters (mon ... sun), in any case."""
+    days = [v.lower() for v in values]
+    if not days or any(d not in ("mon", "tue", "wed", "thu", "fri", "sat", "sun") for d in days):
+        raise PydanticCustomError(
+            "weekdays", "not weekdays like mon,tue,wed,thu,fri: {value}", {"value": ",".join(values)}
+        )
+    return days
 
 
 def _setting(
@@ -486,6 +506,20 @@ class Settings(BaseSettings):
         kind="integer 0–23",
         ge=0,
         le=23,
+    )
+
+    # Speed to lead: the first-touch service level for SQLs (docs/leads-and-scoring.md#owners-and-speed-to-lead).
+    SLA_FIRST_TOUCH_HOURS: float = _setting(
+        2.0, "working hours sales has to first touch a new SQL before its breach is alerted (`0`: no clock)", ge=0
+    )
+    SLA_WORKING_DAYS: Annotated[CommaList, AfterValidator(_weekdays)] = _setting(
+        ["mon", "tue", "wed", "thu", "fri"], "the days that count as working days", kind="comma-separated weekdays"
+    )
+    SLA_WORKING_HOURS: Annotated[str, AfterValidator(_working_hours)] = _setting(
+        "09:00-17:00", "the working hours of each working day (`00:00-24:00`: round the clock)", kind="HH:MM-HH:MM"
+    )
+    SLA_TIME_ZONE: TimeZone = _setting(
+        "UTC", "the time zone the working days and hours are meant in", kind="IANA time zone"
     )
 
     # The admin's clock.

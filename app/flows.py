@@ -8,7 +8,8 @@ from sqlalchemy.orm import Session
 from app.capture import visitor_email
 from app.forwarding.routing import feedback_token, route
 from app.leads.classification import classify
-from app.models import Submission
+from app.leads.owners import ServiceLevel, assign_new_sql
+from app.models import Submission, utcnow
 from screening.scoring import ScoringRules
 
 # Settings that name one scoring rule each (config.py); they win over the same key in SCORING_RULES.
@@ -42,6 +43,8 @@ def accept(
     if submission.duplicate_of_id is not None:
         return []
     config = current_app.config
+    sla = ServiceLevel.from_config(config)
+    assign_new_sql(session, lead=lead, submission=submission, service_level=sla, now=utcnow())
     visitor_email.plan(session, submission=submission, smtp_url=config["SMTP_URL"])
     token = feedback_token(config["SECRET_KEY"], lead.id)
     deliveries = route(

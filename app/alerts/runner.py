@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from app.alerts.checks import CHECKS, Condition, Thresholds
 from app.alerts.delivery import send_due
 from app.alerts.service import apply_conditions, queue_digests, queue_notices
+from app.alerts.sla_breaches import queue_sla_breaches
 from app.forwarding.adapters import DeliverySettings
 from app.models import utcnow
 
@@ -91,6 +92,7 @@ def run_alert_checks(app: Flask, *, now: datetime | None = None) -> AlertTurn:
         notices += queue_digests(
             session, now=now, hour=config["ALERT_DIGEST_HOUR"], time_zone=config["ADMIN_TIME_ZONE"], admin_url=admin_url
         )
+        notices += queue_sla_breaches(session, now=now, admin_url=f"{config['PUBLIC_BASE_URL']}/admin")
         try:
             session.commit()
         except IntegrityError:  # another runner opened the same alert or queued the same notice just now

@@ -270,6 +270,9 @@ SAMPLE = {
     "engagement": 0,
     "score": 0,
     "score_breakdown": {"fit": [], "engagement": []},
+    "owner": {"name": "Sam Seller", "email": "sam.seller@example.com"},
+    "assigned_at": "1970-01-01T00:00:00Z",
+    "sla_due_at": "1970-01-01T02:00:00Z",
     "feedback_url": "",
 }
 

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.consent.payload import consents_payload
+from app.leads.owners import owner_payload
 from app.models import Delivery, Destination, Lead, StageChange, Submission, utcnow
 from app.statuses import DeliveryStatus, EventType, Stage
 from screening.model import SIDE_STAGES
@@ -103,6 +104,7 @@ def build_payload(submission: Submission, lead: Lead, *, feedback_url: str) -> d
         "page_url": submission.page_url,
         "received_at": submission.received_at.isoformat() + "Z",
         **scores(lead),
+        **owner_payload(lead),
         "consents": consents_payload(submission, lead),
         "feedback_url": feedback_url,
     }

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from app.leads.speed_to_lead import note_first_touch
 from app.models import AuditEvent, Lead, LeadFeedback, ListEntry, StageChange, Submission, utcnow
 from app.screening_context.learned_model import learn_from_feedback
 from app.screening_context.lists import add_list_entry, remove_list_entry
@@ -316,6 +317,7 @@ def record_feedback(
         lead.revisit_on = revisit_on
     if outcome in TOUCHES and lead.first_touch_at is None:
         lead.first_touch_at = now
+        note_first_touch(session, lead=lead, at=now)
     feedback = LeadFeedback(
         lead_id=lead.id, outcome=outcome, note=note, source=source, stage=stage, revisit_on=revisit_on, at=now
     )

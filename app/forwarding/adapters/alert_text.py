@@ -1,8 +1,8 @@
 """Alert events (app/alerts) as readable text for the e-mail and Slack adapters.
 
-An alert payload has `type` `alert.opened`, `alert.resolved` or `alert.digest` (lead payloads have no
-`type`); webhooks send it as JSON unchanged. Every value becomes one line of plain text here, so the
-adapters' own escaping and header rules apply to it as to a lead's fields.
+An alert payload has `type` `alert.opened`, `alert.resolved`, `alert.digest` or `lead.sla_breached`
+(lead payloads have no `type`); webhooks send it as JSON unchanged. Every value becomes one line of
+plain text here, so the adapters' own escaping and header rules apply to it as to a lead's fields.
 """
 
 from __future__ import annotations
@@ -13,12 +13,14 @@ from typing import Any
 from app.forwarding.adapters.text import is_web_url, one_line
 
 LIMIT = 500
+# Events about one lead that read as an alert (app/alerts/sla_breaches.py): a headline and details.
+ALERT_LIKE = frozenset({"lead.sla_breached"})
 
 
 def is_alert(payload: dict[str, Any]) -> bool:
     """True for an alert event rather than a lead."""
     kind = payload.get("type")
-    return isinstance(kind, str) and kind.startswith("alert.")
+    return isinstance(kind, str) and (kind.startswith("alert.") or kind in ALERT_LIKE)
 
 
 def _when(value: Any) -> str:
