@@ -10,6 +10,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
 from forms.base import LeadForm
+from forms.dynamic import FieldListForm, with_fields
 from screening.model import Stage
 
 # BANT questions the sales-intent forms ask; the answers feed lead scoring (screening/scoring.py).
@@ -130,9 +131,9 @@ def form_class(kind: str) -> type[LeadForm]:
     return FORM_KINDS[kind]
 
 
-def build_form(kind: str, settings: Mapping[str, Any], formdata: Any = None) -> LeadForm:
+def build_form(kind: str, settings: Mapping[str, Any], formdata: Any = None) -> FieldListForm:
     """The public form for a stored form row's kind and settings (consent text, shown/required fields)."""
-    return FORM_KINDS[kind](
+    return with_fields(FORM_KINDS[kind], settings)(
         formdata=formdata,
         consent_text=settings.get("consent_text", ""),
         marketing_consent_text=settings.get("marketing_consent_text", ""),

@@ -10,7 +10,6 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
-from wtforms.validators import Length
 
 from app.capture.calendar import StartTimeError, Webinar, ics, parse_starts_at, webinar_of, when_text
 from app.capture.challenges import widget, with_provider
@@ -29,7 +28,8 @@ from app.models import utcnow
 from app.privacy.erasure import truncate_ip
 from app.runtime.queues import is_sales_request, queue_screening
 from app.security import PUBLIC_CSP
-from forms import CONTEXT_FIELDS, LeadForm, build_form
+from forms import CONTEXT_FIELDS, build_form
+from forms.dynamic import FieldListForm
 from forms.fields import clean_line
 
 # Ad-platform click ids the embed carries from the host page; kept in the submission's raw fields.
@@ -113,15 +113,15 @@ def _cross_origin(response: Response) -> Response:
     return response
 
 
-def _build_form(form_row: PublicForm, formdata: MultiDict[str, str] | None = None) -> LeadForm:
+def _build_form(form_row: PublicForm, formdata: MultiDict[str, str] | None = None) -> FieldListForm:
     return build_form(form_row.kind, form_row.settings, formdata)
 
 
-def _post_form(form_row: PublicForm, formdata: MultiDict[str, str]) -> LeadForm:
+def _post_form(form_row: PublicForm, formdata: MultiDict[str, str]) -> FieldListForm:
     """The form kind's WTForms form holding this post. Built once per thread and cached form (binding
     some 20 fields is most of a form's cost), then only processed again per post: the same fields, filters
     and validators, so the same answers and messages."""
-    form: LeadForm | None = getattr(form_row.local, "form", None)
+    form: FieldListForm | None = getattr(form_row.local, "form", None)
     if form is None:
         form = form_row.local.form = _build_form(form_row)
     form.reprocess(formdata)
@@ -170,7 +170,7 @@ def _parent_origin(form_row: PublicForm) -> str | None:
     return allowed_origin(claimed, form_row.settings.get("allowed_origins", []))
 
 
-def _render_form(form_row: PublicForm, form: LeadForm, *, embed: bool) -> str:
+def _render_form(form_row: PublicForm, form: FieldListForm, *, embed: bool) -> str:
     return render_template(
         "capture/form.html",
         form_row=form_row,
@@ -179,6 +179,7 @@ def _render_form(form_row: PublicForm, form: LeadForm, *, embed: bool) -> str:
         embed=embed,
         parent_origin=_parent_origin(form_row) if embed else None,
         click_ids=_click_ids(request.values),
+        embed_prefill_fields=" ".join(form.prefill_keys()),  # what frame.js may fill from the host page's URL
         challenge=widget(form_row.settings),
     )
 
@@ -213,16 +214,9 @@ def _page(slug: str, *, embed: bool) -> str:
     return _render_form(form_row, form, embed=embed)
 
 
-def _prefill(form: LeadForm) -> None:
-    """Contact fields from the query string, allow-listed (PREFILL_FIELDS) and only where the form shows
-    them; cleaned and cut like a post would be. The visitor sees and may change them before posting."""
-    for name in PREFILL_FIELDS:
-        value = clean_line(request.args.get(name, ""))
-        if not value or name not in form.shown_fields:
-            continue
-        field = form[name]
-        limit = min((v.max for v in field.validators if isinstance(v, Length) and v.max > 0), default=200)
-        field.data = value[:limit]
+def _prefill(form: FieldListForm) -> None:
+    """The fields the form lets a link fill in (allow-listed per field, forms/dynamic.py); never consent."""
+    form.prefill(request.args)
 
 
 @bp.get("/f/<slug>/token")
@@ -306,7 +300,7 @@ def _queue_screening(submission_id: int, *, sales: bool) -> None:
     link.send(transaction(pipeline), what=what)
 
 
-def _store(form_row: PublicForm, form: LeadForm, context: RequestContext) -> int:
+def _store(form_row: PublicForm, form: FieldListForm, context: RequestContext) -> int:
     """Insert the submission; it is committed, durably, when this returns, whatever happens to Redis next.
 
     One statement in autocommit (app/db.py `autocommit_connection`): on PostgreSQL one round trip instead of

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.consent.payload import consents_payload
 from app.leads.owners import owner_payload
+from app.forwarding.field_mapping import field_payload
 from app.models import Delivery, Destination, Lead, StageChange, Submission, utcnow
 from app.statuses import DeliveryStatus, EventType, Stage
 from screening.model import SIDE_STAGES
@@ -92,7 +93,7 @@ def build_payload(submission: Submission, lead: Lead, *, feedback_url: str) -> d
         "phone": lead.phone,
         "country": lead.country,
         "message": submission.message,
-        "answers": dict(submission.answers or {}),
+        **field_payload(submission),  # answers by webhook key, crm_fields by HubSpot/Salesforce name
         "form": {"slug": submission.form.slug, "name": submission.form.name, "kind": submission.form.kind},
         "utm": {
             "source": submission.utm_source,

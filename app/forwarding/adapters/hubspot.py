@@ -39,6 +39,7 @@ def submission(payload: dict[str, Any], options: dict[str, Any]) -> dict[str, An
     }
     if str(options.get("lifecycle", "on")).lower() not in {"off", "0", "false", "no"}:
         values["lifecyclestage"] = LIFECYCLE.get(str(payload.get("stage")), "")
+    values.update(payload.get("crm_fields", {}).get("hubspot", {}))  # the form's mapped fields
     values.update(extra_fields(options))
     form = payload.get("form") or {}
     context = {"pageUri": str(payload.get("page_url") or ""), "pageName": text.one_line(form.get("name"))}

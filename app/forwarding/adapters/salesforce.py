@@ -39,6 +39,7 @@ def fields(payload: dict[str, Any], options: dict[str, Any]) -> dict[str, str]:
         "retURL": str(options.get("ret_url") or payload.get("page_url") or ""),
     }
     values.update(salesforce_consent_fields(payload, options))
+    values.update(payload.get("crm_fields", {}).get("salesforce", {}))  # the form's mapped fields
     values.update(extra_fields(options))
     return values
 
