@@ -8,7 +8,8 @@ then enqueue" (a job must never run before the rows it reads exist) is written o
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import select
@@ -17,8 +18,9 @@ from sqlalchemy.orm import Session
 from app.capture import visitor_email
 from app.forwarding.backfill import send_existing
 from app.forwarding.deliveries import replay
-from app.forwarding.events import feedback_event
+from app.forwarding.events import feedback_event, stage_event
 from app.forwarding.routing import feedback_token
+from app.leads import revisit
 from app.leads.classification import LABELS, record_feedback
 from app.leads.review import Approval, approve, reopen_for_screening
 from app.models import Delivery, Destination, Form, Lead, LeadFeedback, Submission
@@ -125,3 +127,23 @@ def record_sales_feedback(
     for delivery_id in ids:
         enqueue_delivery(delivery_id, 0)
     return feedback
+
+
+def revisit_due_leads(session: Session, *, today: date | None = None) -> int:
+    """The sweeper's turn: recycled leads whose revisit date has come (today in ADMIN_TIME_ZONE) go back
+    to nurture, committed, then `lead.stage_changed` goes to the destinations routing their new stage.
+    Returns how many leads moved."""
+    if today is None:
+        today = datetime.now(UTC).astimezone(ZoneInfo(current_app.config["ADMIN_TIME_ZONE"])).date()
+    leads = revisit.due(session, today=today)
+    ids = [
+        delivery.id
+        for lead in leads
+        for delivery in stage_event(
+            session, lead=lead, change=revisit.revisit(session, lead=lead), feedback_url=feedback_url_for(lead.id)
+        )
+    ]
+    session.commit()
+    for delivery_id in ids:
+        enqueue_delivery(delivery_id, 0)
+    return len(leads)

@@ -63,6 +63,13 @@ class Lead(Base):
             postgresql_where=text("sla_due_at IS NOT NULL AND first_touch_at IS NULL AND sla_breached_at IS NULL"),
             sqlite_where=text("sla_due_at IS NOT NULL AND first_touch_at IS NULL AND sla_breached_at IS NULL"),
         ),
+        # The sweeper's revisits (app/leads/revisit.py): only the few recycled leads given a date.
+        Index(
+            "ix_leads_revisit_on",
+            "revisit_on",
+            postgresql_where=text("revisit_on IS NOT NULL"),
+            sqlite_where=text("revisit_on IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

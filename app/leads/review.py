@@ -15,11 +15,12 @@ from sqlalchemy.orm import Session
 
 from app.db import rowcount
 from app.flows import accept
-from app.models import AuditEvent, Finding, Lead, StageChange, Submission
+from app.models import AuditEvent, Finding, Lead, StageChange, Submission, utcnow
 from app.screening_context.learned_model import learn
 from app.screening_context.lists import add_list_entry, is_freemail, normalize_value
 from app.statuses import Stage, SubmissionStatus, Verdict
 from screening.learned import HAM, SPAM
+from screening.model import SIDE_STAGES
 from screening.scoring import stage_rank
 
 REJECT_CATEGORIES = ("spam", "invalid", "competitor", "student", "job_seeker", "vendor", "duplicate", "other")
@@ -85,21 +86,26 @@ def approve(
 
 
 def set_stage(session: Session, *, submission: Submission, stage: str, actor: str, note: str = "") -> None:
-    """Move the submission's lead forward to `stage` (never backwards), recording who and why."""
+    """Move the submission's lead forward to `stage`, or to a side state (recycled, disqualified: a
+    person's choice, never automation's), recording who and why; a funnel stage never moves back."""
     lead = session.get(Lead, submission.lead_id) if submission.lead_id else None
-    if lead is None or stage_rank(stage) <= stage_rank(lead.stage):
+    if lead is None or stage == lead.stage:
         return
+    if stage not in SIDE_STAGES and stage_rank(stage) <= stage_rank(lead.stage):
+        return
+    reason = f"set by reviewer {actor}" + (f": {note}" if note else "")
     session.add(
         StageChange(
             lead_id=lead.id,
             submission_id=submission.id,
             from_stage=lead.stage,
             to_stage=stage,
-            reason=f"set by reviewer {actor}" + (f": {note}" if note else ""),
+            reason=reason,
             actor=actor,
         )
     )
     lead.stage = submission.stage = stage
+    lead.stage_reason, lead.stage_set_by, lead.stage_set_at = reason, actor, utcnow()
 
 
 def reject(session: Session, *, submission_ids: Sequence[int], actor: str, category: str, note: str = "") -> int:

@@ -13,7 +13,7 @@ from redis import Redis
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.actions import rescreen
+from app.actions import rescreen, revisit_due_leads
 from app.capture import visitor_email
 from app.forwarding.deliveries import due
 from app.models import AuditEvent, Form, Submission, utcnow
@@ -133,6 +133,7 @@ class SweepResult:
     dns_holds: int
     dns_ok: bool | None = None
     visitor_emails: int = 0
+    revisits: int = 0  # recycled leads whose revisit date came (app/leads/revisit.py)
     rollup_days: int = 0
 
 
@@ -156,8 +157,8 @@ def run_sweep(
     dns_retry_limit: int,
     dns: DnsWatch | None = None,
 ) -> SweepResult:
-    """One sweep: stale `received` submissions, due deliveries and visitor e-mails, holds DNS caused, and
-    the dashboard's rollups (worker and CLI).
+    """One sweep: stale `received` submissions, due deliveries and visitor e-mails, holds DNS caused,
+    recycled leads due for a revisit, and the dashboard's rollups (worker and CLI).
 
     With `dns`, the canary is probed too: when DNS has just come back, its holds are screened again
     at once instead of after `dns_retry_after_seconds`."""
@@ -170,6 +171,7 @@ def run_sweep(
         ),
         dns_ok=dns_ok,
         visitor_emails=sweep_visitor_emails(session),
+        revisits=revisit_due_leads(session),
         rollup_days=refresh_rollups(session),
     )
 

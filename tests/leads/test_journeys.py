@@ -9,16 +9,20 @@ fit, spam, won then the newsletter)."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
+from app.actions import revisit_due_leads
 from app.db import session_scope
 from app.forwarding.destinations import create_destination
 from app.forwarding.routing import feedback_token
 from app.leads.api_tokens import create_token
-from app.models import Destination, Lead
+from app.models import Destination, Form, Lead, ListEntry, StageChange, Submission
+from app.runtime.sweeper import run_sweep
+from app.screening_context.lists import add_list_entry
 from tests.helpers import csrf_from, valid_fields
 from tests.receivers import HttpReceiver, SmtpReceiver
 
@@ -249,3 +253,140 @@ def test_slack_and_email_that_choose_feedback_say_what_sales_said(
     assert mail["Subject"] == "Sales feedback (Rejected: no budget): Li Wei (Initech)"
     body = mail.get_body(("plain",)).get_content()
     assert "Sales feedback: Rejected: no budget" in body and "Sales note:     <!channel> next year" in body
+
+
+# --- A recycled lead's revisit date ------------------------------------------------------------------
+
+
+def revisit_on(app, day: date) -> int:
+    with app.app_context(), session_scope() as session:
+        return revisit_due_leads(session, today=day)
+
+
+def test_a_recycled_lead_goes_back_to_nurture_on_its_revisit_date(app, client, db_session, run_worker, http_receiver):
+    add(app, kind="webhook", name="sales", target=http_receiver.url("/sales"), stages=["SQL"])
+    add(app, kind="webhook", name="nurture", target=http_receiver.url("/nurture"), stages=["MQL"])
+    submit(client, "request-demo")
+    run_worker()
+    lead = the_lead(db_session)
+    client.post(link(app, lead.id), data={"outcome": "bad_timing", "note": "call in March", "revisit_on": "2027-03-01"})
+    run_worker()
+
+    assert revisit_on(app, date(2027, 2, 28)) == 0
+    assert the_lead(db_session).stage == "recycled"
+    assert revisit_on(app, date(2027, 3, 1)) == 1
+    run_worker()
+    lead = the_lead(db_session)
+    assert (lead.stage, lead.revisit_on, lead.stage_set_by) == ("MQL", None, "revisit date")
+    assert lead.stage_reason.startswith("revisit date 2027-03-01 reached: back to nurture (recycled: sales feedback")
+    assert "call in March" in lead.stage_reason
+    change = db_session.scalars(select(StageChange).order_by(StageChange.id.desc())).first()
+    assert (change.from_stage, change.to_stage, change.actor) == ("recycled", "MQL", "revisit date")
+    [event] = received(http_receiver, "/nurture")
+    assert (event["type"], event["stage"]) == ("lead.stage_changed", "MQL")
+    assert event["stage_change"] == {"from_stage": "recycled", "to_stage": "MQL", "reason": lead.stage_reason}
+    assert types(http_receiver, "/sales") == ["lead.created"]  # not handed to sales again
+    assert revisit_on(app, date(2027, 3, 2)) == 0  # the date is used up: once
+
+    submit(client, "contact-sales", email="li@initech.com", first_name="Li", company="Initech")  # asks again
+    run_worker()
+    assert the_lead(db_session).stage == "SQL"
+    assert types(http_receiver, "/sales") == ["lead.created", "lead.stage_changed"]
+
+
+def test_a_lead_recycled_before_it_was_an_mql_goes_back_as_a_prospect(app, client, db_session, run_worker):
+    submit(client, "newsletter", email="sam@hooli.com")
+    run_worker()
+    lead = the_lead(db_session, "sam@hooli.com")
+    assert lead.stage == "prospect"
+    client.post(link(app, lead.id), data={"outcome": "no_budget", "revisit_on": "2027-01-10"})
+    assert revisit_on(app, date(2027, 6, 1)) == 1  # a date long past is surfaced all the same
+    assert the_lead(db_session, "sam@hooli.com").stage == "prospect"
+
+
+def test_the_sweep_surfaces_revisits_due_today_and_leaves_other_leads_alone(app, client, db_session, run_worker):
+    submit(client, "request-demo")
+    submit(client, "whitepaper-lead-quality")
+    run_worker()
+    li, jane = the_lead(db_session), the_lead(db_session, "jane@acme.com")
+    today = datetime.now(UTC).date()
+    client.post(link(app, li.id), data={"outcome": "lost", "revisit_on": today.isoformat()})
+    client.post(
+        link(app, jane.id), data={"outcome": "bad_timing", "revisit_on": today.replace(year=today.year + 1).isoformat()}
+    )
+    with app.app_context(), session_scope() as session:
+        result = run_sweep(session, older_than_seconds=60, dns_retry_after_seconds=60, dns_retry_limit=10)
+    assert result.revisits == 1
+    assert (the_lead(db_session).stage, the_lead(db_session, "jane@acme.com").stage) == ("MQL", "recycled")
+
+
+# --- A reviewer approves a held submission as recycled or disqualified -----------------------------
+
+
+def hold(app, client, run_worker, **fields: Any) -> int:
+    """A demo request held by screening: its domain is on the competitor list (taken off once held)."""
+    with app.app_context(), session_scope() as session:
+        add_list_entry(session, kind="competitor_domain", value="initech.com", actor="test")
+        session.commit()
+    submission_id = submit(client, "request-demo", **fields)
+    run_worker()
+    with app.app_context(), session_scope() as session:
+        assert session.get(Submission, submission_id).verdict == "held"
+        for entry in session.scalars(select(ListEntry).where(ListEntry.kind == "competitor_domain")):
+            session.delete(entry)
+        session.commit()
+    return submission_id
+
+
+def approve_as(admin, submission_id: int, stage: str, note: str = ""):
+    token = csrf_from(admin.get("/admin/").get_data(as_text=True))
+    return admin.post(
+        "/admin/decide",
+        data={"csrf_token": token, "action": "approve", "ids": str(submission_id), "stage": stage, "note": note},
+    )
+
+
+@pytest.mark.parametrize("stage", ["recycled", "disqualified"])
+def test_approving_a_held_demo_request_as_a_side_state_keeps_it_from_sales(
+    app, admin, client, db_session, run_worker, http_receiver, stage
+):
+    add(app, kind="webhook", name="sales", target=http_receiver.url("/sales"), stages=["SQL"])
+    add(app, kind="webhook", name="nurture", target=http_receiver.url("/nurture"), stages=["MQL"])
+    add(app, kind="slack", name="sales channel", target=http_receiver.url("/slack"))
+    submission_id = hold(app, client, run_worker)
+    assert approve_as(admin, submission_id, stage, note="real person, not now").status_code == 302
+    run_worker()
+    lead = the_lead(db_session)
+    assert (lead.stage, lead.stage_set_by) == (stage, "reviewer anna@example.com")
+    assert lead.stage_reason == "set by reviewer anna@example.com: real person, not now"
+    assert received(http_receiver, "/sales") == [] and received(http_receiver, "/slack") == []
+    [nurture] = received(http_receiver, "/nurture")
+    assert (nurture["type"], nurture["stage"]) == ("lead.created", stage)
+    # A later fill does not undo the reviewer's choice nor reach sales.
+    submit(client, "whitepaper-lead-quality", email="li@initech.com")
+    run_worker()
+    assert the_lead(db_session).stage == stage and received(http_receiver, "/sales") == []
+
+
+def test_approving_as_a_side_state_a_submission_already_on_a_lead_moves_the_lead(app, admin, db_session):
+    with app.app_context(), session_scope() as session:
+        form = session.scalars(select(Form).where(Form.slug == "request-demo")).one()
+        lead = Lead(email="li@initech.com", stage="SQL")
+        session.add(lead)
+        session.flush()
+        # Held again after it had been classified (screened again with a newer list).
+        session.add(Submission(form_id=form.id, email=lead.email, lead_id=lead.id, status="screened", verdict="held"))
+        session.commit()
+        submission_id = session.scalars(select(Submission.id)).one()
+    assert approve_as(admin, submission_id, "recycled", note="budget next year").status_code == 302
+    lead = the_lead(db_session)
+    assert (lead.stage, lead.stage_set_by) == ("recycled", "anna@example.com")
+    change = db_session.scalars(select(StageChange)).one()
+    assert (change.from_stage, change.to_stage) == ("SQL", "recycled")
+    # A funnel stage still only moves forward from the queue.
+    with app.app_context(), session_scope() as session:
+        session.get(Submission, submission_id).verdict = "held"
+        session.get(Lead, lead.id).stage = "SQL"
+        session.commit()
+    approve_as(admin, submission_id, "MQL")
+    assert the_lead(db_session).stage == "SQL"
