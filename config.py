@@ -342,6 +342,13 @@ class Settings(BaseSettings):
         120, "a submission still `received` after this is re-enqueued by the sweeper", gt=0
     )
     SWEEP_INTERVAL_SECONDS: int = _setting(60, "how often each worker sweeps", gt=0)
+    SCREENING_BATCH_SIZE: int = _setting(
+        50,
+        "most waiting submissions of one lane a worker screens in one work horse (one fork, one database "
+        "connection, the lists read once; one transaction each); 1 screens each in a horse of its own",
+        ge=1,
+        le=1000,
+    )
 
     # Lead scoring: fit and engagement, and the stage entry rules (screening/scoring.py, docs/leads-and-scoring.md).
     SCORE_MQL_ENGAGEMENT: int = _setting(15, "a prospect whose engagement reaches this becomes an MQL")

@@ -35,19 +35,23 @@ from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq import Queue, Worker, worker_registration
 from rq.exceptions import DequeueTimeout, StopRequested
-from rq.job import Job
+from rq.job import Job, JobStatus
 from rq.scheduler import RQScheduler
 from rq.utils import now
 from rq.worker import WorkerStatus
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from app import create_app
 from app.alerts import run_alert_checks
 from app.db import session_scope
+from app.models import Submission
 from app.observability import configure_logging
+from app.runtime import batching
 from app.runtime.embedded_redis import ping
 from app.runtime.queues import QUEUE_NAMES, heartbeat_seconds
 from app.runtime.sweeper import DnsWatch, run_sweep, take_turn
+from app.statuses import SubmissionStatus
 from config import load_config
 
 log = logging.getLogger("leadsieve.worker")
@@ -187,7 +191,7 @@ def die_with_parent(parent: int) -> None:
 class LeadsieveWorker(Worker):
     """RQ's forking worker with the chores in its loop, a Redis outage waited out, and horses that die with it."""
 
-    def __init__(self, *args: Any, job_timeout: int = 120, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, job_timeout: int = 120, batch_size: int = 1, **kwargs: Any) -> None:
         # The parent vouches for a running job this often, so the sweeper can tell busy from gone.
         kwargs.setdefault("job_monitoring_interval", heartbeat_seconds(job_timeout))
         super().__init__(*args, **kwargs)
@@ -195,6 +199,7 @@ class LeadsieveWorker(Worker):
         self.scheduler_chore: Scheduler | None = None
         self.redis_lost_at: float | None = None
         self.outages = 0
+        self.batch_size = batch_size  # screening jobs per work horse (app/runtime/batching.py)
 
     def use_chores(self, chores: Iterable[Chore]) -> None:
         """The periodic work this worker's loop runs between jobs."""
@@ -245,10 +250,12 @@ class LeadsieveWorker(Worker):
                 if result is None:
                     return None
                 job, queue = result
+                if self.batch_size > 1 and batching.batchable(job, queue.name):
+                    job = batching.take_batch(job, queue, size=self.batch_size, worker_name=self.name)
                 self.reorder_queues(reference_queue=queue)
                 job.redis_server_version = self.get_redis_server_version()
                 self.log.info("Worker %s: %s: %s", self.name, queue.name, job.id)
-                return result
+                return job, queue
             except DequeueTimeout:
                 if max_idle_time is not None and time.monotonic() - idle_since >= max_idle_time:
                     return None
@@ -283,6 +290,26 @@ class LeadsieveWorker(Worker):
                 self.wait_for_horse()
                 self._horse_pid = 0
             self._state = WorkerStatus.IDLE
+        if job.func_name == batching.BATCH_FUNC:
+            self.after_batch(job)
+
+    def after_batch(self, job: Job) -> None:
+        """A batch whose horse failed (an error, its time-out, killed): what it left `received` is queued
+        alone, each in a horse of its own, so a poisoned submission fails by itself and the rest pass."""
+        try:
+            if job.get_status(refresh=True) == JobStatus.FINISHED:
+                return
+            ids, sales = job.args
+            with session_scope() as session:
+                left = session.scalars(
+                    select(Submission.id).where(Submission.id.in_(ids), Submission.status == SubmissionStatus.RECEIVED)
+                ).all()
+            log.warning("batch %s failed; queueing its %d unscreened submission(s) alone", job.id, len(left))
+            batching.queue_again(self.connection, list(left), sales=sales, alone=True)
+        except REDIS_DOWN as exc:
+            self.redis_lost(exc)  # the members' jobs read `started`: the sweeper queues them once they time out
+        except SQLAlchemyError as exc:
+            log.warning("batch %s failed and its submissions could not be read (%s); the sweeper will", job.id, exc)
 
     def heartbeat(self, timeout: int | None = None, pipeline: Any = None, *, raising: bool = False) -> None:
         """RQ's heartbeat; a lost Redis is noted (and waited out at the next turn) instead of ending the loop."""
@@ -416,7 +443,12 @@ def leadsieve_worker(
     app: Flask, *, sweep_every: float | None = None, lists_every: float | None = None
 ) -> LeadsieveWorker:
     """The worker `main` runs, its chores at the configured intervals unless given (tests shorten them)."""
-    worker = make_worker(app, worker_class=LeadsieveWorker, job_timeout=app.config["JOB_TIMEOUT_SECONDS"])
+    worker = make_worker(
+        app,
+        worker_class=LeadsieveWorker,
+        job_timeout=app.config["JOB_TIMEOUT_SECONDS"],
+        batch_size=app.config["SCREENING_BATCH_SIZE"],
+    )
     assert isinstance(worker, LeadsieveWorker)
     ttl = app.config["SCREENING_LISTS_TTL_SECONDS"]
     if lists_every is None and ttl > 0:  # 0: every job reads the lists itself

@@ -8,6 +8,9 @@ import time
 from datetime import timedelta
 
 from flask import current_app
+from rq import get_current_job
+from rq.job import JobStatus
+from rq.timeouts import JobTimeoutException
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
@@ -19,9 +22,10 @@ from app.forwarding.adapters import DeliverySettings, DestinationSpec
 from app.forwarding.adapters import deliver as send
 from app.forwarding.deliveries import claim, record_attempt
 from app.models import AuditEvent, Finding, Submission, utcnow
-from app.observability.context import bind_job_request_id, current_request_id
+from app.observability.context import META_KEY, bind_job_request_id, current_request_id
 from app.observability.metrics import observe_screening
-from app.runtime.queues import enqueue_delivery, enqueue_visitor_email
+from app.runtime import batching
+from app.runtime.queues import SALES_SCREENING, SCREENING, enqueue_delivery, enqueue_visitor_email
 from app.screening_context.challenges import gather
 from app.statuses import SubmissionStatus, Verdict
 from forms import FORM_KINDS
@@ -62,24 +66,102 @@ def screen_submission(submission_id: int) -> str:
     there first, this run's findings are rolled back and nothing changes.
     """
     with session_scope() as session:
-        submission = session.get(Submission, submission_id)
-        if submission is None:
-            log.warning("screen_submission: submission %s does not exist", submission_id)
-            return "missing"
-        bind_job_request_id(submission.request_id)  # log lines below carry the capturing request's id
-        if submission.status != SubmissionStatus.RECEIVED:
-            return "already screened"
-        # The form's challenge and Akismet answers, asked here (never in the request), handed to screening as data.
-        candidate = dataclasses.replace(candidate_for(submission), **gather(submission, current_app.config))
-        started = time.perf_counter()
-        result = screening.screen(candidate, screening_context(session))
-        elapsed = time.perf_counter() - started
-        deliveries = _record(session, submission, result)
-        if deliveries is None:
+        outcome = _screen(session, submission_id, None)
+    if isinstance(outcome, str):
+        return outcome
+    _send(outcome.deliveries, outcome.emails)
+    return outcome.verdict
+
+
+def screen_batch(submission_ids: list[int], sales: bool = False) -> dict[str, int]:
+    """Screen a batch of received submissions in this one work horse, each in a transaction of its own,
+    with one session (one database connection) and one screening context for all (app/runtime/batching.py).
+
+    A submission whose screening raises is queued again alone (its own job fails as a single one would);
+    the rest goes on. The batch makes way, queuing what it has not started again at the front of its lane,
+    when a queue served before its lane has work or half its time-out is used. A download's deliveries are
+    queued at the end of its batch (a sales request's at once)."""
+    job = get_current_job()
+    connection = current_app.extensions["leadsieve.redis"]
+    lane = SALES_SCREENING if sales else SCREENING
+    budget = (job.timeout if job is not None and job.timeout else current_app.config["JOB_TIMEOUT_SECONDS"]) / 2
+    started = time.monotonic()
+    counts = {"screened": 0, "skipped": 0, "alone": 0, "given back": 0}
+    deliveries: list[int] = []
+    emails: list[int] = []
+    with session_scope() as session:
+        context = screening_context(session)
+        for index, submission_id in enumerate(submission_ids):
+            if index and (time.monotonic() - started > budget or batching.lanes_ahead_waiting(connection, lane)):
+                rest = submission_ids[index:]
+                batching.queue_again(connection, rest, sales=sales, alone=False)
+                counts["given back"] = len(rest)
+                break
+            try:
+                outcome = _screen(session, submission_id, context)
+            except JobTimeoutException:
+                raise  # RQ's time-out: the batch fails and the worker queues what is left alone
+            except Exception:  # noqa: BLE001 - not hidden: its own job runs it again and fails with this error
+                log.exception("screening submission %s failed in a batch; queueing it alone", submission_id)
+                session.rollback()
+                batching.queue_again(connection, [submission_id], sales=sales, alone=True)
+                counts["alone"] += 1
+                continue
+            if isinstance(outcome, str):
+                counts["skipped"] += 1
+            else:
+                counts["screened"] += 1
+                if sales:
+                    _send(outcome.deliveries, outcome.emails)
+                else:
+                    deliveries += outcome.deliveries
+                    emails += outcome.emails
+            batching.mark(connection, [submission_id], JobStatus.FINISHED)
+    _send(deliveries, emails)
+    return counts
+
+
+@dataclasses.dataclass(frozen=True)
+class Screened:
+    """A screening stored: its verdict, and the deliveries and visitor e-mails to queue."""
+
+    verdict: str
+    deliveries: list[int]
+    emails: list[int]
+
+
+def _screen(session: Session, submission_id: int, context: screening.Context | None) -> Screened | str:
+    """Screen one submission and commit; a word instead when there was nothing to do.
+
+    On PostgreSQL the row is locked for the transaction and a row another worker holds is skipped
+    (`FOR UPDATE SKIP LOCKED`): it is being screened there. Everywhere the verdict's UPDATE is guarded by
+    `status = received`, so a submission is screened, classified and routed once."""
+    submission = session.scalars(
+        select(Submission)
+        .where(Submission.id == submission_id)
+        .with_for_update(skip_locked=True, of=Submission.__table__)
+    ).first()
+    if submission is None:
+        if session.get(Submission, submission_id) is not None:
             session.rollback()
-            return "already screened"
-        emails = visitor_email.waiting(session, [submission_id]) if result.verdict == Verdict.ACCEPTED else []
-        session.commit()
+            return "already screened"  # locked: another worker is screening it now
+        log.warning("screen_submission: submission %s does not exist", submission_id)
+        return "missing"
+    _bind_request_id(submission.request_id)  # log lines below carry the capturing request's id
+    if submission.status != SubmissionStatus.RECEIVED:
+        session.rollback()
+        return "already screened"
+    # The form's challenge and Akismet answers, asked here (never in the request), handed to screening as data.
+    candidate = dataclasses.replace(candidate_for(submission), **gather(submission, current_app.config))
+    started = time.perf_counter()
+    result = screening.screen(candidate, context if context is not None else screening_context(session))
+    elapsed = time.perf_counter() - started
+    deliveries = _record(session, submission, result)
+    if deliveries is None:
+        session.rollback()
+        return "already screened"
+    emails = visitor_email.waiting(session, [submission_id]) if result.verdict == Verdict.ACCEPTED else []
+    session.commit()
     observe_screening(current_app.extensions["leadsieve.redis"], elapsed)
     log.info(
         "screened submission %s: %s",
@@ -92,11 +174,23 @@ def screen_submission(submission_id: int) -> str:
             "duration_ms": round(elapsed * 1000, 1),
         },
     )
+    return Screened(verdict=result.verdict, deliveries=deliveries, emails=emails)
+
+
+def _bind_request_id(request_id: str | None) -> None:
+    """The submission's request id on the running job (a batch carries each member's in turn)."""
+    job = get_current_job()
+    if job is not None and job.func_name == batching.BATCH_FUNC:
+        job.meta.pop(META_KEY, None)
+    bind_job_request_id(request_id)
+
+
+def _send(deliveries: list[int], emails: list[int]) -> None:
+    """Queue the deliveries and visitor e-mails a screening made (after its commit)."""
     for delivery_id in deliveries:
         enqueue_delivery(delivery_id, 0)
     for email_submission_id in emails:
         enqueue_visitor_email(email_submission_id)
-    return result.verdict
 
 
 def _record(session: Session, submission: Submission, result: screening.Screening) -> list[int] | None:

@@ -35,6 +35,11 @@ DELIVERY = "delivery"
 QUEUE_NAMES = (DELIVERY, SALES_SCREENING, SCREENING)
 # A job in one of these states will still run; enqueueing it again would only duplicate work.
 PENDING = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
+# How long RQ keeps a finished job's record, and a failed one's.
+RESULT_TTL = 3600
+FAILURE_TTL = 7 * 24 * 3600
+# In a screening job's meta: screen it in a work horse of its own, never in a batch (app/runtime/batching.py).
+ALONE = "alone"
 # RQ's set of registered workers' keys; each key is a hash with the worker's state and last heartbeat.
 WORKERS_KEY = "rq:workers"
 # A worker heartbeats at least every few seconds (worker.py); one silent this long is gone, even though
@@ -71,16 +76,18 @@ def is_sales_request(form_kind: str | None) -> bool:
     return kind is not None and kind.INTENT == Stage.SQL
 
 
-def enqueue_screening(submission_id: int, *, sales: bool = False, only_if_missing: bool = False) -> bool:
-    """Queue `screen_submission` (in the sales lane for sales requests); False (and a log line) when Redis
-    is unreachable."""
+def enqueue_screening(
+    submission_id: int, *, sales: bool = False, only_if_missing: bool = False, alone: bool = False
+) -> bool:
+    """Queue `screen_submission` (in the sales lane for sales requests; `alone`: never in a batch, see
+    app/runtime/batching.py); False (and a log line) when Redis is unreachable."""
     queue = get_queue(SALES_SCREENING if sales else SCREENING)
     try:
         if only_if_missing and _is_pending(queue, screening_job_id(submission_id)):
             return False
         # One round trip: without a pipeline RQ registers the queue in a round trip of its own.
         pipeline = queue.connection.pipeline()
-        queue_screening(pipeline, submission_id, sales=sales)
+        queue_screening(pipeline, submission_id, sales=sales, alone=alone)
         pipeline.execute()
     except RedisError as exc:
         log.warning("could not enqueue screening of submission %s (%s); the sweeper will retry", submission_id, exc)
@@ -88,7 +95,9 @@ def enqueue_screening(submission_id: int, *, sales: bool = False, only_if_missin
     return True
 
 
-def queue_screening(pipeline: Pipeline, submission_id: int, *, sales: bool = False) -> None:
+def queue_screening(
+    pipeline: Pipeline, submission_id: int, *, sales: bool = False, alone: bool = False, at_front: bool = False
+) -> None:
     """Add the commands that queue `screen_submission` to `pipeline`; the caller executes it (capture sends
     them without waiting for the answer, app/capture/link.py)."""
     get_queue(SALES_SCREENING if sales else SCREENING).enqueue(
@@ -96,8 +105,10 @@ def queue_screening(pipeline: Pipeline, submission_id: int, *, sales: bool = Fal
         submission_id,
         job_id=screening_job_id(submission_id),
         job_timeout=_job_timeout(),
-        result_ttl=3600,
-        failure_ttl=7 * 24 * 3600,
+        result_ttl=RESULT_TTL,
+        failure_ttl=FAILURE_TTL,
+        meta={ALONE: True} if alone else None,
+        at_front=at_front,
         pipeline=pipeline,
     )
 
