@@ -9,6 +9,7 @@ from app.admin import (  # noqa: F401
     formatting,
     lists,
     notices,
+    owners,
     privacy,
     review,
     submissions,
