@@ -73,18 +73,19 @@ def screen_submission(submission_id: int) -> str:
     return outcome.verdict
 
 
-def screen_batch(submission_ids: list[int], sales: bool = False) -> dict[str, int]:
+def screen_batch(submission_ids: list[int], sales: bool = False, budget: float | None = None) -> dict[str, int]:
     """Screen a batch of received submissions in this one work horse, each in a transaction of its own,
     with one session (one database connection) and one screening context for all (app/runtime/batching.py).
 
     A submission whose screening raises is queued again alone (its own job fails as a single one would);
     the rest goes on. The batch makes way, queuing what it has not started again at the front of its lane,
-    when a queue served before its lane has work or half its time-out is used. A download's deliveries are
-    queued at the end of its batch (a sales request's at once)."""
+    when a queue served before its lane has work or `budget` seconds (half its time-out) are used. A
+    download's deliveries are queued at the end of its batch (a sales request's at once)."""
     job = get_current_job()
     connection = current_app.extensions["leadsieve.redis"]
     lane = SALES_SCREENING if sales else SCREENING
-    budget = (job.timeout if job is not None and job.timeout else current_app.config["JOB_TIMEOUT_SECONDS"]) / 2
+    if budget is None:
+        budget = (job.timeout if job is not None and job.timeout else current_app.config["JOB_TIMEOUT_SECONDS"]) / 2
     started = time.monotonic()
     counts = {"screened": 0, "skipped": 0, "alone": 0, "given back": 0}
     deliveries: list[int] = []
