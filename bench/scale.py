@@ -218,7 +218,10 @@ def load(url: str, n: int, *, seed: int = 15) -> dict[str, int]:
                     "last_name": LAST[people.last[p]].title(),
                     "company": people.companies[people.company[p]],
                     "score": 10 + 20 * stage[p],
+                    "fit": (k * 7) % 70 - 20,
                     "score_breakdown": {},
+                    "engagement_key": float(k % 997) / 10,  # spread, as real leads' keys are
+                    "last_activity_at": created,
                     "outcome": outcome,
                     "created_at": created,
                     "updated_at": created,
@@ -517,7 +520,7 @@ def before_statements(session: Any) -> dict[str, Callable[[], Any]]:
 
 def export_in_process(client: Any) -> dict[str, Any]:
     started = time.perf_counter()
-    response = client.get("/admin/leads.csv", buffered=False)
+    response = client.get("/admin/submissions.csv", buffered=False)
     size = 0
     for block in response.response:
         size += len(block)
@@ -529,7 +532,7 @@ def export_in_process(client: Any) -> dict[str, Any]:
 
 
 def export_through_gunicorn(env: dict[str, str]) -> dict[str, Any]:
-    """GET /admin/leads.csv from a gunicorn sync worker (default 30 s time-out); its RSS before and after."""
+    """GET /admin/submissions.csv from a gunicorn sync worker (default 30 s time-out); its RSS before and after."""
     work = Path(env["LEADSIEVE_INSTANCE"])
     work.mkdir(parents=True, exist_ok=True)
     web = Gunicorn("app:create_app()", env, workers=1, log=work / "gunicorn.log").start("/healthz")
@@ -541,15 +544,15 @@ def export_through_gunicorn(env: dict[str, str]) -> dict[str, Any]:
             {"email": "bench@example.com", "password": "bench password 123", "csrf_token": token}
         ).encode()
         opener.open(web.base + "/admin/login", data=form).read()
-        opener.open(web.base + "/admin/leads").read()  # warm: templates, statements, the export's code
-        opener.open(web.base + "/admin/leads.csv?q=nobody%40nowhere.example").read()
+        opener.open(web.base + "/admin/submissions").read()  # warm: templates, statements, the export's code
+        opener.open(web.base + "/admin/submissions.csv?q=nobody%40nowhere.example").read()
         [pid] = web.worker_pids()
         before = rss_kib(pid)
         started = time.perf_counter()
         rows = size = 0
         complete = False
         try:
-            with opener.open(web.base + "/admin/leads.csv", timeout=120) as answer:
+            with opener.open(web.base + "/admin/submissions.csv", timeout=120) as answer:
                 expected_rows = int(answer.headers["X-Export-Rows"])
                 length = int(answer.headers["Content-Length"])
                 text = io.TextIOWrapper(answer, encoding="utf-8", newline="")
@@ -639,15 +642,25 @@ def prepare(url: str, redis_url: str, tmp: Path) -> Target:
     local = email.split("@")[0]
     urls = {
         "dashboard": "/admin/dashboard",
-        "leads list": "/admin/leads",
+        "leads list (people)": "/admin/leads",
         "leads list, page 20": deep_link(client, "/admin/leads", 20),
-        "leads by utm_campaign (rare)": "/admin/leads?utm_campaign=spring-rare",
-        "leads by form": "/admin/leads?form=request-demo",
-        "search: one e-mail": "/admin/leads?" + urllib.parse.urlencode({"q": email.upper()}),
-        "search: e-mail start": "/admin/leads?" + urllib.parse.urlencode({"q": local + "@"}),
-        "search: words (ida.muller3220)": "/admin/leads?" + urllib.parse.urlencode({"q": local[:-1]}),
-        "search: q=acme": "/admin/leads?q=acme",
-        "search: a last name": "/admin/leads?" + urllib.parse.urlencode({"q": last_name or "smith"}),
+        "leads by engagement": "/admin/leads?sort=engagement",
+        "leads by fit, page 20": deep_link(client, "/admin/leads?sort=fit", 20),
+        "leads at SQL by engagement": "/admin/leads?stage=SQL&sort=engagement",
+        "leads won": "/admin/leads?outcome=won",
+        "leads by source (rare)": "/admin/leads?source=partner-7",
+        "leads by source (common)": "/admin/leads?source=google",
+        "leads with no owner": "/admin/leads?owner=none",
+        "leads SLA breached": "/admin/leads?sla=breached",
+        "submissions list": "/admin/submissions",
+        "submissions list, page 20": deep_link(client, "/admin/submissions", 20),
+        "submissions by utm_campaign (rare)": "/admin/submissions?utm_campaign=spring-rare",
+        "submissions by form": "/admin/submissions?form=request-demo",
+        "search: one e-mail": "/admin/submissions?" + urllib.parse.urlencode({"q": email.upper()}),
+        "search: e-mail start": "/admin/submissions?" + urllib.parse.urlencode({"q": local + "@"}),
+        "search: words (ida.muller3220)": "/admin/submissions?" + urllib.parse.urlencode({"q": local[:-1]}),
+        "search: q=acme": "/admin/submissions?q=acme",
+        "search: a last name": "/admin/submissions?" + urllib.parse.urlencode({"q": last_name or "smith"}),
         "spam folder": "/admin/rejected",
         "spam folder by category": "/admin/rejected?category=competitor",
         "screening queue": "/admin/",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
@@ -170,7 +170,21 @@ def capped_count(session: Session, query: Select[Any], cap: int = COUNT_CAP) -> 
     return int(session.scalar(select(func.count()).select_from(limited)) or 0)
 
 
-def links(current: Page, args: dict[str, Any], number: int) -> dict[str, dict[str, Any]]:
+class _Link(Protocol):
+    def encode(self) -> str: ...
+
+
+class Paged(Protocol):
+    """A page of any keyset list: the cursors of the pages around it."""
+
+    @property
+    def after(self) -> _Link | None: ...
+
+    @property
+    def before(self) -> _Link | None: ...
+
+
+def links(current: Paged, args: dict[str, Any], number: int) -> dict[str, dict[str, Any]]:
     """Query arguments for the previous and next pages (those that exist), carrying the filters and a
     page number for display."""
     kept = {k: v for k, v in args.items() if k not in ("after", "before", "page")}

@@ -1,33 +1,22 @@
-"""Leads: the filterable list of screened submissions, CSV export, lead and submission detail."""
+"""Submissions: the filterable list of screened submissions, its CSV export, and one submission's page."""
 
 from __future__ import annotations
 
-import io
-import tempfile
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import IO, Any
 
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from app import actions
 from app.actions import replay_deliveries
 from app.admin import listing
 from app.admin.blueprint import bp
+from app.admin.downloads import csv_download
 from app.db import get_session
 from app.leads.review import REJECT_CATEGORIES, decided_by_reviewer
-from app.models import (
-    AuditEvent,
-    Delivery,
-    Form,
-    Lead,
-    LeadFeedback,
-    StageChange,
-    Submission,
-    utcnow,
-)
+from app.models import AuditEvent, Form, Lead, Submission
 from app.reporting.export import FORMULA_STARTS, write_flagged_csv
 from app.statuses import DeliveryStatus, SubmissionStatus
 
@@ -80,8 +69,8 @@ def _filtered(session: Session, filters: dict[str, str]) -> Select[Any]:
     return select(Submission).outerjoin(Lead, Lead.id == Submission.lead_id).where(*_conditions(session, filters))
 
 
-@bp.get("/leads")
-def leads() -> str:
+@bp.get("/submissions")
+def submissions() -> str:
     """Screened submissions with their lead's stage, a keyset page at a time; no count of every match (it
     would read them all), only of a list that fits on one page."""
     filters = _filters()
@@ -99,7 +88,7 @@ def leads() -> str:
     links = listing.links(current, filters, number)
     forms = db.scalars(select(Form).order_by(Form.name)).all()
     return render_template(
-        "admin/leads.html",
+        "admin/submissions.html",
         rows=current.rows,
         total=None if links else len(current.rows),  # counted only when it is all on this page
         number=number,
@@ -160,13 +149,10 @@ MAYBE_FORMULA = or_(
     )
 )
 EXPORT_BATCH = 5000
-# The file is written here first: in memory up to this size, then on disk, so memory stays flat.
-EXPORT_SPOOL_BYTES = 1024 * 1024
-EXPORT_SEND_BYTES = 256 * 1024
 
 
-def export_leads(session: Session, filters: dict[str, str], out: IO[str]) -> int:
-    """Write the filtered leads as CSV to `out`, newest first; returns the rows written.
+def export_submissions(session: Session, filters: dict[str, str], out: IO[str]) -> int:
+    """Write the filtered submissions as CSV to `out`, newest first; returns the rows written.
 
     Core rows of the needed columns (no ORM objects, which were a third of the time), EXPORT_BATCH at a
     time from a server-side cursor on PostgreSQL, written one batch per writerows(). PostgreSQL plans it
@@ -187,84 +173,11 @@ def export_leads(session: Session, filters: dict[str, str], out: IO[str]) -> int
         return write_flagged_csv(out, CSV_HEADER, result.partitions())
 
 
-def _sent(spool: IO[bytes]) -> Iterator[bytes]:
-    """The written file in blocks; closed (and so deleted) when sent, or when the download stops."""
-    try:
-        while block := spool.read(EXPORT_SEND_BYTES):
-            yield block
-    finally:
-        spool.close()
-
-
-@bp.get("/leads.csv")
-def leads_csv() -> Response:
-    """The filtered list as CSV, safe to open in a spreadsheet, and never a cut file that looks whole.
-
-    The whole file is written before the first byte is sent (to a temporary file: memory stays flat), so it
-    goes out with its Content-Length and its row count (X-Export-Rows, and in the file name): a download cut
-    short for any reason is shown as failed by the browser, and a finished one can be checked."""
-    spool = tempfile.SpooledTemporaryFile(max_size=EXPORT_SPOOL_BYTES)  # noqa: SIM115 (closed once sent)
-    try:
-        text = io.TextIOWrapper(spool, encoding="utf-8", newline="")
-        rows = export_leads(get_session(), _filters(), text)
-        text.flush()
-        text.detach()
-        size = spool.tell()
-        spool.seek(0)
-    except BaseException:
-        spool.close()
-        raise
-    name = f"leadsieve-leads-{utcnow():%Y-%m-%d}-{rows}-rows.csv"
-    return Response(
-        _sent(spool),
-        mimetype="text/csv",
-        headers={
-            "Content-Disposition": f"attachment; filename={name}",
-            "Content-Length": str(size),
-            "X-Export-Rows": str(rows),
-            "Cache-Control": "no-store",
-        },
-    )
-
-
-@bp.get("/leads/<int:lead_id>")
-def lead(lead_id: int) -> str:
-    """A lead's timeline: submissions and findings, stage changes, deliveries, sales feedback."""
-    db = get_session()
-    person = db.get(Lead, lead_id) or abort(404)
-    submissions = db.scalars(
-        select(Submission)
-        .where(Submission.lead_id == lead_id)
-        .options(selectinload(Submission.form), selectinload(Submission.findings))
-    ).all()
-    changes = db.scalars(select(StageChange).where(StageChange.lead_id == lead_id)).all()
-    deliveries = db.scalars(
-        select(Delivery)
-        .join(Submission, Submission.id == Delivery.submission_id)
-        .where(Submission.lead_id == lead_id)
-        .options(selectinload(Delivery.destination), selectinload(Delivery.attempt_log))
-    ).all()
-    feedback = db.scalars(select(LeadFeedback).where(LeadFeedback.lead_id == lead_id)).all()
-    # Reviewer decisions on its submissions, with their reasons (sales feedback has its own entry).
-    audit = db.scalars(
-        select(AuditEvent).where(
-            or_(
-                and_(AuditEvent.subject_type == "submission", AuditEvent.subject_id.in_([s.id for s in submissions])),
-                and_(
-                    AuditEvent.subject_type == "lead",
-                    AuditEvent.subject_id == lead_id,
-                    AuditEvent.action != "lead.feedback",
-                ),
-            )
-        )
-    ).all()
-    events: list[tuple[datetime, str, Any]] = [(s.received_at, "submission", s) for s in submissions]
-    events += [(a.at, "audit", a) for a in audit]
-    events += [(c.at, "stage", c) for c in changes]
-    events += [(d.created_at, "delivery", d) for d in deliveries]
-    events += [(f.at, "feedback", f) for f in feedback]
-    events.sort(key=lambda e: e[0], reverse=True)
-    return render_template("admin/lead.html", lead=person, events=events, labels=AUDIT_LABELS)
+@bp.get("/submissions.csv")
+def submissions_csv() -> Response:
+    """The filtered list as CSV, safe to open in a spreadsheet, written whole before it is sent."""
+    filters = _filters()
+    return csv_download(lambda out: export_submissions(get_session(), filters, out), "submissions")
 
 
 @bp.get("/submissions/<int:submission_id>")

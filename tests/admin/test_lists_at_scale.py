@@ -79,7 +79,7 @@ def walk(client, url: str) -> tuple[list[str], list[str]]:
 @pytest.mark.parametrize(
     ("url", "verdict", "category", "newest_first"),
     [
-        ("/admin/leads?verdict=accepted", "accepted", None, True),
+        ("/admin/submissions?verdict=accepted", "accepted", None, True),
         ("/admin/rejected?category=spam", "rejected", "spam", True),
         ("/admin/", "held", "uncertain", False),
     ],
@@ -102,7 +102,7 @@ def test_keyset_pages_never_skip_or_repeat_a_row(admin, db_session, url, verdict
 
 def test_rows_arriving_while_paging_are_not_shown_twice(admin, db_session):
     bulk(db_session, spread(120, verdict="accepted"))
-    first = admin.get("/admin/leads").get_data(as_text=True)
+    first = admin.get("/admin/submissions").get_data(as_text=True)
     bulk(db_session, [{"email": "new1@acme.com", "verdict": "accepted", "received_at": T0 + timedelta(days=9)}])
     second = admin.get(link(first, "next")).get_data(as_text=True)
     assert not set(emails(first)) & set(emails(second))
@@ -115,16 +115,16 @@ def test_lists_count_only_what_fits_on_a_page_and_the_queue_up_to_the_cap(admin,
     assert "More than 1,000 held" in admin.get("/admin/").get_data(as_text=True)  # the queue: up to the cap
     assert "More than 50 rejected" in admin.get("/admin/rejected").get_data(as_text=True)
     assert "11 rejected" in admin.get("/admin/rejected?q=r1").get_data(as_text=True)  # r1 and r10 to r19
-    html = admin.get("/admin/leads?verdict=held").get_data(as_text=True)
+    html = admin.get("/admin/submissions?verdict=held").get_data(as_text=True)
     assert "More than 50 screened submissions match" in html and "Page 1</span>" in html
-    assert "14 screened submission(s) match" in admin.get("/admin/leads?q=p10").get_data(as_text=True)
+    assert "14 screened submission(s) match" in admin.get("/admin/submissions?q=p10").get_data(as_text=True)
 
 
 def test_malformed_cursors_give_the_first_page(admin, db_session):
     bulk(db_session, spread(60, verdict="accepted"))
-    first = emails(admin.get("/admin/leads").get_data(as_text=True))
+    first = emails(admin.get("/admin/submissions").get_data(as_text=True))
     for cursor in ("after=nonsense", "before=2026-13-01T00:00:00_1", "after=_", "page=-3&after=%00"):
-        assert emails(admin.get(f"/admin/leads?{cursor}").get_data(as_text=True)) == first, cursor
+        assert emails(admin.get(f"/admin/submissions?{cursor}").get_data(as_text=True)) == first, cursor
 
 
 PEOPLE = [
@@ -155,7 +155,7 @@ PEOPLE = [
 )
 def test_search_by_email_start_domain_name_and_company(admin, db_session, q, found):
     bulk(db_session, [{**person, "verdict": "accepted", "received_at": T0} for person in PEOPLE])
-    html = admin.get("/admin/leads", query_string={"q": q}).get_data(as_text=True)
+    html = admin.get("/admin/submissions", query_string={"q": q}).get_data(as_text=True)
     shown = [p["email"] for p in PEOPLE if f">{p['email']}</a>" in html]
     assert shown == found, q
 
@@ -177,7 +177,7 @@ def test_the_export_of_n_rows_has_n_rows_and_says_so(admin, db_session):
     rows[5].update(first_name="\tTab", last_name="\uff1dSUM(A1)", job_title="  =1+1", utm_source="@x")
     bulk(db_session, rows)
     bulk(db_session, spread(5, verdict="rejected", category="spam", prefix="spam"))
-    response = admin.get("/admin/leads.csv?verdict=accepted")
+    response = admin.get("/admin/submissions.csv?verdict=accepted")
     body = response.get_data()
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert response.headers["X-Export-Rows"] == "12345"
@@ -201,7 +201,7 @@ def test_the_export_of_n_rows_has_n_rows_and_says_so(admin, db_session):
 
 
 def test_an_empty_export_is_a_header_and_zero_rows(admin):
-    response = admin.get("/admin/leads.csv?q=nobody@nowhere.example")
+    response = admin.get("/admin/submissions.csv?q=nobody@nowhere.example")
     assert response.headers["X-Export-Rows"] == "0"
     assert response.get_data(as_text=True).splitlines()[0].startswith("received_at,email,")
     assert utcnow().strftime("%Y-%m-%d") in response.headers["Content-Disposition"]

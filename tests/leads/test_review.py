@@ -143,21 +143,21 @@ def test_leads_list_filters_and_paginates_in_sql(reviewer, db_session):
         held(
             db_session, email=f"p{i}@acme.com", verdict="accepted", category=None, utm_source="google" if i % 2 else ""
         )
-    page1 = reviewer.get("/admin/leads").get_data(as_text=True)
+    page1 = reviewer.get("/admin/submissions").get_data(as_text=True)
     # No count of every match (it would read them all): only a list that fits on one page is counted.
     assert "More than 50 screened submissions match" in page1 and "Page 1</span>" in page1
     following = re.search(r'href="([^"]+)" rel="next"', page1).group(1).replace("&amp;", "&")
     assert reviewer.get(following).get_data(as_text=True).count("@acme.com</a>") == 5
-    google = reviewer.get("/admin/leads?utm_source=google").get_data(as_text=True)
+    google = reviewer.get("/admin/submissions?utm_source=google").get_data(as_text=True)
     assert "27 screened submission(s) match" in google
-    search = reviewer.get("/admin/leads?q=p17%40").get_data(as_text=True)
+    search = reviewer.get("/admin/submissions?q=p17%40").get_data(as_text=True)
     assert "1 screened submission(s) match" in search
 
 
 def test_list_pages_do_not_query_per_row(app, reviewer, db_session):
     """Rows spread over every form, half of them with a lead: a lazy load per row would show."""
     engine = app.extensions["leadsieve.engine"]
-    urls = ("/admin/", "/admin/leads", "/admin/rejected")
+    urls = ("/admin/", "/admin/submissions", "/admin/rejected")
     slugs = db_session.scalars(select(Form.slug).order_by(Form.id)).all()
 
     def add(prefix, n):
@@ -190,7 +190,7 @@ def test_csv_export_is_safe_against_formulas(reviewer, db_session):
         message="@SUM(A1)",
         phone="+1 555 0100",
     )
-    response = reviewer.get("/admin/leads.csv")
+    response = reviewer.get("/admin/submissions.csv")
     assert response.mimetype == "text/csv"
     [header, row] = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
     record = dict(zip(header, row, strict=True))
@@ -283,10 +283,10 @@ def test_freemail_allow_and_block_list_the_address_not_the_provider(reviewer, db
 def test_leads_search_takes_percent_and_underscore_literally(reviewer, db_session):
     for email in ("a_b@acme.com", "axb@acme.com", "100%@acme.com", "100x@acme.com"):
         held(db_session, email=email, verdict="accepted", category=None, company="")
-    assert "1 screened submission(s) match" in reviewer.get("/admin/leads?q=a_b").get_data(as_text=True)
-    assert "1 screened submission(s) match" in reviewer.get("/admin/leads?q=100%25").get_data(as_text=True)
-    assert "0 screened submission(s) match" in reviewer.get("/admin/leads?q=%25%25").get_data(as_text=True)
-    assert "0 screened submission(s) match" in reviewer.get("/admin/leads?q=x_").get_data(as_text=True)
+    assert "1 screened submission(s) match" in reviewer.get("/admin/submissions?q=a_b").get_data(as_text=True)
+    assert "1 screened submission(s) match" in reviewer.get("/admin/submissions?q=100%25").get_data(as_text=True)
+    assert "0 screened submission(s) match" in reviewer.get("/admin/submissions?q=%25%25").get_data(as_text=True)
+    assert "0 screened submission(s) match" in reviewer.get("/admin/submissions?q=x_").get_data(as_text=True)
 
 
 def test_queue_shows_the_evidence_screening_produced_end_to_end(reviewer, client, db_session, run_worker):
@@ -343,7 +343,7 @@ def test_csv_export_streams_every_row_past_one_batch(app, reviewer, db_session):
         ],
     )
     db_session.commit()
-    response = reviewer.get("/admin/leads.csv")
+    response = reviewer.get("/admin/submissions.csv")
     assert response.is_streamed
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
     assert sorted(r["email"] for r in rows) == sorted(f"bulk{i}@acme.com" for i in range(1203))

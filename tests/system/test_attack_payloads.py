@@ -171,9 +171,10 @@ def test_payload_in_every_text_field_goes_through_without_harm(
         "/admin/",
         "/admin/rejected",
         "/admin/leads",
+        "/admin/submissions",
         f"/admin/submissions/{stored.id}",
         f"/admin/leads/{stored.lead_id}",
-        f"/admin/leads?q={payload[:50]}",
+        f"/admin/submissions?q={payload[:50]}",
     ):
         page = admin.get(url)
         assert page.status_code == 200, url
@@ -182,12 +183,13 @@ def test_payload_in_every_text_field_goes_through_without_harm(
     assert str(escape(stored.company)) in detail
 
     # CSV export: the text is there, but no cell can start a formula.
-    export = admin.get("/admin/leads.csv")
-    assert export.status_code == 200
-    rows = list(csv.DictReader(io.StringIO(export.get_data(as_text=True))))
-    assert len(rows) == 1
-    for name, cell in rows[0].items():
-        assert not cell.lstrip(" ").startswith(FORMULA_PREFIXES), (name, cell)
+    for export_url in ("/admin/submissions.csv", "/admin/leads.csv"):
+        export = admin.get(export_url)
+        assert export.status_code == 200
+        rows = list(csv.DictReader(io.StringIO(export.get_data(as_text=True))))
+        assert len(rows) == 1
+        for name, cell in rows[0].items():
+            assert not cell.lstrip(" ").startswith(FORMULA_PREFIXES), (export_url, name, cell)
     assert rows[0]["company"] == safe_cell(stored.company) and stored.company in rows[0]["company"]
 
     # Forwarding: delivered once to each; the webhook's JSON carries the stored text exactly.
@@ -266,9 +268,11 @@ def test_nul_in_a_public_url_is_refused_not_a_failure(client, url):
     "query",
     [
         "rejected?category=%00",
-        "leads?q=pat%00rick",
-        "leads.csv?q=%00&form=%00",
-        "leads?stage=%00&verdict=%00&category=%00&form=%00&utm_campaign=%00",
+        "submissions?q=pat%00rick",
+        "submissions.csv?q=%00&form=%00",
+        "submissions?stage=%00&verdict=%00&category=%00&form=%00&utm_campaign=%00",
+        "leads?stage=%00&outcome=%00&source=%00&sort=%00&owner=%00&sla=%00",
+        "leads.csv?stage=%00&outcome=%00&source=%00",
         "?page=%00",
     ],
 )

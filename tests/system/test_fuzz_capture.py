@@ -212,7 +212,14 @@ def pages_render(admin, db_session, seen: set[int]) -> None:
     """Every admin page that lists or shows submissions answers 200 with every row stored so far."""
     db_session.expire_all()
     rows = db_session.scalars(select(Submission)).all()
-    for url in ("/admin/", "/admin/rejected", "/admin/leads", "/admin/leads.csv"):
+    for url in (
+        "/admin/",
+        "/admin/rejected",
+        "/admin/leads",
+        "/admin/leads.csv",
+        "/admin/submissions",
+        "/admin/submissions.csv",
+    ):
         response = admin.get(url)
         assert response.status_code == 200, url
     for row in rows:
