@@ -6,6 +6,8 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
+    FieldList,
+    FormField,
     HiddenField,
     PasswordField,
     SelectField,
@@ -18,6 +20,7 @@ from wtforms.validators import AnyOf, DataRequired, EqualTo, Length, Optional, R
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from forms.base import CONTACT_FIELDS
+from forms.field_editor import FieldRowForm
 from forms.kinds import FORM_KINDS
 from screening.model import Stage
 
@@ -111,6 +114,8 @@ class FormEditor(FlaskForm):
     required = MultiCheckboxField(
         "Fields required", choices=[SelectChoice(n, n.replace("_", " ")) for n in CONTACT_FIELDS]
     )
+    # The field list, one row per field (app/admin/form_fields.py); without rows shown/required above apply.
+    fields = FieldList(FormField(FieldRowForm), label="Fields")
     consent_text = TextAreaField(
         "Consent text (leave empty for no consent box)", validators=[Optional(), Length(max=2000)]
     )

@@ -11,6 +11,8 @@ from sqlalchemy import func, select
 from wtforms.fields.choices import SelectChoice
 
 from app.admin.blueprint import admin_only, bp
+from app.admin.form_fields import fill_rows, read_rows, show_errors
+from app.capture.field_settings import preview_fields
 from app.capture.form_settings import FormInput, FormSettingsError, destinations_for, save_form, set_active
 from app.capture.thanks import visitor_email_settings
 from app.db import get_session
@@ -38,6 +40,7 @@ def _editor(form_row: Form | None) -> FormEditor:
             editor.kind.data = request.args.get("kind", "download")
             defaults = build_form(editor.kind.data if editor.kind.data in FORM_KINDS else "download", {})
             editor.shown.data, editor.required.data = list(defaults.shown_fields), list(defaults.required_fields)
+            fill_rows(editor, editor.kind.data or "", {})
             editor.visitor_email.data = visitor_email_settings(editor.kind.data or "", {})["enabled"]
             editor.destinations.data = []
         else:
@@ -69,6 +72,7 @@ def _fill(editor: FormEditor, form_row: Form) -> None:
     editor.challenge_min_score.data = str(challenge.get("min_score", ""))
     editor.akismet.data = bool(settings.get("akismet"))
     editor.shown.data, editor.required.data = list(public.shown_fields), list(public.required_fields)
+    fill_rows(editor, form_row.kind, settings)
     editor.destinations.data = destinations_for(get_session(), form_row.slug)
 
 
@@ -101,6 +105,7 @@ def _input(editor: FormEditor) -> FormInput:
         akismet=bool(editor.akismet.data),
         shown=editor.shown.data or [],
         required=editor.required.data or [],
+        fields=read_rows(editor)[0] or None,  # no rows posted: shown/required say which contact fields
         destination_ids=editor.destinations.data or [],
     )
 
@@ -118,8 +123,10 @@ def _save(editor: FormEditor, form_row: Form | None) -> Any:
             )
             get_session().commit()
         except FormSettingsError as exc:
+            show_errors(editor, exc.errors, read_rows(editor)[1])
             for name, message in exc.errors.items():
-                editor[name].errors = [*editor[name].errors, message]
+                if not name.startswith("fields-"):
+                    editor[name].errors = [*editor[name].errors, message]
         else:
             flash(f"Saved “{saved.name}”.", "ok")
             return redirect(url_for("admin.form_edit", form_id=saved.id))
@@ -203,6 +210,7 @@ def form_preview() -> Any:
         "marketing_consent_text": data.marketing_consent_text,
         "shown": list(data.shown),
         "required": list(data.required),
+        "fields": preview_fields(data.fields or []),
         "webinar": {"title": data.webinar_title, "starts_at": data.webinar_starts_at},
     }
     form_row = SimpleNamespace(name=data.name or "Untitled form", slug="preview", kind=kind, settings=settings)

@@ -10,7 +10,7 @@ ISO 8601 time (the e-mail and the calendar file need a real one).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from app.capture.calendar import MAX_DURATION_MINUTES, StartTimeError, parse_starts_at
 from app.capture.challenges import PROVIDERS
+from app.capture.field_settings import apply_fields
 from app.models import AuditEvent, Destination, Form
 from forms import CONTACT_FIELDS, FORM_KINDS
 
@@ -70,6 +71,8 @@ class FormInput:
     akismet: bool | None = None
     shown: Sequence[str] = field(default_factory=tuple)
     required: Sequence[str] = field(default_factory=tuple)
+    # The field list in order (forms/field_spec.py); None keeps the stored one (or shown/required make it).
+    fields: Sequence[Mapping[str, Any]] | None = None
     destination_ids: Sequence[int] = field(default_factory=tuple)
 
 
@@ -175,6 +178,10 @@ def build_settings(
     _challenge(data, settings, errors)
     settings["shown"] = [n for n in CONTACT_FIELDS if n == "email" or n in data.shown or n in data.required]
     settings["required"] = [n for n in CONTACT_FIELDS if n == "email" or n in data.required]
+    if data.fields is not None:
+        apply_fields(settings, data.fields, errors)
+    elif data.shown or data.required:
+        settings.pop("fields", None)  # shown/required given instead of a list: the kind's list for them
     if errors:
         raise FormSettingsError(errors)
     return settings
@@ -234,7 +241,11 @@ def save_form(session: Session, data: FormInput, *, form: Form | None, actor: st
             action="form.created" if created else "form.updated",
             subject_type="form",
             subject_id=form.id,
-            details={"slug": form.slug, "active": form.active},
+            details={
+                "slug": form.slug,
+                "active": form.active,
+                "fields": [f["key"] for f in settings.get("fields", [])],
+            },
         )
     )
     session.flush()

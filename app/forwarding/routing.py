@@ -16,8 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.consent.payload import consents_payload
-from app.leads.owners import owner_payload
 from app.forwarding.field_mapping import field_payload
+from app.leads.owners import owner_payload
 from app.models import Delivery, Destination, Lead, StageChange, Submission, utcnow
 from app.statuses import DeliveryStatus, EventType, Stage
 from screening.model import SIDE_STAGES
