@@ -191,6 +191,8 @@ class StageChange(Base):
     """A lead moved forward: from, to, why, and who or what moved it."""
 
     __tablename__ = "stage_changes"
+    # The loop report's hand-offs to sales in a period (app/reporting/loop.py): the SQL changes only.
+    __table_args__ = (Index("ix_stage_changes_to_stage_at", "to_stage", "at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
@@ -682,6 +684,19 @@ class SubmissionRollup(Base):
     mql: Mapped[int] = mapped_column(default=0)  # of `leads`, those at MQL or a later stage now
     sql: Mapped[int] = mapped_column(default=0)  # at SQL or a later stage
     won: Mapped[int] = mapped_column(default=0)
+    # The loop (app/reporting/loop.py): of `leads`, those that ever reached MQL, ever reached SQL (or a later
+    # stage), that sales ever accepted, rejected (any reason, spam included) or won, and per rejection reason.
+    reached_mql: Mapped[int] = mapped_column(default=0)
+    reached_sql: Mapped[int] = mapped_column(default=0)
+    sales_accepted: Mapped[int] = mapped_column(default=0)
+    sales_rejected: Mapped[int] = mapped_column(default=0)
+    sales_won: Mapped[int] = mapped_column(default=0)
+    rejected_not_a_fit: Mapped[int] = mapped_column(default=0)
+    rejected_bad_timing: Mapped[int] = mapped_column(default=0)
+    rejected_no_budget: Mapped[int] = mapped_column(default=0)
+    rejected_duplicate: Mapped[int] = mapped_column(default=0)
+    rejected_already_customer: Mapped[int] = mapped_column(default=0)
+    rejected_spam: Mapped[int] = mapped_column(default=0)
 
 
 class DeliveryRollup(Base):

@@ -4,7 +4,8 @@ a few rows per day instead of every submission of the period.
 A rollup row counts the submissions received in its bucket through that form with that utm source: all
 of them, those not screened yet, by verdict, by reason while not accepted (a released submission no
 longer counts as spam), and the new leads among them (a lead counts once, on its first accepted
-submission) with how far each got: MQL or beyond, SQL or beyond, won. Buckets are hours for yesterday
+submission) with how far each got: MQL or beyond, SQL or beyond, won; and what each ever reached and
+what sales ever said of it (the loop: app/reporting/loop.py). Buckets are hours for yesterday
 and today, where screenings and decisions keep changing counts, and whole days (UTC) before that: the
 sweep turn recomputes a bucket from its own rows, so an hour keeps that cheap however busy a day is, and
 a day keeps the rows a 30-day dashboard reads few. Hours are folded into their day once it is two days
@@ -45,6 +46,7 @@ from app.models import (
     DeliveryAttemptRollup,
     DeliveryRollup,
     Lead,
+    LeadFeedback,
     RollupState,
     StageChange,
     Submission,
@@ -72,6 +74,17 @@ DAY = timedelta(days=1)
 # customer); the side states (recycled, disqualified) count in neither.
 AT_LEAST_MQL = tuple(s for s in Stage if stage_rank(s) >= stage_rank(Stage.MQL))
 AT_LEAST_SQL = tuple(s for s in Stage if stage_rank(s) >= stage_rank(Stage.SQL))
+# The loop: what sales said at least once about a lead. Accepting outcomes imply the hand-off was taken
+# (a meeting or a win without an explicit "accepted" counts); rejections are counted per reason, spam too.
+ACCEPTING = (FeedbackOutcome.ACCEPTED, FeedbackOutcome.MEETING_HELD, FeedbackOutcome.WON)
+REASONS = (
+    FeedbackOutcome.NOT_A_FIT,
+    FeedbackOutcome.BAD_TIMING,
+    FeedbackOutcome.NO_BUDGET,
+    FeedbackOutcome.DUPLICATE,
+    FeedbackOutcome.ALREADY_CUSTOMER,
+    FeedbackOutcome.SPAM,
+)
 
 
 @dataclass(frozen=True)
@@ -91,6 +104,17 @@ class Counts:
     mql: int = 0
     sql: int = 0
     won: int = 0
+    reached_mql: int = 0
+    reached_sql: int = 0
+    sales_accepted: int = 0
+    sales_rejected: int = 0
+    sales_won: int = 0
+    rejected_not_a_fit: int = 0
+    rejected_bad_timing: int = 0
+    rejected_no_budget: int = 0
+    rejected_duplicate: int = 0
+    rejected_already_customer: int = 0
+    rejected_spam: int = 0
 
     def __add__(self, other: Counts) -> Counts:
         return Counts(*(getattr(self, m) + getattr(other, m) for m in MEASURES))
@@ -126,6 +150,16 @@ def _live_measures() -> list[ColumnElement[Any]]:
     def number(condition: ColumnElement[bool]) -> ColumnElement[Any]:
         return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
+    def reached(stages: Sequence[str]) -> ColumnElement[bool]:
+        return and_(
+            new_lead, exists().where(StageChange.lead_id == Submission.lead_id, StageChange.to_stage.in_(stages))
+        )
+
+    def told(outcomes: Sequence[str]) -> ColumnElement[bool]:
+        return and_(
+            new_lead, exists().where(LeadFeedback.lead_id == Submission.lead_id, LeadFeedback.outcome.in_(outcomes))
+        )
+
     lead_new = number(new_lead)  # SQL expressions are reused below; each is its own aggregate
     return [
         func.count(Submission.id),
@@ -138,6 +172,12 @@ def _live_measures() -> list[ColumnElement[Any]]:
         number(and_(new_lead, Lead.stage.in_(AT_LEAST_MQL))),
         number(and_(new_lead, Lead.stage.in_(AT_LEAST_SQL))),
         number(and_(new_lead, Lead.outcome == FeedbackOutcome.WON)),
+        number(reached(AT_LEAST_MQL)),
+        number(reached(AT_LEAST_SQL)),
+        number(told(ACCEPTING)),
+        number(told(REASONS)),
+        number(told((FeedbackOutcome.WON,))),
+        *(number(told((reason,))) for reason in REASONS),
     ]
 
 

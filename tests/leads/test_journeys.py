@@ -8,8 +8,10 @@ fit, spam, won then the newsletter)."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -390,3 +392,90 @@ def test_approving_as_a_side_state_a_submission_already_on_a_lead_moves_the_lead
         session.commit()
     approve_as(admin, submission_id, "MQL")
     assert the_lead(db_session).stage == "SQL"
+
+
+# --- The loop reported -------------------------------------------------------------------------------
+
+RISKY_SOURCE = '=HYPERLINK("http://evil.example","x")'
+
+
+def loop_csv(admin) -> list[dict[str, str]]:
+    response = admin.get("/admin/reporting.csv")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    return list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+
+
+def set_first_touch(app, email: str, minutes: int | None) -> None:
+    """Sales' first contact `minutes` after the lead's hand-off (None: not yet), so the median is exact."""
+    with app.app_context(), session_scope() as session:
+        lead = session.scalars(select(Lead).where(Lead.email == email)).one()
+        handed = session.scalars(
+            select(StageChange.at).where(StageChange.lead_id == lead.id, StageChange.to_stage == "SQL")
+        ).one()
+        lead.first_touch_at = None if minutes is None else handed + timedelta(minutes=minutes)
+        session.commit()
+
+
+def test_the_loop_per_form_and_source_from_submission_to_won(app, admin, client, db_session, run_worker):
+    people = [
+        ("request-demo", "li@initech.com", "linkedin", ["contacted", "accepted", "won"], 10),
+        ("request-demo", "ken@initech.com", "google", ["accepted"], 50),
+        ("contact-sales", "ana@initech.com", "google", ["not_a_fit"], 30),
+        ("contact-sales", "bo@initech.com", "google", ["spam"], None),
+        ("whitepaper-lead-quality", "jane@acme.com", RISKY_SOURCE, [], None),
+    ]
+    for slug, email, source, _, _ in people:
+        submit(client, slug, email=email, utm_source=source)
+    submit(client, "whitepaper-lead-quality", email="li@initech.com", utm_source="linkedin")  # a second fill
+    run_worker()
+    for _, email, _, outcomes, minutes in people:
+        lead = the_lead(db_session, email)
+        for outcome in outcomes:
+            assert client.post(link(app, lead.id), data={"outcome": outcome}).status_code == 200
+        if outcomes:
+            set_first_touch(app, email, minutes)
+    assert anonymous_is_sent_to_login(app)
+
+    before = loop_csv(admin)  # counted live: the sweep has not run yet
+    with app.app_context(), session_scope() as session:
+        run_sweep(session, older_than_seconds=60, dns_retry_after_seconds=60, dns_retry_limit=10)
+    rows = loop_csv(admin)
+    assert rows == before  # the rollups say what the live count said
+
+    by = {(r["group"], r["name"]): r for r in rows}
+    total = by[("total", "All")]
+    assert [total[k] for k in ("Submissions", "Accepted", "Leads", "MQL", "SQL", "Accepted by sales (SAL)", "Won")] == [
+        "6", "6", "5", "5", "4", "2", "1",
+    ]  # fmt: skip
+    assert (total["sales rejected"], total["rejected: not a fit"], total["rejected: spam"]) == ("2", "1", "1")
+    assert (total["median seconds to first touch"], total["hand-offs touched"]) == ("1800", "3")
+    google = by[("source", "google")]
+    assert (google["Leads"], google["SQL"], google["Accepted by sales (SAL)"], google["sales rejected"]) == (
+        "3", "3", "1", "2",
+    )  # fmt: skip
+    assert google["median seconds to first touch"] == "2400"  # 30 and 50 minutes
+    assert by[("source", "linkedin")]["Submissions"] == "2" and by[("source", "linkedin")]["Won"] == "1"
+    demo = by[("form", "Request a demo")]
+    assert (demo["SQL"], demo["Accepted by sales (SAL)"], demo["median seconds to first touch"]) == ("2", "2", "1800")
+    # A source a visitor typed is never a formula in the spreadsheet.
+    assert ("source", "'" + RISKY_SOURCE) in by and ("source", RISKY_SOURCE) not in by
+
+    page = admin.get("/admin/reporting").get_data(as_text=True)
+    assert "The loop" in page and "Request a demo" in page and "30 min" in page
+    assert "=HYPERLINK(&#34;http://evil.example&#34;" in page  # shown escaped, as text
+
+
+def anonymous_is_sent_to_login(app) -> bool:
+    for url in ("/admin/reporting", "/admin/reporting.csv"):
+        response = app.test_client().get(url)
+        if response.status_code != 302 or "/admin/login" not in response.headers["Location"]:
+            return False
+    return True
+
+
+def test_the_loop_for_a_period_without_leads_is_empty_not_an_error(admin):
+    page = admin.get("/admin/reporting?since=2020-01-01&until=2020-01-31")
+    assert page.status_code == 200 and "No submissions in this period." in page.get_data(as_text=True)
+    rows = list(csv.reader(io.StringIO(admin.get("/admin/reporting.csv?since=2020-01-01").get_data(as_text=True))))
+    assert rows[1][:3] == ["total", "All", "0"] and len(rows) == 2
+    assert admin.get("/admin/reporting?since=not-a-date").status_code == 200  # falls back to the last 30 days

@@ -22,6 +22,7 @@ from app.models import (
     Destination,
     Form,
     Lead,
+    LeadFeedback,
     ListEntry,
     RollupState,
     StageChange,
@@ -51,6 +52,13 @@ PEOPLE = [  # form, e-mail, utm source, received how many days ago
 def direct(session) -> dict[tuple[Any, ...], rollups.Counts]:
     """The measures computed in Python from every row: an independent reading of the rollups' rules."""
     rows = session.execute(select(Submission, Lead).outerjoin(Lead, Lead.id == Submission.lead_id)).all()
+    reached: dict[int, set[str]] = defaultdict(set)  # every stage each lead was ever moved to
+    for lead_id, stage in session.execute(select(StageChange.lead_id, StageChange.to_stage)):
+        reached[lead_id].add(stage)
+    told: dict[int, set[str]] = defaultdict(set)  # every outcome sales ever reported for each lead
+    for lead_id, outcome in session.execute(select(LeadFeedback.lead_id, LeadFeedback.outcome)):
+        told[lead_id].add(outcome)
+    reasons = ("not_a_fit", "bad_timing", "no_budget", "duplicate", "already_customer", "spam")
     first: dict[int, tuple[datetime, int]] = {}
     for s, _ in rows:
         if s.verdict == "accepted" and s.lead_id is not None:
@@ -69,6 +77,13 @@ def direct(session) -> dict[tuple[Any, ...], rollups.Counts]:
             c["mql"] += stage_rank(lead.stage) >= stage_rank("MQL")  # or any later stage
             c["sql"] += stage_rank(lead.stage) >= stage_rank("SQL")
             c["won"] += lead.outcome == "won"
+            c["reached_mql"] += any(stage_rank(st) >= stage_rank("MQL") for st in reached[lead.id])
+            c["reached_sql"] += any(stage_rank(st) >= stage_rank("SQL") for st in reached[lead.id])
+            c["sales_accepted"] += bool(told[lead.id] & {"accepted", "meeting_held", "won"})
+            c["sales_rejected"] += bool(told[lead.id] & set(reasons))
+            c["sales_won"] += "won" in told[lead.id]
+            for reason in reasons:
+                c[f"rejected_{reason}"] += reason in told[lead.id]
     return {key: rollups.Counts(**c) for key, c in found.items()}
 
 
@@ -168,11 +183,11 @@ def as_if_long_ago(db_session) -> None:
     db_session.commit()
 
 
-def won(app, email: str) -> None:
-    """Sales report the lead won: only the lead row changes."""
+def won(app, email: str, outcome: str = "won") -> None:
+    """Sales report the lead won (or another outcome): only the lead's rows change."""
     with app.app_context(), session_scope() as session:
         lead = session.scalars(select(Lead).where(Lead.email == email)).one()
-        record_feedback(session, lead=lead, outcome="won", source="sales")
+        record_feedback(session, lead=lead, outcome=outcome, source="sales")
         session.commit()
 
 
@@ -195,6 +210,7 @@ def test_rollups_agree_with_a_direct_count_after_screenings_and_decisions(app, d
     assert rollups.counts(db_session, by=rollups.GROUPS) == direct(db_session)
     as_if_long_ago(db_session)
     won(app, "di@hooli.com")  # two days after its first submission: only the lead row changes
+    won(app, "cy@globex.com", outcome="not_a_fit")  # the loop: a rejection, counted with its reason
     refresh(app)
     db_session.expire_all()
     expected = direct(db_session)
@@ -215,6 +231,8 @@ def test_rollups_agree_with_a_direct_count_after_screenings_and_decisions(app, d
     # Six people were accepted (two of them twice): six leads, each counted once; stages are classification's.
     assert (whole.submissions, whole.accepted, whole.leads, whole.won) == (10, 8, 6, 1)
     assert funnel.categories["spam"] == 1 and funnel.held == 0 and whole.sql >= 1
+    assert (whole.sales_won, whole.sales_rejected, whole.rejected_not_a_fit) == (1, 1, 1)
+    assert whole.reached_sql > whole.sql  # the rejected SQL is no SQL now, but it was handed to sales
 
 
 def test_a_reopened_and_rescreened_submission_moves_between_rows(app, db_session, mixed):
