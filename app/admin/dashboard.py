@@ -11,6 +11,7 @@ from app.db import get_session
 from app.models import utcnow
 from app.reporting.charts import RateChart, columns, hbar, rate_bars
 from app.reporting.dashboard import RATE_CATEGORIES, overview, period
+from app.reporting.speed_to_lead import duration, speed_to_lead
 
 CHART_GROUPS = 8  # the busiest forms / sources get a chart; the tables below list them all
 
@@ -44,4 +45,6 @@ def dashboard() -> str:
         charts=charts,
         categories=RATE_CATEGORIES,
         queue_age=age,
+        speed=speed_to_lead(get_session(), start, end),
+        duration=duration,
     )
