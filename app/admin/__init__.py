@@ -6,6 +6,7 @@ from app.admin import (  # noqa: F401
     dashboard,
     destinations,
     form_settings,
+    leads,
     formatting,
     lists,
     notices,
