@@ -329,6 +329,12 @@ class Settings(BaseSettings):
         shown="`15552000` (180 days)",
         gt=0,
     )
+    OPT_IN_CONFIRM_HOURS: int = _setting(
+        72,
+        "hours a visitor has to confirm marketing consent (double opt-in) by the e-mailed link; "
+        "unconfirmed after them, no marketing destination ever receives the person from that form",
+        gt=0,
+    )
 
     # Jobs and the sweeper that re-enqueues lost work.
     JOB_TIMEOUT_SECONDS: int = _setting(

@@ -20,6 +20,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from app.admin import bp as admin_bp
     from app.capture import bp as capture_bp
     from app.capture import form_cache, gate
+    from app.consent.routes import bp as consent_bp
     from app.embed import bp as embed_bp
     from app.extensions import csrf, limiter
     from app.leads.routes import bp as feedback_bp
@@ -39,8 +40,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     csrf.exempt(capture_bp)
     # Feedback links are authorised by their signed token, not by a session.
     csrf.exempt(feedback_bp)
+    # So are the visitor's consent links (confirm, unsubscribe): they come from an e-mail.
+    csrf.exempt(consent_bp)
     app.register_blueprint(capture_bp)
     app.register_blueprint(feedback_bp)
+    app.register_blueprint(consent_bp)
     app.register_blueprint(embed_bp)
     app.register_blueprint(admin_bp)
 

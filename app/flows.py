@@ -6,6 +6,7 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from app.capture import visitor_email
+from app.consent import opt_in
 from app.forwarding.routing import feedback_token, route
 from app.leads.classification import classify
 from app.leads.owners import ServiceLevel, assign_new_sql
@@ -49,5 +50,14 @@ def accept(
     token = feedback_token(config["SECRET_KEY"], lead.id)
     deliveries = route(
         session, submission=submission, lead=lead, feedback_url=f"{config['PUBLIC_BASE_URL']}/feedback/{token}"
+    )
+    # Marketing destinations wait for the visitor to confirm marketing consent (double opt-in).
+    deliveries = opt_in.hold(
+        session,
+        submission=submission,
+        lead=lead,
+        deliveries=deliveries,
+        hours=config["OPT_IN_CONFIRM_HOURS"],
+        email=bool(config["SMTP_URL"]),
     )
     return [d.id for d in deliveries]

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 import screening
 from app.capture import visitor_email
+from app.consent.mail import with_consent_links
 from app.db import rowcount, session_scope
 from app.flows import accept
 from app.forwarding.adapters import DeliverySettings, DestinationSpec
@@ -336,6 +337,9 @@ def send_visitor_email(submission_id: int) -> str:
             return "not sent"
         config = current_app.config
         message = visitor_email.message_for(submission, base_url=config["PUBLIC_BASE_URL"], now=utcnow())
+        message = with_consent_links(
+            session, message, submission, secret=config["SECRET_KEY"], base_url=config["PUBLIC_BASE_URL"]
+        )
         result = visitor_email.send(message, delivery_settings())
         delay = visitor_email.record_attempt(session, row, result, backoff=config["DELIVERY_BACKOFF"])
         status, attempts = row.status, row.attempts

@@ -25,6 +25,18 @@ class DeliveryStatus(Words):
     DELIVERED = "delivered"
     FAILED = "failed"
     DEAD = "dead"
+    # A delivery to a marketing destination waiting for the visitor to confirm marketing consent by e-mail
+    # (app/consent/opt_in.py); never confirmed in time, it is withheld: never sent, never replayed.
+    AWAITING_OPT_IN = "awaiting_opt_in"
+    WITHHELD = "withheld"
+
+
+class OptInStatus(Words):
+    """The double opt-in of a marketing consent: pending until the e-mailed link is clicked or the window closes."""
+
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    EXPIRED = "expired"
 
 
 class FeedbackOutcome(Words):
@@ -83,6 +95,7 @@ __all__ = [
     "DeliveryStatus",
     "EventType",
     "FeedbackOutcome",
+    "OptInStatus",
     "RescoreStatus",
     "Stage",
     "SubmissionStatus",

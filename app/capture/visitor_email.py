@@ -191,6 +191,9 @@ class VisitorMessage:
     asset_url: str = ""
     webinar: Webinar | None = None
     calendar: bytes | None = None
+    # The double opt-in's confirmation link and the unsubscribe link (app/consent/mail.py).
+    confirm_url: str = ""
+    unsubscribe_url: str = ""
 
 
 def default_subject(kind: str, form_name: str, *, asset_name: str = "", webinar: Webinar | None = None) -> str:
@@ -280,6 +283,8 @@ def render_bodies(message: VisitorMessage) -> tuple[str, str]:
         "webinar": message.webinar,
         "when": when_text(message.webinar.starts_at) if message.webinar and message.webinar.starts_at else "",
         "has_calendar": message.calendar is not None,
+        "confirm_url": message.confirm_url,
+        "unsubscribe_url": message.unsubscribe_url,
     }
     plain = TEMPLATES.get_template("email/visitor_confirmation.txt").render(**values)
     html = TEMPLATES.get_template("email/visitor_confirmation.html").render(**values)
@@ -306,6 +311,9 @@ def build_message(message: VisitorMessage, *, sender: str) -> tuple[EmailMessage
     msg["Date"] = format_datetime(datetime.now(UTC))
     msg["Message-ID"] = message_id(message.submission_id, sender)
     msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no out-of-office replies to it
+    if message.unsubscribe_url:  # RFC 2369 and RFC 8058: the mail client's one-click unsubscribe
+        msg["List-Unsubscribe"] = f"<{message.unsubscribe_url}>"
+        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     # 7bit keeps links whole in the raw message (an outbox file can be read as it is) where possible.
     msg.set_content(plain, cte="7bit" if plain.isascii() and _short_lines(plain) else "quoted-printable")
     msg.add_alternative(html, subtype="html")

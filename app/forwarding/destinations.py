@@ -273,6 +273,15 @@ SAMPLE = {
     "owner": {"name": "Sam Seller", "email": "sam.seller@example.com"},
     "assigned_at": "1970-01-01T00:00:00Z",
     "sla_due_at": "1970-01-01T02:00:00Z",
+    "consents": {
+        "contact": {
+            "given": True,
+            "text": "Contact me about this request.",
+            "version": "5f1c0d8e2a9b4c71",
+            "at": "1970-01-01T00:00:00Z",
+            "language": "en",
+        }
+    },
     "feedback_url": "",
 }
 

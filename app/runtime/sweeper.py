@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.actions import rescreen, revisit_due_leads
 from app.capture import visitor_email
+from app.consent import opt_in
 from app.forwarding.deliveries import due
 from app.models import AuditEvent, Form, Submission, utcnow
 from app.reporting import rollups
@@ -133,6 +134,7 @@ class SweepResult:
     dns_holds: int
     dns_ok: bool | None = None
     visitor_emails: int = 0
+    opt_ins_expired: int = 0
     revisits: int = 0  # recycled leads whose revisit date came (app/leads/revisit.py)
     rollup_days: int = 0
 
@@ -171,6 +173,7 @@ def run_sweep(
         ),
         dns_ok=dns_ok,
         visitor_emails=sweep_visitor_emails(session),
+        opt_ins_expired=opt_in.sweep_expired(session),
         revisits=revisit_due_leads(session),
         rollup_days=refresh_rollups(session),
     )

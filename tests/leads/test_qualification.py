@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
+from app.consent.opt_in import opt_in_token
 from app.db import session_scope
 from app.forwarding.destinations import SAMPLE, create_destination
-from app.models import AuditEvent, Lead, StageChange, Submission, utcnow
+from app.models import AuditEvent, Lead, OptIn, StageChange, Submission, utcnow
 from app.screening_context.lists import add_list_entry
 from tests.helpers import valid_fields
 from tests.receivers import HttpReceiver
@@ -248,6 +249,10 @@ def test_engagement_decays_from_the_fill_times_not_at_the_next_fill(app, client,
     )
     db_session.commit()
     submit(client, "newsletter", email="raj@globex.com")
+    run_worker()
+    # A newsletter sign-up reaches marketing destinations once confirmed by e-mail (double opt-in).
+    [opt_in_id] = db_session.scalars(select(OptIn.id)).all()
+    assert client.post(f"/c/{opt_in_token(app.secret_key, opt_in_id)}").status_code == 200
     run_worker()
     lead = the_lead(db_session)
     assert lead.engagement == 4 + 5
