@@ -18,7 +18,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from alembic import op
 
-from screening.ranking import engagement_key
+from screening.ranking import NO_ENGAGEMENT, engagement_key
 
 revision: str = "0019"
 down_revision: str | None = "0018"
@@ -63,16 +63,20 @@ def _keys() -> None:
 
 
 def _time(value: object) -> datetime | None:
-    """SQLite's JSON-less driver may give text; PostgreSQL a datetime."""
+    """A time as the driver gives it (a datetime, or ISO text)."""
     if value is None or isinstance(value, datetime):
         return value
     return datetime.fromisoformat(str(value))
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("leads") as batch:
-        batch.add_column(sa.Column("engagement_key", sa.Double(), nullable=True))
-        batch.add_column(sa.Column("last_activity_at", sa.DateTime(), nullable=True))
+    # NOT NULL from the start with a placeholder default, then every row set below: on SQLite this stays an
+    # ALTER TABLE ADD COLUMN (no copy of the table, whose DROP the submissions' foreign keys would refuse).
+    op.add_column("leads", sa.Column("engagement_key", sa.Double(), nullable=False, server_default=str(NO_ENGAGEMENT)))
+    op.add_column(
+        "leads",
+        sa.Column("last_activity_at", sa.DateTime(), nullable=False, server_default="1970-01-01 00:00:00"),
+    )
     op.execute(
         "UPDATE leads SET last_activity_at = COALESCE("
         "(SELECT max(received_at) FROM submissions WHERE submissions.lead_id = leads.id), created_at)"
@@ -82,9 +86,9 @@ def upgrade() -> None:
         "WHERE (SELECT max(at) FROM lead_feedback WHERE lead_feedback.lead_id = leads.id) > last_activity_at"
     )
     _keys()
-    with op.batch_alter_table("leads") as batch:
-        batch.alter_column("engagement_key", existing_type=sa.Double(), nullable=False)
-        batch.alter_column("last_activity_at", existing_type=sa.DateTime(), nullable=False)
+    if op.get_bind().dialect.name == "postgresql":  # the model has no server default (SQLite keeps it: harmless)
+        op.alter_column("leads", "engagement_key", server_default=None)
+        op.alter_column("leads", "last_activity_at", server_default=None)
     for name, column in ORDERS:
         op.create_index(f"ix_leads_{name}", "leads", [column, "id"])
         op.create_index(f"ix_leads_stage_{name}", "leads", ["stage", column, "id"])
@@ -98,6 +102,5 @@ def downgrade() -> None:
     for name, _column in ORDERS:
         op.drop_index(f"ix_leads_stage_{name}", table_name="leads")
         op.drop_index(f"ix_leads_{name}", table_name="leads")
-    with op.batch_alter_table("leads") as batch:
-        batch.drop_column("last_activity_at")
-        batch.drop_column("engagement_key")
+    op.drop_column("leads", "last_activity_at")  # native DROP COLUMN on SQLite too (3.35+): no table copy
+    op.drop_column("leads", "engagement_key")
