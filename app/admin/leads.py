@@ -28,6 +28,8 @@ def _filters() -> tuple[directory.LeadFilters, dict[str, str]]:
     """The list's filters from the query string, and the same as plain values for links."""
     # NULs dropped: PostgreSQL raises on a NUL in a text parameter, and nothing stored contains one.
     values = {name: request.args.get(name, "").replace("\x00", "").strip()[:200] for name in FILTERS}
+    if values["sort"] not in directory.SORTS:
+        values["sort"] = ""  # the default order; an unknown one is not carried into links
     kept = {name: value for name, value in values.items() if value}
     filters = directory.LeadFilters(
         stage=values["stage"],

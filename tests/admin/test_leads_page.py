@@ -279,6 +279,13 @@ def test_pages_walk_every_lead_once_forward_and_back(admin, crowd, sort):
     assert "More than" not in pages[0] and " match" not in pages[0]  # nothing is counted
 
 
+def test_an_unknown_order_pages_in_the_default_order(admin, crowd):
+    html = admin.get("/admin/leads?sort=nonsense").get_data(as_text=True)
+    second = link(html, "next")
+    assert "sort=" not in second
+    assert set(emails(admin.get(second).get_data(as_text=True))).isdisjoint(emails(html))
+
+
 def test_a_malformed_cursor_is_the_first_page(admin, crowd):
     first = emails(admin.get("/admin/leads").get_data(as_text=True))
     for cursor in ("after=nonsense", "after=2026-13-01T00:00:00_1", "before=_", "after=1.5_x"):
