@@ -16,7 +16,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_path=settings["INSTANCE_PATH"])
     app.config.update(settings)  # every setting, the RATELIMIT_* ones included, comes from config.py
 
-    from app import db, errors, observability, security
+    from app import db, errors, i18n, observability, security
     from app.admin import bp as admin_bp
     from app.capture import bp as capture_bp
     from app.capture import form_cache, gate
@@ -33,6 +33,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     form_cache.init_app(app)  # public forms cached per process, checked against a version in Redis
     gate.init_app(app, limiter)  # a form post's rate limit and that version, in one round trip
     errors.register(app)
+    i18n.init_app(app)  # visitor-facing languages (Flask-Babel); the admin stays English
     security.init_app(app)
     observability.init_app(app)  # /healthz, /readyz, /metrics, request ids
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from flask import Flask, Response, jsonify, make_response, render_template, request
+from flask_babel import lazy_gettext as _l
 from redis.exceptions import RedisError
 from werkzeug.exceptions import HTTPException
 
@@ -18,13 +19,23 @@ def wants_json() -> bool:
 
 
 MESSAGES = {
-    400: "The request could not be understood.",
-    404: "There is no form at this address. Check the link you followed.",
-    405: "This address does not accept that method.",
-    410: "This form is no longer accepting submissions.",
-    413: "What you sent is too large. Shorten the message and try again.",
-    429: "Too many submissions from your network. Please wait a moment and try again.",
-    500: "Something went wrong on our side.",
+    400: _l("The request could not be understood."),
+    404: _l("There is no form at this address. Check the link you followed."),
+    405: _l("This address does not accept that method."),
+    410: _l("This form is no longer accepting submissions."),
+    413: _l("What you sent is too large. Shorten the message and try again."),
+    429: _l("Too many submissions from your network. Please wait a moment and try again."),
+    500: _l("Something went wrong on our side."),
+}
+# The page titles visitors read (JSON keeps HTTP's English name in "error", for programs).
+TITLES = {
+    400: _l("Bad request"),
+    404: _l("Not found"),
+    405: _l("Method not allowed"),
+    410: _l("No longer available"),
+    413: _l("Too large"),
+    429: _l("Too many requests"),
+    500: _l("Something went wrong"),
 }
 # Where the shared wording is about public forms, the admin says what it means there.
 ADMIN_MESSAGES = {
@@ -35,13 +46,14 @@ ADMIN_MESSAGES = {
 
 def _handle(exc: HTTPException) -> Response:
     code = exc.code or 500
-    message = MESSAGES.get(code, exc.description or "Error")
+    message = str(MESSAGES.get(code, exc.description or "Error"))
     if request.blueprint == "admin":
         message = ADMIN_MESSAGES.get(code, message)
     if wants_json():
         response = jsonify({"error": exc.name, "message": message})
     else:
-        response = make_response(render_template("error.html", code=code, title=exc.name, message=message))
+        title = str(TITLES[code]) if code in TITLES and request.blueprint != "admin" else exc.name
+        response = make_response(render_template("error.html", code=code, title=title, message=message))
     response.status_code = code
     # Flask-Limiter's 429 carries Retry-After on the exception's own response.
     original = getattr(exc, "response", None)

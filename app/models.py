@@ -47,6 +47,8 @@ class Form(Base):
     # consent_text, thank_you, redirect_url, asset_url, webinar {title, starts_at, duration_minutes, join_url},
     # visitor_email {enabled, subject, body}, allowed_origins
     settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # The form's own texts per language, {"de": {"title": …, "label.email": …}} (app/i18n/overrides.py).
+    translations: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -354,6 +356,8 @@ class Submission(Base):
     stage: Mapped[str | None] = mapped_column(String(16))
     # The HTTP request that captured it (X-Request-ID); its jobs log the same id.
     request_id: Mapped[str | None] = mapped_column(String(64))
+    # The language the visitor's page was in (app/i18n): e-mails to the visitor are written in it.
+    language: Mapped[str] = mapped_column(String(16), default="en")
     # Set when the person's data was erased (app/privacy.py); the row stays for anonymous counts.
     erased_at: Mapped[datetime | None]
     # The reviewer working it in the screening queue ("assign to me"), so two do not decide the same one.

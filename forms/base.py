@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
@@ -20,9 +22,19 @@ from screening.model import Stage
 CONTEXT_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "page_url", "referrer")
 # Contact fields a form kind may show; `REQUIRED` on each kind says which are mandatory.
 CONTACT_FIELDS = ("email", "first_name", "last_name", "company", "job_title", "phone", "country", "message")
+# What a visitor reads when a required field is empty (a whole sentence per field: languages inflect the noun).
+REQUIRED_MESSAGES: dict[str, Any] = {
+    "first_name": _l("Enter your first name."),
+    "last_name": _l("Enter your last name."),
+    "company": _l("Enter your company."),
+    "job_title": _l("Enter your job title."),
+    "phone": _l("Enter your phone."),
+    "country": _l("Enter your country."),
+    "message": _l("Enter your message."),
+}
 
 
-def _line(label: str, max_length: int) -> StringField:
+def _line(label: Any, max_length: int) -> StringField:
     return StringField(label, filters=[clean_line], validators=[Optional(), Length(max=max_length)])
 
 
@@ -38,25 +50,25 @@ class LeadForm(FlaskForm):
     LABEL: ClassVar[str] = ""
     SHOWN: ClassVar[tuple[str, ...]] = ("email", "first_name", "last_name")
     REQUIRED: ClassVar[tuple[str, ...]] = ("email",)
-    SUBMIT_LABEL: ClassVar[str] = "Submit"
+    SUBMIT_LABEL: ClassVar[Any] = _l("Submit")
 
     email = EmailField(
-        "Work e-mail",
+        _l("Work e-mail"),
         filters=[clean_line],
-        validators=[DataRequired("Enter your e-mail address."), Length(max=254), Email()],
+        validators=[DataRequired(_l("Enter your e-mail address.")), Length(max=254), Email()],
     )
-    first_name = _line("First name", 100)
-    last_name = _line("Last name", 100)
-    company = _line("Company", 200)
-    job_title = _line("Job title", 200)
-    phone = StringField("Phone", filters=[clean_line], validators=[Optional(), Length(max=40), Phone()])
-    country = StringField("Country", filters=[clean_line], validators=[Optional(), Length(max=80), Country()])
-    message = TextAreaField("Message", filters=[clean_text], validators=[Optional(), Length(max=5000)])
-    consent = BooleanField("I agree to be contacted.")
+    first_name = _line(_l("First name"), 100)
+    last_name = _line(_l("Last name"), 100)
+    company = _line(_l("Company"), 200)
+    job_title = _line(_l("Job title"), 200)
+    phone = StringField(_l("Phone"), filters=[clean_line], validators=[Optional(), Length(max=40), Phone()])
+    country = StringField(_l("Country"), filters=[clean_line], validators=[Optional(), Length(max=80), Country()])
+    message = TextAreaField(_l("Message"), filters=[clean_text], validators=[Optional(), Length(max=5000)])
+    consent = BooleanField(_l("I agree to be contacted."))
     # Marketing consent: a box of its own, never pre-ticked, never required (app/consent/records.py).
     marketing_consent = BooleanField("Marketing")
     # Honeypot: hidden from people by CSS and aria-hidden; bots fill it. A signal, not a reason to drop.
-    website = StringField("Leave this field empty", filters=[clean_line], validators=[Optional()])
+    website = StringField(_l("Leave this field empty"), filters=[clean_line], validators=[Optional()])
     token = HiddenField(filters=[clean_line])
     utm_source = HiddenField(filters=[clean_line], validators=[Length(max=200)])
     utm_medium = HiddenField(filters=[clean_line], validators=[Length(max=200)])
@@ -106,10 +118,10 @@ class LeadForm(FlaskForm):
         for name in self.required_fields:
             field = self[name]
             if name != "email" and not field.data:
-                field.errors = [*field.errors, f"Enter your {field.label.text.lower()}."]
+                field.errors = [*field.errors, str(REQUIRED_MESSAGES.get(name) or gettext("Fill in this field."))]
                 ok = False
         if self.consent_text and self.consent_required and not self.consent.data:
-            self.consent.errors = [*self.consent.errors, "Please tick the box to agree before submitting."]
+            self.consent.errors = [*self.consent.errors, gettext("Please tick the box to agree before submitting.")]
             ok = False
         return ok
 

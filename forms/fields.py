@@ -7,6 +7,7 @@ import unicodedata
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import get_locale, gettext
 from wtforms import Field
 from wtforms.validators import ValidationError
 
@@ -29,6 +30,15 @@ def clean_line(value: Any) -> Any:
     return value
 
 
+def _email_message(exc: EmailNotValidError) -> str:
+    """email-validator explains the fault in English (`The part after the @-sign is not valid`); other
+    languages get one sentence of their own."""
+    locale = get_locale()
+    if locale is None or locale.language == "en":
+        return str(exc)
+    return gettext("Enter a valid e-mail address, like name@example.com.")
+
+
 class Email:
     """E-mail syntax through email-validator; no DNS at capture time (the worker does that)."""
 
@@ -38,7 +48,7 @@ class Email:
         try:
             result = validate_email(field.data, check_deliverability=False)
         except EmailNotValidError as exc:
-            raise ValidationError(str(exc)) from exc
+            raise ValidationError(_email_message(exc)) from exc
         field.normalized = result.normalized  # type: ignore[attr-defined]
 
 
@@ -53,7 +63,7 @@ class Phone:
             return
         digits = sum(ch.isdigit() for ch in field.data)
         if not _PHONE_ALLOWED.match(field.data) or not 6 <= digits <= 17:
-            raise ValidationError("Enter a phone number using digits, spaces and + ( ) - only.")
+            raise ValidationError(gettext("Enter a phone number using digits, spaces and + ( ) - only."))
 
 
 class Country:
@@ -63,4 +73,4 @@ class Country:
         if not field.data:
             return
         if not all(ch.isalpha() or ch in " .,'()-&" for ch in field.data) or len(field.data) < 2:
-            raise ValidationError("Enter a country name or its two-letter code.")
+            raise ValidationError(gettext("Enter a country name or its two-letter code."))

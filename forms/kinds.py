@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
@@ -15,39 +16,39 @@ from screening.model import Stage
 
 # BANT questions the sales-intent forms ask; the answers feed lead scoring (screening/scoring.py).
 BUDGET = [
-    SelectChoice("", "Choose…"),
-    SelectChoice("under_10k", "Under $10k a year"),
-    SelectChoice("10k_50k", "$10k–50k a year"),
-    SelectChoice("over_50k", "Over $50k a year"),
-    SelectChoice("none", "No budget yet"),
+    SelectChoice("", _l("Choose…")),
+    SelectChoice("under_10k", _l("Under $10k a year")),
+    SelectChoice("10k_50k", _l("$10k–50k a year")),
+    SelectChoice("over_50k", _l("Over $50k a year")),
+    SelectChoice("none", _l("No budget yet")),
 ]
 AUTHORITY = [
-    SelectChoice("", "Choose…"),
-    SelectChoice("decision_maker", "I make the decision"),
-    SelectChoice("influencer", "I recommend"),
-    SelectChoice("researcher", "I am researching"),
+    SelectChoice("", _l("Choose…")),
+    SelectChoice("decision_maker", _l("I make the decision")),
+    SelectChoice("influencer", _l("I recommend")),
+    SelectChoice("researcher", _l("I am researching")),
 ]
 NEED = [
-    SelectChoice("", "Choose…"),
-    SelectChoice("urgent", "We need a solution now"),
-    SelectChoice("exploring", "We are exploring options"),
+    SelectChoice("", _l("Choose…")),
+    SelectChoice("urgent", _l("We need a solution now")),
+    SelectChoice("exploring", _l("We are exploring options")),
 ]
 TIMELINE = [
-    SelectChoice("", "Choose…"),
-    SelectChoice("now", "Within a month"),
-    SelectChoice("quarter", "This quarter"),
-    SelectChoice("year", "This year"),
-    SelectChoice("none", "No timeline"),
+    SelectChoice("", _l("Choose…")),
+    SelectChoice("now", _l("Within a month")),
+    SelectChoice("quarter", _l("This quarter")),
+    SelectChoice("year", _l("This year")),
+    SelectChoice("none", _l("No timeline")),
 ]
 # Company size, a fit attribute scored beside the BANT answers (screening/scoring.py `company_size`).
 COMPANY_SIZE = [
-    SelectChoice("", "Choose…"),
-    SelectChoice("1_10", "1–10 employees"),
-    SelectChoice("11_50", "11–50 employees"),
-    SelectChoice("51_200", "51–200 employees"),
-    SelectChoice("201_1000", "201–1,000 employees"),
-    SelectChoice("1001_5000", "1,001–5,000 employees"),
-    SelectChoice("over_5000", "Over 5,000 employees"),
+    SelectChoice("", _l("Choose…")),
+    SelectChoice("1_10", _l("1–10 employees")),
+    SelectChoice("11_50", _l("11–50 employees")),
+    SelectChoice("51_200", _l("51–200 employees")),
+    SelectChoice("201_1000", _l("201–1,000 employees")),
+    SelectChoice("1001_5000", _l("1,001–5,000 employees")),
+    SelectChoice("over_5000", _l("Over 5,000 employees")),
 ]
 
 
@@ -59,11 +60,11 @@ class QualifyingQuestions(LeadForm):
 
     BANT = ("budget", "authority", "need", "timeline", "company_size")
 
-    budget = SelectField("Budget", choices=BUDGET, validators=[Optional()], validate_choice=True)
-    authority = SelectField("Your role in the decision", choices=AUTHORITY, validators=[Optional()])
-    need = SelectField("Need", choices=NEED, validators=[Optional()])
-    timeline = SelectField("Timeline", choices=TIMELINE, validators=[Optional()])
-    company_size = SelectField("Company size", choices=COMPANY_SIZE, validators=[Optional()])
+    budget = SelectField(_l("Budget"), choices=BUDGET, validators=[Optional()], validate_choice=True)
+    authority = SelectField(_l("Your role in the decision"), choices=AUTHORITY, validators=[Optional()])
+    need = SelectField(_l("Need"), choices=NEED, validators=[Optional()])
+    timeline = SelectField(_l("Timeline"), choices=TIMELINE, validators=[Optional()])
+    company_size = SelectField(_l("Company size"), choices=COMPANY_SIZE, validators=[Optional()])
 
 
 class DownloadForm(LeadForm):
@@ -74,7 +75,7 @@ class DownloadForm(LeadForm):
     LABEL = "Content download"
     SHOWN = ("email", "first_name", "last_name", "company", "job_title", "country")
     REQUIRED = ("email", "first_name", "company")
-    SUBMIT_LABEL = "Download"
+    SUBMIT_LABEL = _l("Download")
 
 
 class WebinarForm(LeadForm):
@@ -85,7 +86,7 @@ class WebinarForm(LeadForm):
     LABEL = "Webinar registration"
     SHOWN = ("email", "first_name", "last_name", "company", "job_title", "country")
     REQUIRED = ("email", "first_name", "last_name")
-    SUBMIT_LABEL = "Register"
+    SUBMIT_LABEL = _l("Register")
 
 
 class DemoRequestForm(QualifyingQuestions):
@@ -96,7 +97,7 @@ class DemoRequestForm(QualifyingQuestions):
     LABEL = "Demo request"
     SHOWN = ("email", "first_name", "last_name", "company", "job_title", "phone", "country", "message")
     REQUIRED = ("email", "first_name", "last_name", "company")
-    SUBMIT_LABEL = "Request a demo"
+    SUBMIT_LABEL = _l("Request a demo")
 
 
 class ContactSalesForm(QualifyingQuestions):
@@ -107,7 +108,7 @@ class ContactSalesForm(QualifyingQuestions):
     LABEL = "Contact sales"
     SHOWN = ("email", "first_name", "last_name", "company", "job_title", "phone", "country", "message")
     REQUIRED = ("email", "first_name", "company", "message")
-    SUBMIT_LABEL = "Contact sales"
+    SUBMIT_LABEL = _l("Contact sales")
 
 
 class NewsletterForm(LeadForm):
@@ -118,7 +119,7 @@ class NewsletterForm(LeadForm):
     LABEL = "Newsletter sign-up"
     SHOWN = ("email", "first_name")
     REQUIRED = ("email",)
-    SUBMIT_LABEL = "Subscribe"
+    SUBMIT_LABEL = _l("Subscribe")
 
 
 FORM_KINDS: dict[str, type[LeadForm]] = {

@@ -16,6 +16,8 @@ from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel.dates import format_date
+
 PRODID = "-//leadsieve//webinar invitation//EN"
 DEFAULT_DURATION_MINUTES = 60
 MAX_DURATION_MINUTES = 24 * 60
@@ -108,6 +110,15 @@ def when_text(moment: datetime) -> str:
         minutes = abs(int(offset.total_seconds())) // 60
         zone = f"UTC{sign}{minutes // 60:02d}:{minutes % 60:02d}"
     return f"{moment:%A} {moment.day} {moment:%B %Y, %H:%M} {zone}"
+
+
+def local_when_text(moment: datetime, language: str) -> str:
+    """`when_text` as readers of `language` write a date (`Donnerstag, 10. Dezember 2026, 16:00 UTC`)."""
+    text = when_text(moment)
+    if language == "en":
+        return text
+    zone = text.rsplit(" ", 1)[1]
+    return f"{format_date(moment.date(), format='full', locale=language)}, {moment:%H:%M} {zone}"
 
 
 def escape_text(value: str) -> str:

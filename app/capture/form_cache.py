@@ -53,9 +53,9 @@ ON_CHANGE = "leadsieve.on_forms_changed"
 
 _forms = cast(Table, Form.__table__)
 # Only the columns public pages use, as plain rows: cheaper than loading ORM entities.
-_BY_SLUG = select(_forms.c.id, _forms.c.slug, _forms.c.name, _forms.c.kind, _forms.c.active, _forms.c.settings).where(
-    _forms.c.slug == bindparam("slug")
-)
+_BY_SLUG = select(
+    _forms.c.id, _forms.c.slug, _forms.c.name, _forms.c.kind, _forms.c.active, _forms.c.settings, _forms.c.translations
+).where(_forms.c.slug == bindparam("slug"))
 
 
 @dataclass(frozen=True, eq=False)
@@ -69,6 +69,8 @@ class PublicForm:
     kind: str
     active: bool
     settings: dict[str, Any]
+    # The form's own texts per language (app/i18n/overrides.py).
+    translations: dict[str, Any] = field(default_factory=dict)
     loaded_at: float = field(default_factory=time.monotonic)
     # Per-thread scratch space for objects built from this form (capture's reusable WTForms instance).
     local: threading.local = field(default_factory=threading.local, repr=False)
@@ -88,6 +90,7 @@ def load_form(session: Session, slug: str) -> PublicForm | None:
         kind=row.kind,
         active=bool(row.active),
         settings=copy.deepcopy(row.settings or {}),
+        translations=copy.deepcopy(row.translations or {}),
     )
 
 

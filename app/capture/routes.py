@@ -6,12 +6,13 @@ import logging
 from typing import Any
 
 from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext
 from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
-from app.capture.calendar import StartTimeError, Webinar, ics, parse_starts_at, webinar_of, when_text
+from app.capture.calendar import StartTimeError, Webinar, ics, local_when_text, parse_starts_at, webinar_of
 from app.capture.challenges import widget, with_provider
 from app.capture.cors import allowed_origin, cors_headers, frame_ancestors
 from app.capture.form_cache import FormCache, PublicForm
@@ -24,6 +25,8 @@ from app.capture.tokens import issue_token, read_token
 from app.capture.visitor_email import calendar_uid
 from app.db import autocommit_connection, get_session
 from app.errors import wants_json
+from app.i18n import current_language, form_text
+from app.i18n.embed import embed_texts
 from app.models import utcnow
 from app.privacy.erasure import truncate_ip
 from app.runtime.queues import is_sales_request, queue_screening
@@ -58,7 +61,7 @@ def _webinar_time(value: Any) -> str:
     """A webinar's stored start as people read it (`Thursday 10 December 2026, 16:00 UTC`); text that is
     not ISO 8601 (forms saved before it had to be) is shown as written."""
     try:
-        return when_text(parse_starts_at(str(value or "")))
+        return local_when_text(parse_starts_at(str(value or "")), current_language())
     except StartTimeError:
         return str(value or "")
 
@@ -146,6 +149,9 @@ def _payload() -> MultiDict[str, str]:
                 fields.add(name, "y")
         elif isinstance(value, str | int | float):
             fields.add(name, _valid_text(str(value)))
+        elif isinstance(value, list) and all(isinstance(v, str | int | float) for v in value):
+            for item in value:  # several choices of one field (multiple checkboxes)
+                fields.add(name, _valid_text(str(item)))
         elif value is not None:
             raise BadPayload(f"Field {name!r} must be text, not {type(value).__name__}.")
     return fields
@@ -227,8 +233,10 @@ def token(slug: str) -> Any:
         {
             "token": issue_token(current_app.config["SECRET_KEY"], form_row.id),
             "max_age": current_app.config["FORM_TOKEN_MAX_AGE"],
+            **embed_texts(form_row, _build_form(form_row)),  # the visitor's language for the script embed
         }
     )
+    response.vary.add("Accept-Language")
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -250,7 +258,7 @@ def submit(slug: str) -> Any:
     if not form.validate():
         if wants_json():
             return jsonify(
-                {"error": "Bad Request", "message": "Some fields need attention.", "fields": form.errors}
+                {"error": "Bad Request", "message": gettext("Some fields need attention."), "fields": form.errors}
             ), 400
         return _render_form(form_row, form, embed=request.args.get("embed") == "1"), 400
 
@@ -279,7 +287,7 @@ def submit(slug: str) -> Any:
         raw=raw,
         signals=signals,
         request_id=g.get("request_id"),
-        language=(request.accept_languages.best or "")[:16],
+        language=current_language(),
     )
     submission_id = _store(form_row, form, context)  # stored before the visitor is answered
     _queue_screening(submission_id, sales=is_sales_request(form_row.kind))
@@ -322,7 +330,9 @@ def _store(form_row: PublicForm, form: FieldListForm, context: RequestContext) -
 
 
 def _message(form_row: PublicForm) -> str:
-    return form_row.settings.get("thank_you") or "Thank you! We have received your details."
+    """The thank-you text in the page's language: the marketer's translation, their text, or ours."""
+    default = form_row.settings.get("thank_you") or gettext("Thank you! We have received your details.")
+    return str(form_text(form_row, "thank_you", default))
 
 
 def _base_url() -> str:
@@ -391,7 +401,9 @@ def thanks(slug: str, token: str) -> Any:
             asset_url=absolute_url(form_row.settings.get("asset_url", ""), _base_url()),
             asset_name=form_row.settings.get("asset_name") or "",
             webinar=webinar,
-            when=when_text(webinar.starts_at) if webinar is not None and webinar.starts_at else "",
+            when=local_when_text(webinar.starts_at, current_language())
+            if webinar is not None and webinar.starts_at
+            else "",
             calendar_url=_calendar_url(form_row, token),
             promises_email=sends_visitor_email(form_row.kind, form_row.settings, smtp_url=config["SMTP_URL"]),
             layout=_layout(),

@@ -75,6 +75,7 @@ def capture_submission(
             language=request.language,
         ),
         request_id=request.request_id,
+        language=request.language or "en",
         answers=form.answers_data(),
         **form.contact_data(),
         **form.context_data(),

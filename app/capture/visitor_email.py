@@ -26,10 +26,11 @@ from email.utils import format_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from flask_babel import force_locale, gettext
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from app.capture.calendar import Webinar, ics, webinar_of, when_text
+from app.capture.calendar import Webinar, ics, local_when_text, webinar_of
 from app.capture.thanks import absolute_url, sends_visitor_email, visitor_email_settings
 from app.db import rowcount
 from app.forwarding.adapters.email import (
@@ -45,12 +46,15 @@ from app.forwarding.adapters.email import (
 )
 from app.forwarding.adapters.types import AttemptResult, DeliverySettings
 from app.forwarding.deliveries import next_delay
+from app.i18n import with_gettext
 from app.models import Submission, VisitorEmail, utcnow
 from app.statuses import DeliveryStatus, Verdict
 
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=5)
+# The lead e-mails' templates, with `_()` in the visitor's language (the worker renders them outside a request).
+_TEMPLATES = with_gettext(TEMPLATES)
 OUTBOX_PREFIX = "visitor"
 
 
@@ -194,24 +198,26 @@ class VisitorMessage:
     # The double opt-in's confirmation link and the unsubscribe link (app/consent/mail.py).
     confirm_url: str = ""
     unsubscribe_url: str = ""
+    # The language of the visitor's page (Submission.language): the e-mail is written in it.
+    language: str = "en"
 
 
 def default_subject(kind: str, form_name: str, *, asset_name: str = "", webinar: Webinar | None = None) -> str:
     """The subject when the marketer gave none."""
     if kind == "webinar" and webinar is not None:
-        return f"You are registered: {webinar.title}"
+        return gettext("You are registered: %(title)s", title=webinar.title)
     if kind == "download":
-        return f"Your copy of {asset_name or form_name}"
-    return f"Thank you: {form_name}"
+        return gettext("Your copy of %(name)s", name=asset_name or form_name)
+    return gettext("Thank you: %(name)s", name=form_name)
 
 
 def default_body(kind: str, settings: dict[str, Any]) -> str:
     """The text when the marketer gave none."""
     if kind == "webinar":
-        return "Thank you for registering. Here is everything you need to join."
+        return gettext("Thank you for registering. Here is everything you need to join.")
     if kind == "download":
-        return "Thank you for your interest. Here is your copy."
-    return str(settings.get("thank_you") or "Thank you! We have received your details.")
+        return gettext("Thank you for your interest. Here is your copy.")
+    return str(settings.get("thank_you") or gettext("Thank you! We have received your details."))
 
 
 def calendar_uid(form_id: int, base_url: str) -> str:
@@ -221,7 +227,13 @@ def calendar_uid(form_id: int, base_url: str) -> str:
 
 
 def message_for(submission: Submission, *, base_url: str, now: datetime) -> VisitorMessage:
-    """The confirmation for one stored submission (its form's settings as they are now)."""
+    """The confirmation for one stored submission (its form's settings as they are now), in the language
+    of the visitor's page."""
+    with force_locale(submission.language or "en"):
+        return _message_for(submission, base_url=base_url, now=now)
+
+
+def _message_for(submission: Submission, *, base_url: str, now: datetime) -> VisitorMessage:
     form = submission.form
     settings = dict(form.settings or {})
     configured = visitor_email_settings(form.kind, settings)
@@ -244,6 +256,7 @@ def message_for(submission: Submission, *, base_url: str, now: datetime) -> Visi
         asset_url=absolute_url(str(settings.get("asset_url") or ""), base_url),
         webinar=webinar,
         calendar=calendar,
+        language=submission.language or "en",
     )
 
 
@@ -281,13 +294,17 @@ def render_bodies(message: VisitorMessage) -> tuple[str, str]:
         "asset_name": message.asset_name,
         "asset_url": message.asset_url,
         "webinar": message.webinar,
-        "when": when_text(message.webinar.starts_at) if message.webinar and message.webinar.starts_at else "",
+        "when": local_when_text(message.webinar.starts_at, message.language)
+        if message.webinar and message.webinar.starts_at
+        else "",
         "has_calendar": message.calendar is not None,
         "confirm_url": message.confirm_url,
         "unsubscribe_url": message.unsubscribe_url,
+        "language": message.language,
     }
-    plain = TEMPLATES.get_template("email/visitor_confirmation.txt").render(**values)
-    html = TEMPLATES.get_template("email/visitor_confirmation.html").render(**values)
+    with force_locale(message.language):
+        plain = _TEMPLATES.get_template("email/visitor_confirmation.txt").render(**values)
+        html = _TEMPLATES.get_template("email/visitor_confirmation.html").render(**values)
     return plain, html
 
 

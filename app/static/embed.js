@@ -9,7 +9,7 @@
 
   var CONTEXT = ["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content",
     "gclid", "fbclid", "msclkid", "li_fat_id", "ttclid", "wbraid", "gbraid"];
-  // What the page's URL may prefill (the server's PREFILL_FIELDS): shown, empty fields; never consent.
+  // What the URL may prefill (or the form's data-leadsieve-prefill): empty fields, never consent.
   var PREFILL = ["email", "first_name", "last_name", "company", "job_title", "phone", "country"];
   var THEME = { accent: "--ls-accent", text: "--ls-text", background: "--ls-background",
     font: "--ls-font", radius: "--ls-radius", error: "--ls-error" };
@@ -24,7 +24,7 @@
     ":focus-visible{outline:3px solid var(--ls-accent,#2454d6);outline-offset:1px}" +
     "[aria-invalid=true]{border-color:var(--ls-error,#b3261e)!important}" +
     ".ls-error{color:var(--ls-error,#b3261e);margin:.25rem 0 0;font-size:.95rem}" +
-    ".hp{position:absolute;left:-10000px;width:1px;height:1px;overflow:hidden}" +
+    ".hp{position:absolute;inset-inline-start:-10000px;width:1px;height:1px;overflow:hidden}" +
     ".ls-thanks a{color:var(--ls-accent,#2454d6);font-weight:600}";
 
   function safeUrl(value) {
@@ -46,17 +46,17 @@
     if (!input.value || name === "token") input.value = value;
   }
 
-  function queryValues() {
-    var params = new URLSearchParams(location.search), values = {};
-    PREFILL.forEach(function (name) { if (params.get(name)) values[name] = params.get(name); });
+  function queryValues(names) {
+    var values = {};
+    new URLSearchParams(location.search).forEach(function (v, k) { if (v && (!names || names.indexOf(k) >= 0)) values[k] = v; });
     return values;
   }
 
   function prefill(form, values) {
     Object.keys(values).forEach(function (name) {
-      var input = form.querySelector('input[name="' + name + '"]');
-      if (!input || input.value || !/^(text|email|tel)$/.test(input.type)) return;
-      input.value = values[name].replace(/\s+/g, " ").trim().slice(0, input.maxLength > 0 ? input.maxLength : 200);
+      var v = values[name].replace(/\s+/g, " ").trim(), el = form.elements[name];
+      if (el && (!el.value || el.type == "hidden") && (!el.options || [].some.call(el.options, function (o) { return o.value == v; })))
+        el.value = v.slice(0, el.maxLength > 0 ? el.maxLength : 200);
     });
   }
 
@@ -65,7 +65,8 @@
     CONTEXT.forEach(function (name) { setField(form, name, (params.get(name) || "").slice(0, 200)); });
     setField(form, "page_url", location.href.slice(0, 2048));
     setField(form, "referrer", document.referrer.slice(0, 2048));
-    prefill(form, queryValues());
+    var own = form.getAttribute("data-leadsieve-prefill");
+    prefill(form, queryValues(own === null ? PREFILL : own.split(" ")));
   }
 
   function clearErrors(form) {
@@ -94,17 +95,42 @@
     if (first) first.focus();
   }
 
+  // The token's answer speaks the visitor's language: labels, choices, button, direction, our messages.
+  function localise(form, d) {
+    if (!d.lang) return;
+    form.lang = d.lang;
+    form.dir = d.dir === "rtl" ? "rtl" : "ltr";
+    form.lsText = d.messages || {};
+    each(d.labels, function (name, text) {
+      var input = form.querySelector('[name="' + name + '"]');
+      var label = input && input.id && form.querySelector('label[for="' + input.id + '"]');
+      if (label && label.firstChild) label.firstChild.nodeValue = text + (label.firstElementChild ? " " : "");
+    });
+    each(d.choices, function (name, texts) {
+      var select = form.querySelector('select[name="' + name + '"]');
+      if (select) each(select.options, function (i, o) { if (texts[o.value]) o.textContent = texts[o.value]; });
+    });
+    var button = form.querySelector("[type=submit]");
+    if (button && d.button) button.textContent = d.button;
+  }
+
+  function each(map, fn) { Object.keys(map || {}).forEach(function (k) { fn(k, map[k]); }); }
+
+  function say(form, key, fallback) { return (form.lsText || {})[key] || fallback; }
+
   function thank(form, data) {
     var redirect = data.redirect_url && safeUrl(data.redirect_url);
     if (redirect) { location.href = redirect; return; }
     var box = document.createElement("div");
     box.className = "ls-thanks";
     box.setAttribute("role", "status");
+    if (form.lang) { box.lang = form.lang; box.dir = form.dir; }
     var text = document.createElement("p");
-    text.textContent = data.message || "Thank you!";
+    text.textContent = data.message || say(form, "thanks", "Thank you!");
     box.appendChild(text);
     // The server's links are absolute: a relative one would resolve against the host site.
-    [[data.asset_url, "Download your copy"], [data.calendar_url, "Add to calendar", 1]].forEach(function (a) {
+    [[data.asset_url, say(form, "download", "Download your copy")],
+      [data.calendar_url, say(form, "calendar", "Add to calendar"), 1]].forEach(function (a) {
       var href = a[0] && safeUrl(a[0]), link = document.createElement("a");
       if (!href) return;
       link.href = href;
@@ -128,7 +154,7 @@
         if (button) button.disabled = false;
         if (result.status === 202) return thank(form, result.data);
         if (result.status === 400 && result.data.fields) return showErrors(form, result.data.fields);
-        showErrors(form, { _form: result.data.message || "Something went wrong. Please try again." });
+        showErrors(form, { _form: result.data.message || say(form, "failed", "Something went wrong. Please try again.") });
       })
       .catch(function () {
         // The request never got an answer we can read: post the plain form instead, so no lead is lost.
@@ -163,7 +189,7 @@
     var tokenUrl = form.action.split("?")[0].replace(/\/$/, "") + "/token";
     fetch(tokenUrl, { credentials: "omit", headers: { Accept: "application/json" } })
       .then(function (response) { if (!response.ok) throw new Error(response.status); return response.json(); })
-      .then(function (data) { setField(form, "token", data.token); upgrade(form); })
+      .then(function (data) { setField(form, "token", data.token); localise(form, data); upgrade(form); })
       .catch(function () { /* Not allowed from this origin, or offline: the plain form still posts. */ });
   }
 
