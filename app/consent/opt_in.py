@@ -189,3 +189,11 @@ def sweep_expired(session: Session) -> int:
     closed = expire(session)
     session.commit()
     return closed
+
+
+def may_market(session: Session, submission: Submission, lead: Lead) -> bool:
+    """Whether a marketing destination may get this person from this submission outside routing (a
+    backfill): not unsubscribed, and no opt-in needed or one confirmed."""
+    if lead.unsubscribed_at is not None:
+        return False
+    return not needs_opt_in(submission) or confirmed_before(session, lead) is not None

@@ -14,7 +14,8 @@ from typing import Any
 from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
-from app.forwarding.routing import build_payload
+from app.consent import opt_in
+from app.forwarding.routing import build_payload, is_marketing
 from app.models import AuditEvent, Delivery, Destination, Form, Lead, Submission
 from app.statuses import DeliveryStatus, Verdict
 
@@ -57,6 +58,8 @@ def send_existing(
             continue
         submission, lead = session.get(Submission, submission_id), session.get(Lead, lead_id)
         assert submission is not None and lead is not None
+        if is_marketing(destination) and not opt_in.may_market(session, submission, lead):
+            continue  # unconfirmed or withdrawn marketing consent (app/consent/opt_in.py)
         delivery = Delivery(
             submission_id=submission.id,
             destination_id=destination.id,

@@ -25,7 +25,7 @@ def settings(settings: dict[str, Any], smtp_receiver: SmtpReceiver) -> dict[str,
         SMTP_FROM="hello@leadsieve.test",
         PUBLIC_BASE_URL="https://forms.example.com",
         DELIVERY_BACKOFF=[0, 0, 0],
-        DELIVERY_TIMEOUT_SECONDS=2.0,
+        DELIVERY_TIMEOUT_SECONDS=10.0,  # a loaded machine must not turn a slow answer into a retry
     )
     return settings
 

@@ -169,3 +169,44 @@ def test_a_person_who_confirmed_before_is_not_asked_again(
     assert smtp_receiver.messages == []  # the newsletter form sends no e-mail of its own, and no opt-in waits
     db_session.expire_all()
     assert db_session.scalars(select(OptIn)).all()[-1].status == "confirmed"
+
+
+def test_a_held_sign_up_is_asked_to_confirm_only_after_approval(
+    app, client, db_session, run_worker, smtp_receiver, http_receiver
+):
+    from app.actions import approve_and_forward
+
+    add_destination(app, "webhook", http_receiver.url("/nurture"), stages=["prospect"])
+    post(client, NEWSLETTER, email="sam@servfail.example")  # DNS cannot answer: held, never rejected
+    run_worker()
+    assert db_session.scalars(select(Submission.verdict)).one() == "held"
+    assert smtp_receiver.messages == [] and db_session.scalars(select(OptIn)).all() == []
+    with app.app_context(), session_scope() as session:
+        [sid] = session.scalars(select(Submission.id)).all()
+        approve_and_forward(session, submission_ids=[sid], actor="anna@example.com")
+    run_worker()
+    assert http_receiver.requests == []
+    client.post(confirm_path(smtp_receiver))
+    run_worker()
+    assert paths(http_receiver) == ["/nurture"]
+
+
+def test_a_backfill_to_a_new_marketing_destination_skips_unconfirmed_sign_ups(
+    app, client, db_session, run_worker, smtp_receiver, http_receiver
+):
+    from app.forwarding.backfill import send_existing
+    from app.models import Destination
+
+    post(client, NEWSLETTER)  # sam@hooli.com, never confirmed
+    post(client, NEWSLETTER, email="kim@vandelay.com")
+    run_worker()
+    kim = next(m for m in smtp_receiver.messages if m.rcpt_tos == ["kim@vandelay.com"])
+    smtp_receiver.messages[:] = [kim]
+    client.post(confirm_path(smtp_receiver))
+    destination_id = add_destination(app, "webhook", http_receiver.url("/late"), stages=["prospect"])[0]
+    with app.app_context(), session_scope() as session:
+        destination = session.get(Destination, destination_id)
+        created = send_existing(session, destination=destination, actor="test", feedback_url_for=lambda _: "")
+        assert len(created) == 1
+        [delivery] = session.scalars(select(Delivery).where(Delivery.id.in_(created))).all()
+        assert delivery.payload["email"] == "kim@vandelay.com"
