@@ -28,3 +28,9 @@ class RuleForm(FlaskForm):
     field = SelectField("When", choices=[])
     value = StringField("equals", validators=[DataRequired("Enter the value to compare."), Length(max=200)])
     owner_id = SelectField("assign to", choices=[], validators=[DataRequired("Choose an owner.")])
+
+
+class ReassignForm(FlaskForm):
+    """Give a lead another owner (or nobody)."""
+
+    owner_id = SelectField("Owner", choices=[], validators=[Optional()])

@@ -1,4 +1,5 @@
-"""Owners: the salespeople SQLs are assigned to, and the assignment rules (admins only, audited)."""
+"""Owners: the salespeople SQLs are assigned to and the assignment rules (admins only), and handing one lead
+to another owner from its page (anyone who works leads); every change audited."""
 
 from __future__ import annotations
 
@@ -16,12 +17,13 @@ from app.leads.owners import (
     create_owner,
     list_owners,
     list_rules,
+    reassign_owner,
     remove_rule,
     update_owner,
 )
 from app.models import User
 from forms.admin import RemoveForm
-from forms.owners import OwnerForm, OwnerStateForm, RuleForm
+from forms.owners import OwnerForm, OwnerStateForm, ReassignForm, RuleForm
 
 RULE_FIELDS = {RuleField.COUNTRY: "Country", RuleField.COMPANY_SIZE: "Company size", RuleField.FORM: "Form (slug)"}
 
@@ -142,3 +144,35 @@ def owner_rule_remove(rule_id: int) -> Any:
     get_session().commit()
     flash("Rule removed.", "ok")
     return redirect(url_for("admin.owners"))
+
+
+def _reassign_form() -> ReassignForm:
+    form = ReassignForm()
+    form.owner_id.choices = [("", "nobody")] + [(str(o.id), o.name) for o in list_owners(get_session()) if o.active]
+    return form
+
+
+@bp.app_template_global("owner_reassign_form")
+def owner_reassign_form() -> ReassignForm:
+    """The lead page's "change owner" form (app/templates/admin/_owner_assign.html), built only where shown."""
+    return _reassign_form()
+
+
+@bp.post("/leads/<int:lead_id>/owner")
+def lead_owner(lead_id: int) -> Any:
+    """Hand a lead to another owner (anyone signed in who works leads; audited)."""
+    form = _reassign_form()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        lead = reassign_owner(
+            get_session(),
+            lead_id=lead_id,
+            owner_id=int(form.owner_id.data) if form.owner_id.data else None,
+            actor=g.user.email,
+        )
+    except OwnerError:
+        abort(404)
+    get_session().commit()
+    flash(f"Owner: {lead.owner.name if lead.owner else 'nobody'}.", "ok")
+    return redirect(url_for("admin.lead", lead_id=lead_id))

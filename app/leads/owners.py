@@ -209,6 +209,23 @@ def assign_new_sql(
     return owner
 
 
+def reassign_owner(session: Session, *, lead_id: int, owner_id: int | None, actor: str) -> Lead:
+    """A person gives the lead another owner (None: nobody). The clock keeps running from the first
+    assignment: handing a lead on does not buy time. Audited with both owners."""
+    lead = session.get(Lead, lead_id)
+    if lead is None:
+        raise OwnerError("no such lead")
+    owner = session.get(Owner, owner_id) if owner_id is not None else None
+    if owner_id is not None and (owner is None or not owner.active):
+        raise OwnerError("no such active owner")
+    if lead.owner_id != owner_id:
+        _audit(session, actor, "lead.owner_changed", lead, before=lead.owner_id, after=owner_id)
+        lead.owner_id = owner_id
+        session.flush()
+        session.refresh(lead, ["owner"])
+    return lead
+
+
 def _iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.replace(microsecond=0).isoformat() + "Z"
 
@@ -234,6 +251,7 @@ __all__ = [
     "list_owners",
     "list_rules",
     "owner_payload",
+    "reassign_owner",
     "remove_rule",
     "update_owner",
 ]

@@ -96,3 +96,39 @@ def test_the_page_is_for_admins_only(app, client):
     rita = signed_in(app, *RITA)
     assert rita.get("/admin/owners").status_code == 403
     assert "/admin/owners" not in rita.get("/admin/").get_data(as_text=True)
+
+
+def test_a_lead_is_handed_to_another_owner_from_its_page(app, admin, db_session):
+    from app.models import Lead
+
+    add_owner(admin, "Ann", "ann@sales.example")
+    add_owner(admin, "Bob", "bob@sales.example")
+    ann, bob = db_session.scalars(select(Owner).order_by(Owner.id)).all()
+    lead = Lead(email="li@initech.com", stage="SQL", owner_id=ann.id)
+    db_session.add(lead)
+    db_session.commit()
+    page = admin.get(f"/admin/leads/{lead.id}").get_data(as_text=True)
+    assert 'id="reassign"' in page and f'<option value="{ann.id}" selected>Ann</option>' in page
+    url = f"/admin/leads/{lead.id}/owner"
+    assert admin.post(url, data={"csrf_token": csrf_from(page), "owner_id": str(bob.id)}).status_code == 302
+    db_session.expire_all()
+    assert db_session.get(Lead, lead.id).owner_id == bob.id
+    # A reviewer works leads too; "nobody" unassigns.
+    add_user(app, *RITA, role="reviewer")
+    rita = signed_in(app, *RITA)
+    rita_token = csrf_from(rita.get(f"/admin/leads/{lead.id}").get_data(as_text=True))
+    assert rita.post(url, data={"csrf_token": rita_token, "owner_id": ""}).status_code == 302
+    db_session.expire_all()
+    assert db_session.get(Lead, lead.id).owner_id is None
+    changes = db_session.scalars(select(AuditEvent).where(AuditEvent.action == "lead.owner_changed")).all()
+    assert [(c.actor, c.details["before"], c.details["after"]) for c in changes] == [
+        ("anna@example.com", ann.id, bob.id),
+        ("rita@example.com", bob.id, None),
+    ]
+    # An inactive owner is no choice; an unknown lead is not found; no CSRF token, no change.
+    admin.post(f"/admin/owners/{ann.id}/state", data={"csrf_token": token(admin)})
+    assert admin.post(url, data={"csrf_token": token(admin), "owner_id": str(ann.id)}).status_code == 400
+    assert admin.post("/admin/leads/999/owner", data={"csrf_token": token(admin), "owner_id": ""}).status_code == 404
+    assert admin.post(url, data={"owner_id": str(bob.id)}).status_code == 400
+    db_session.expire_all()
+    assert db_session.get(Lead, lead.id).owner_id is None

@@ -12,7 +12,15 @@ from app.alerts import run_alert_checks
 from app.db import session_scope
 from app.forwarding.destinations import create_destination
 from app.forwarding.routing import feedback_token
-from app.leads.owners import OwnerError, ServiceLevel, add_rule, create_owner, remove_rule, update_owner
+from app.leads.owners import (
+    OwnerError,
+    ServiceLevel,
+    add_rule,
+    create_owner,
+    reassign_owner,
+    remove_rule,
+    update_owner,
+)
 from app.models import AlertNotice, AssignmentRule, AuditEvent, FirstTouch, Lead
 from tests.helpers import valid_fields
 from tests.receivers import SmtpReceiver
@@ -257,3 +265,22 @@ def test_no_clock_when_the_service_level_is_zero():
         }
     )
     assert level.first_touch is None and level.due(datetime(2026, 12, 7, 10, 0)) is None
+
+
+def test_handing_a_lead_on_keeps_its_clock(app, client, db_session, run_worker):
+    ann, bob = owners(app, "Ann", "Bob")
+    demo(client, PEOPLE[0])
+    run_worker()
+    before = lead_of(db_session, PEOPLE[0])
+    with app.app_context(), session_scope() as session:
+        reassign_owner(session, lead_id=before.id, owner_id=bob, actor="test")
+        reassign_owner(session, lead_id=before.id, owner_id=bob, actor="test")  # no change: not audited again
+        update_owner(session, owner_id=ann, actor="test", active=False, in_rotation=True)
+        with pytest.raises(OwnerError, match="no such active owner"):
+            reassign_owner(session, lead_id=before.id, owner_id=ann, actor="test")
+        with pytest.raises(OwnerError, match="no such lead"):
+            reassign_owner(session, lead_id=999, owner_id=bob, actor="test")
+        session.commit()
+    after = lead_of(db_session, PEOPLE[0])
+    assert (after.owner_id, after.assigned_at, after.sla_due_at) == (bob, before.assigned_at, before.sla_due_at)
+    assert len(db_session.scalars(select(AuditEvent).where(AuditEvent.action == "lead.owner_changed")).all()) == 1
