@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from flask_babel import force_locale, gettext
 from sqlalchemy.orm import Session
 
 from app.capture.thanks import visitor_email_settings
@@ -14,12 +15,6 @@ from app.capture.visitor_email import VisitorMessage
 from app.consent.opt_in import opt_in_token, pending_for
 from app.consent.unsubscribe import unsubscribe_token
 from app.models import Submission
-
-CONFIRM_SUBJECT = "Please confirm: {form}"
-CONFIRM_BODY = (
-    "Please confirm that you want to receive marketing e-mails from us: open the link below. "
-    "If you did not ask for this, ignore this e-mail and you will receive nothing more."
-)
 
 
 def with_consent_links(
@@ -35,6 +30,10 @@ def with_consent_links(
         changes["confirm_url"] = f"{base}/c/{opt_in_token(secret, opt_in.id)}"
         form = submission.form
         if not visitor_email_settings(form.kind, dict(form.settings or {}))["enabled"]:
-            changes["subject"] = CONFIRM_SUBJECT.format(form=form.name)
-            changes["body"] = CONFIRM_BODY
+            with force_locale(submission.language or "en"):  # the visitor's language, as the rest of the e-mail
+                changes["subject"] = gettext("Please confirm: %(form)s", form=form.name)
+                changes["body"] = gettext(
+                    "Please confirm that you want to receive marketing e-mails from us: open the link below. "
+                    "If you did not ask for this, ignore this e-mail and you will receive nothing more."
+                )
     return dataclasses.replace(message, **changes)

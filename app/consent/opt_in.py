@@ -197,3 +197,11 @@ def may_market(session: Session, submission: Submission, lead: Lead) -> bool:
     if lead.unsubscribed_at is not None:
         return False
     return not needs_opt_in(submission) or confirmed_before(session, lead) is not None
+
+
+def language_of(session: Session, opt_in_id: int) -> str:
+    """The language of the page the visitor consented on ("" if unknown)."""
+    language = session.scalar(
+        select(Submission.language).join(OptIn, OptIn.submission_id == Submission.id).where(OptIn.id == opt_in_id)
+    )
+    return language or ""

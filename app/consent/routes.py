@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, render_template, request
+from flask_babel import force_locale
 
 from app.consent import opt_in, unsubscribe
 from app.db import get_session
@@ -29,10 +30,14 @@ def _marketing_consent_status(lead: Lead) -> str:
     return opt_in.marketing_status(get_session(), lead)
 
 
-def _page(template: str, status: int = 200, **values: Any) -> tuple[str, int, dict[str, str]]:
-    """A consent page: never cached, never indexed."""
+def _page(template: str, status: int = 200, *, language: str = "", **values: Any) -> tuple[str, int, dict[str, str]]:
+    """A consent page in the visitor's language (that of the form they filled; else their browser's):
+    never cached, never indexed."""
     headers = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
-    return render_template(template, **values), status, headers
+    if not language:
+        return render_template(template, **values), status, headers
+    with force_locale(language):
+        return render_template(template, **values), status, headers
 
 
 @bp.route("/c/<token>", methods=["GET", "POST"])
@@ -48,16 +53,17 @@ def confirm(token: str) -> Any:
     )
     if opt_in_id is None:
         return _page("consent/confirm.html", 404, state="invalid")
-    if request.method == "GET":
-        return _page("consent/confirm.html", state="ask")
     session = get_session()
+    language = opt_in.language_of(session, opt_in_id)
+    if request.method == "GET":
+        return _page("consent/confirm.html", state="ask", language=language)
     status, released = opt_in.confirm(session, opt_in_id)
     session.commit()
     for delivery_id in released:
         enqueue_delivery(delivery_id, 0)
     if status != OptInStatus.CONFIRMED:
-        return _page("consent/confirm.html", 410, state="expired")
-    return _page("consent/confirm.html", state="confirmed")
+        return _page("consent/confirm.html", 410, state="expired", language=language)
+    return _page("consent/confirm.html", state="confirmed", language=language)
 
 
 @bp.route("/u/<token>", methods=["GET", "POST"])
@@ -70,12 +76,13 @@ def unsubscribe_link(token: str) -> Any:
     )
     if lead_id is None:
         return _page("consent/unsubscribe.html", 404, state="invalid")
-    if request.method == "GET":
-        return _page("consent/unsubscribe.html", state="ask")
     session = get_session()
+    language = unsubscribe.language_of(session, lead_id)
+    if request.method == "GET":
+        return _page("consent/unsubscribe.html", state="ask", language=language)
     feedback_url = f"{config['PUBLIC_BASE_URL']}/feedback/{feedback_token(config['SECRET_KEY'], lead_id)}"
     created = unsubscribe.withdraw(session, lead_id, feedback_url=feedback_url)
     session.commit()
     for delivery_id in created or []:
         enqueue_delivery(delivery_id, 0)
-    return _page("consent/unsubscribe.html", state="done")
+    return _page("consent/unsubscribe.html", state="done", language=language)

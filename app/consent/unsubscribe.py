@@ -107,3 +107,11 @@ def _tell_destinations(session: Session, lead: Lead, *, feedback_url: str, key: 
         created.append(delivery)
     session.flush()
     return [d.id for d in created]
+
+
+def language_of(session: Session, lead_id: int) -> str:
+    """The language of the person's latest form ("" if unknown)."""
+    language = session.scalar(
+        select(Submission.language).where(Submission.lead_id == lead_id).order_by(Submission.id.desc()).limit(1)
+    )
+    return language or ""

@@ -210,3 +210,13 @@ def test_a_backfill_to_a_new_marketing_destination_skips_unconfirmed_sign_ups(
         assert len(created) == 1
         [delivery] = session.scalars(select(Delivery).where(Delivery.id.in_(created))).all()
         assert delivery.payload["email"] == "kim@vandelay.com"
+
+
+def test_the_confirmation_page_is_in_the_language_of_the_form_page(
+    client, run_worker, smtp_receiver, two_boxes, destinations
+):
+    fields = valid_fields(two_boxes, token=fetch_token(client, two_boxes), marketing_consent="y")
+    assert client.post(f"/f/{two_boxes}", data=fields, headers={"Accept-Language": "de"}).status_code == 303
+    run_worker()
+    page = client.get(confirm_path(smtp_receiver), headers={"Accept-Language": "en"})
+    assert '<html lang="de"' in page.get_data(as_text=True)
