@@ -125,6 +125,13 @@ class FormEditor(FlaskForm):
         validators=[Optional(), Length(max=2000)],
     )
     thank_you = TextAreaField("Thank-you message", validators=[Optional(), Length(max=2000)])
+    # Choices (the languages with a catalogue) are set by the view: forms/ does not import app.
+    language = SelectField("Language of the form's pages, e-mails and messages", choices=[], validate_choice=False)
+    translations = TextAreaField(
+        "Your own texts per language, one per line: de.title = …, de.intro = …, de.button = …, "
+        "de.thank_you = …, de.label.<field key> = … (other texts follow the language's catalogue)",
+        validators=[Optional(), Length(max=20000)],
+    )
     redirect_url = StringField("…or redirect to (https://…)", validators=[Optional(), Length(max=2048)])
     asset_url = StringField("Asset URL (downloads)", validators=[Optional(), Length(max=2048)])
     asset_name = StringField("Asset name", validators=[Optional(), Length(max=200)])

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import force_locale
 from sqlalchemy import func, select
 from wtforms.fields.choices import SelectChoice
 
@@ -17,6 +18,10 @@ from app.capture.form_settings import FormInput, FormSettingsError, destinations
 from app.capture.thanks import visitor_email_settings
 from app.db import get_session
 from app.embed.snippets import iframe_snippet, script_snippet
+from app.i18n.languages import LANGUAGES
+from app.i18n.overrides import OverrideError
+from app.i18n.overrides import parse as parse_translations
+from app.i18n.overrides import render as render_translations
 from app.models import Destination, Form, Submission, utcnow
 from forms import FORM_KINDS, build_form
 from forms.admin import FormEditor, LogoutForm
@@ -24,6 +29,13 @@ from forms.admin import FormEditor, LogoutForm
 
 def _base_url() -> str:
     return (current_app.config.get("PUBLIC_BASE_URL") or request.host_url).rstrip("/")
+
+
+# The form editor's language choices: the visitor's browser, or one language with a catalogue.
+LANGUAGE_CHOICES = [
+    SelectChoice("", "The visitor's browser (Accept-Language; English when none of theirs is here)"),
+    *(SelectChoice(code, f"{name} ({code})") for code, name in LANGUAGES.items()),
+]
 
 
 def _editor(form_row: Form | None) -> FormEditor:
@@ -35,6 +47,7 @@ def _editor(form_row: Form | None) -> FormEditor:
     editor.destinations.choices = [
         SelectChoice(d.id, f"{d.name} ({', '.join(d.stages) or 'all stages'})") for d in destinations
     ]
+    editor.language.choices = LANGUAGE_CHOICES
     if request.method == "GET":
         if form_row is None:
             editor.kind.data = request.args.get("kind", "download")
@@ -71,6 +84,8 @@ def _fill(editor: FormEditor, form_row: Form) -> None:
     editor.challenge_site_key.data = challenge.get("site_key", "")
     editor.challenge_min_score.data = str(challenge.get("min_score", ""))
     editor.akismet.data = bool(settings.get("akismet"))
+    editor.language.data = settings.get("language") or ""
+    editor.translations.data = render_translations(form_row.translations)
     editor.shown.data, editor.required.data = list(public.shown_fields), list(public.required_fields)
     fill_rows(editor, form_row.kind, settings)
     editor.destinations.data = destinations_for(get_session(), form_row.slug)
@@ -107,6 +122,8 @@ def _input(editor: FormEditor) -> FormInput:
         required=editor.required.data or [],
         fields=read_rows(editor)[0] or None,  # no rows posted: shown/required say which contact fields
         destination_ids=editor.destinations.data or [],
+        language=editor.language.data or "",
+        translations=editor.translations.data or "",
     )
 
 
@@ -199,6 +216,7 @@ def form_preview() -> Any:
     """The public form as the editor's current (unsaved) values would render it; an inert HTML fragment."""
     editor = FormEditor()
     editor.destinations.choices = []
+    editor.language.choices = LANGUAGE_CHOICES
     if not editor.validate_on_submit() and "csrf_token" in editor.errors:
         abort(400)
     data = _input(editor)
@@ -213,5 +231,22 @@ def form_preview() -> Any:
         "fields": preview_fields(data.fields or []),
         "webinar": {"title": data.webinar_title, "starts_at": data.webinar_starts_at},
     }
-    form_row = SimpleNamespace(name=data.name or "Untitled form", slug="preview", kind=kind, settings=settings)
-    return render_template("admin/form_preview.html", form_row=form_row, form=build_form(kind, settings), preview=True)
+    form_row = SimpleNamespace(
+        name=data.name or "Untitled form",
+        slug="preview",
+        kind=kind,
+        settings=settings,
+        translations=_preview_texts(data),
+    )
+    with force_locale(data.language if data.language in LANGUAGES else "en"):  # the form's own language
+        return render_template(
+            "admin/form_preview.html", form_row=form_row, form=build_form(kind, settings), preview=True
+        )
+
+
+def _preview_texts(data: FormInput) -> dict[str, Any]:
+    """The editor's translation lines as far as they read (the preview shows work in progress)."""
+    try:
+        return parse_translations(data.translations or "")
+    except OverrideError:
+        return {}

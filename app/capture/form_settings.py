@@ -22,6 +22,9 @@ from sqlalchemy.orm import Session
 from app.capture.calendar import MAX_DURATION_MINUTES, StartTimeError, parse_starts_at
 from app.capture.challenges import PROVIDERS
 from app.capture.field_settings import apply_fields
+from app.i18n.languages import LANGUAGES
+from app.i18n.overrides import OverrideError
+from app.i18n.overrides import parse as parse_translations
 from app.models import AuditEvent, Destination, Form
 from forms import CONTACT_FIELDS, FORM_KINDS
 
@@ -74,6 +77,10 @@ class FormInput:
     # The field list in order (forms/field_spec.py); None keeps the stored one (or shown/required make it).
     fields: Sequence[Mapping[str, Any]] | None = None
     destination_ids: Sequence[int] = field(default_factory=tuple)
+    # The page's language ("" follows the visitor's browser) and the editor's translation lines
+    # (app/i18n/overrides.py); None keeps the stored ones.
+    language: str | None = None
+    translations: str | None = None
 
 
 def parse_origins(text: str) -> list[str]:
@@ -178,6 +185,10 @@ def build_settings(
     _challenge(data, settings, errors)
     settings["shown"] = [n for n in CONTACT_FIELDS if n == "email" or n in data.shown or n in data.required]
     settings["required"] = [n for n in CONTACT_FIELDS if n == "email" or n in data.required]
+    if data.language is not None:
+        if data.language and data.language not in LANGUAGES:
+            errors["language"] = f"choose one of {', '.join(LANGUAGES)}, or the visitor's browser"
+        settings["language"] = data.language if data.language in LANGUAGES else ""
     if data.fields is not None:
         apply_fields(settings, data.fields, errors)
     elif data.shown or data.required:
@@ -223,6 +234,10 @@ def _challenge(data: FormInput, settings: dict[str, Any], errors: dict[str, str]
 def save_form(session: Session, data: FormInput, *, form: Form | None, actor: str, time_zone: str = "UTC") -> Form:
     """Create or update a form and which destinations receive its leads; audited."""
     settings = build_settings(data, form.settings if form is not None else None, time_zone=time_zone)
+    try:
+        translations = parse_translations(data.translations) if data.translations is not None else None
+    except OverrideError as exc:
+        raise FormSettingsError({"translations": str(exc)}) from exc
     clash = session.scalars(select(Form.id).where(Form.slug == data.slug)).first()
     if clash is not None and (form is None or clash != form.id):
         raise FormSettingsError({"slug": f"another form already uses /f/{data.slug}"})
@@ -233,6 +248,8 @@ def save_form(session: Session, data: FormInput, *, form: Form | None, actor: st
     old_slug = form.slug
     form.slug, form.name, form.kind, form.active = data.slug, data.name.strip()[:200], data.kind, data.active
     form.settings = settings
+    if translations is not None:
+        form.translations = translations
     session.flush()
     _route_form(session, old_slug=old_slug, slug=form.slug, chosen=set(data.destination_ids))
     session.add(
