@@ -39,19 +39,16 @@ from rq.job import Job, JobStatus
 from rq.scheduler import RQScheduler
 from rq.utils import now
 from rq.worker import WorkerStatus
-from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from app import create_app
 from app.alerts import run_alert_checks
 from app.db import session_scope
-from app.models import Submission
 from app.observability import configure_logging
 from app.runtime import batching
 from app.runtime.embedded_redis import ping
 from app.runtime.queues import QUEUE_NAMES, heartbeat_seconds
 from app.runtime.sweeper import DnsWatch, run_sweep, take_turn
-from app.statuses import SubmissionStatus
 from config import load_config
 
 log = logging.getLogger("leadsieve.worker")
@@ -290,26 +287,19 @@ class LeadsieveWorker(Worker):
                 self.wait_for_horse()
                 self._horse_pid = 0
             self._state = WorkerStatus.IDLE
-        if job.func_name == batching.BATCH_FUNC:
+        if job.func_name in batching.BATCH_FUNCS:
             self.after_batch(job)
 
     def after_batch(self, job: Job) -> None:
-        """A batch whose horse failed (an error, its time-out, killed): what it left `received` is queued
-        alone, each in a horse of its own, so a poisoned submission fails by itself and the rest pass."""
+        """A batch whose horse failed (an error, its time-out, killed): each member it had not finished is
+        queued alone, in a horse of its own, so a poisoned one fails by itself and the rest pass."""
         try:
             if job.get_status(refresh=True) == JobStatus.FINISHED:
                 return
-            ids, sales = job.args
-            with session_scope() as session:
-                left = session.scalars(
-                    select(Submission.id).where(Submission.id.in_(ids), Submission.status == SubmissionStatus.RECEIVED)
-                ).all()
-            log.warning("batch %s failed; queueing its %d unscreened submission(s) alone", job.id, len(left))
-            batching.queue_again(self.connection, list(left), sales=sales, alone=True)
+            alone = batching.run_alone(self.connection, job.meta.get(batching.MEMBERS, []))
+            log.warning("batch %s failed; %d unfinished job(s) queued alone: %s", job.id, len(alone), alone)
         except REDIS_DOWN as exc:
-            self.redis_lost(exc)  # the members' jobs read `started`: the sweeper queues them once they time out
-        except SQLAlchemyError as exc:
-            log.warning("batch %s failed and its submissions could not be read (%s); the sweeper will", job.id, exc)
+            self.redis_lost(exc)  # the members read `started`: the sweeper queues their work once they time out
 
     def heartbeat(self, timeout: int | None = None, pipeline: Any = None, *, raising: bool = False) -> None:
         """RQ's heartbeat; a lost Redis is noted (and waited out at the next turn) instead of ending the loop."""

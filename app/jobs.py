@@ -8,8 +8,8 @@ import time
 from datetime import timedelta
 
 from flask import current_app
-from rq import get_current_job
-from rq.job import JobStatus
+from rq import Queue, get_current_job
+from rq.job import Job, JobStatus
 from rq.timeouts import JobTimeoutException
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
@@ -26,7 +26,7 @@ from app.models import AuditEvent, Finding, Submission, utcnow
 from app.observability.context import META_KEY, bind_job_request_id, current_request_id
 from app.observability.metrics import observe_screening
 from app.runtime import batching
-from app.runtime.queues import SALES_SCREENING, SCREENING, enqueue_delivery, enqueue_visitor_email
+from app.runtime.queues import SALES_SCREENING, SCREENING, enqueue_delivery, enqueue_visitor_email, screening_job_id
 from app.screening_context.challenges import gather
 from app.statuses import SubmissionStatus, Verdict
 from forms import FORM_KINDS
@@ -85,8 +85,7 @@ def screen_batch(submission_ids: list[int], sales: bool = False, budget: float |
     job = get_current_job()
     connection = current_app.extensions["leadsieve.redis"]
     lane = SALES_SCREENING if sales else SCREENING
-    if budget is None:
-        budget = (job.timeout if job is not None and job.timeout else current_app.config["JOB_TIMEOUT_SECONDS"]) / 2
+    budget = _budget(job, budget)
     started = time.monotonic()
     counts = {"screened": 0, "skipped": 0, "alone": 0, "given back": 0}
     deliveries: list[int] = []
@@ -118,9 +117,52 @@ def screen_batch(submission_ids: list[int], sales: bool = False, budget: float |
                 else:
                     deliveries += outcome.deliveries
                     emails += outcome.emails
-            batching.mark(connection, [submission_id], JobStatus.FINISHED)
+            batching.mark(connection, [screening_job_id(submission_id)], JobStatus.FINISHED)
     _send(deliveries, emails)
     return counts
+
+
+def run_deliveries(job_ids: list[str], budget: float | None = None) -> dict[str, int]:
+    """Deliveries and visitor e-mails (`deliver`, `send_visitor_email` jobs) in this one work horse, one
+    after another, each exactly as its own job would run (app/runtime/batching.py). One that raises is
+    queued alone, to fail (and be retried) by itself; past `budget` seconds (half the time-out) the rest
+    goes back to the front of the lane."""
+    batch = get_current_job()
+    connection = current_app.extensions["leadsieve.redis"]
+    budget = _budget(batch, budget)
+    started = time.monotonic()
+    counts = {"done": 0, "alone": 0, "given back": 0}
+    members = [job for job in Job.fetch_many(job_ids, connection) if job is not None]
+    for index, member in enumerate(members):
+        if index and time.monotonic() - started > budget:
+            rest = members[index:]
+            with connection.pipeline() as pipeline:
+                for job in reversed(rest):
+                    Queue(job.origin, connection=connection).enqueue_job(job, pipeline=pipeline, at_front=True)
+                pipeline.execute()
+            counts["given back"] = len(rest)
+            break
+        if batch is not None:  # log lines and jobs queued from here carry this member's request id
+            batch.meta[META_KEY] = member.meta.get(META_KEY)
+        try:
+            member.func(*member.args, **member.kwargs)
+        except JobTimeoutException:
+            raise  # RQ's time-out: the batch fails and the worker queues what is left alone
+        except Exception:  # noqa: BLE001 - not hidden: its own job runs it again and fails with this error
+            log.exception("%s failed in a batch; queueing it alone", member.id)
+            batching.run_alone(connection, [member.id], only_started=False)
+            counts["alone"] += 1
+            continue
+        batching.mark(connection, [member.id], JobStatus.FINISHED)
+        counts["done"] += 1
+    return counts
+
+
+def _budget(batch: Job | None, budget: float | None) -> float:
+    """How long a batch may start new work: `budget`, else half its time-out (the rest must still fit)."""
+    if budget is not None:
+        return budget
+    return (batch.timeout if batch is not None and batch.timeout else current_app.config["JOB_TIMEOUT_SECONDS"]) / 2
 
 
 @dataclasses.dataclass(frozen=True)

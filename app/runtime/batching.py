@@ -9,6 +9,9 @@ again `alone`, for a work horse of its own, where it fails (and the sweeper retr
 does; a batch whose horse dies or times out has every submission it had not screened queued alone the same
 way, so one poisoned submission never takes the rest of its batch down twice.
 
+Deliveries and visitor e-mails waiting in the delivery lane are batched the same way (`run_deliveries`): one
+horse runs them one after another, each as its own job would, and one that raises is queued alone.
+
 Lanes stay strict: before each submission the batch looks at the queues served before its own (deliveries,
 then sales requests) and, if anything waits there, queues the rest of the batch again at the front of its
 lane and ends, so at most one download is screened while a demo request waits.
@@ -35,27 +38,36 @@ from app.runtime.queues import (
     SALES_SCREENING,
     SCREENING,
     queue_screening,
-    screening_job_id,
 )
 
 log = logging.getLogger(__name__)
 
 SCREEN_FUNC = "app.jobs.screen_submission"
 BATCH_FUNC = "app.jobs.screen_batch"
+DELIVERY_FUNCS = frozenset({"app.jobs.deliver", "app.jobs.send_visitor_email"})
+DELIVERY_BATCH_FUNC = "app.jobs.run_deliveries"
+BATCH_FUNCS = frozenset({BATCH_FUNC, DELIVERY_BATCH_FUNC})
+# The batch job's meta: its members' own job ids.
+MEMBERS = "members"
 BATCH_PREFIX = "screen-batch-"
 # Each screening lane, and the queues every worker serves before it (app/runtime/queues.QUEUE_NAMES).
 AHEAD_OF = {SALES_SCREENING: (DELIVERY,), SCREENING: (DELIVERY, SALES_SCREENING)}
 
 
 def batchable(job: Job, queue_name: str) -> bool:
-    """A screening job in a screening lane that was not queued to run alone."""
-    return queue_name in AHEAD_OF and job.func_name == SCREEN_FUNC and not job.meta.get(ALONE)
+    """A screening job in a screening lane, or a delivery or visitor e-mail in the delivery lane, that was
+    not queued to run alone."""
+    if job.meta.get(ALONE):
+        return False
+    if queue_name == DELIVERY:
+        return job.func_name in DELIVERY_FUNCS
+    return queue_name in AHEAD_OF and job.func_name == SCREEN_FUNC
 
 
 def take_batch(job: Job, queue: Queue, *, size: int, worker_name: str) -> Job:
     """`job`, just dequeued from `queue`, with up to `size` - 1 more batchable jobs waiting there, as one
-    `screen_batch` job; `job` itself when no other waits. Jobs popped that may not join (a job queued alone,
-    another function) go back to the front of the queue in their order."""
+    `screen_batch` (or `run_deliveries`) job; `job` itself when no other waits. Jobs popped that may not
+    join (a job queued alone, another function) go back to the front of the queue in their order."""
     connection = queue.connection
     with connection.pipeline(transaction=False) as pipeline:
         for _ in range(size - 1):
@@ -78,38 +90,46 @@ def take_batch(job: Job, queue: Queue, *, size: int, worker_name: str) -> Job:
         if len(members) == 1:
             pipeline.execute()
             return job
-        ids = [int(member.args[0]) for member in members]
+        job_ids = [member.id for member in members]
+        args: tuple[Any, ...]
+        if queue.name == DELIVERY:
+            func, args, what = DELIVERY_BATCH_FUNC, (job_ids,), f"run {len(job_ids)} deliveries and e-mails"
+        else:
+            ids = [int(member.args[0]) for member in members]
+            func, args = BATCH_FUNC, (ids, queue.name == SALES_SCREENING)
+            what = f"screen {len(ids)} submissions ({ids[0]}…{ids[-1]})"
         batch = queue.create_job(
-            BATCH_FUNC,
-            args=(ids, queue.name == SALES_SCREENING),
+            func,
+            args=args,
             job_id=f"{BATCH_PREFIX}{uuid.uuid4().hex}",
             timeout=int(job.timeout) if job.timeout is not None else None,
             result_ttl=RESULT_TTL,
             failure_ttl=FAILURE_TTL,
-            description=f"screen {len(ids)} submissions ({ids[0]}…{ids[-1]})",
+            description=what,
+            meta={MEMBERS: job_ids},
         )
         batch.origin = queue.name
         batch.save(pipeline=pipeline)
-        mark(connection, ids, JobStatus.STARTED, worker_name=worker_name, pipeline=pipeline)
+        mark(connection, job_ids, JobStatus.STARTED, worker_name=worker_name, pipeline=pipeline)
         pipeline.execute()
     return batch
 
 
 def mark(
     connection: Redis,
-    submission_ids: Sequence[int],
+    job_ids: Sequence[str],
     status: JobStatus,
     *,
     worker_name: str = "",
     pipeline: Pipeline | None = None,
 ) -> None:
-    """Write `status` into the screening jobs of these submissions, as RQ would for each job: `started`
+    """Write `status` into these jobs, as RQ would for each job: `started`
     (with its start as heartbeat, which the sweeper's gone-worker test reads) or `finished` (kept as long
     as RQ keeps a finished job)."""
     pipe = pipeline if pipeline is not None else connection.pipeline()
     stamp = utcformat(now())
-    for submission_id in submission_ids:
-        key = Job.key_for(screening_job_id(submission_id))
+    for job_id in job_ids:
+        key = Job.key_for(job_id)
         fields: dict[Any, Any]  # redis-py wants its own key and value unions
         if status == JobStatus.STARTED:
             fields = {"status": status, "started_at": stamp, "last_heartbeat": stamp, "worker_name": worker_name}
@@ -139,3 +159,16 @@ def queue_again(connection: Redis, submission_ids: Sequence[int], *, sales: bool
         for submission_id in submission_ids if alone else reversed(submission_ids):
             queue_screening(pipeline, submission_id, sales=sales, alone=alone, at_front=not alone)
         pipeline.execute()
+
+
+def run_alone(connection: Redis, job_ids: Sequence[str], *, only_started: bool = True) -> list[str]:
+    """Queue these jobs again, each to run in a horse of its own (at the back of its queue); with
+    `only_started`, only those still `started` (a failed batch's members it had not finished). Their ids."""
+    queued = []
+    for job in Job.fetch_many(list(job_ids), connection):
+        if job is None or (only_started and job.get_status(refresh=False) != JobStatus.STARTED):
+            continue
+        job.meta[ALONE] = True
+        Queue(job.origin, connection=connection, serializer=job.serializer).enqueue_job(job)
+        queued.append(job.id)
+    return queued

@@ -14,7 +14,7 @@ from rq.registry import FailedJobRegistry
 from sqlalchemy import func, select, text
 
 from app.db import session_scope
-from app.jobs import screen_batch
+from app.jobs import run_deliveries, screen_batch
 from app.models import AuditEvent, Delivery, Destination, Form, Submission
 from app.runtime import batching
 from app.runtime.queues import (
@@ -60,9 +60,9 @@ def _audits(session) -> dict[int, int]:
     return {int(subject): int(n) for subject, n in rows}
 
 
-def _take(app, redis: Redis, size: int):
-    """What the worker does after dequeuing: the first screening job, and a batch with the ones behind it."""
-    queue = Queue(SCREENING, connection=redis)
+def _take(app, redis: Redis, size: int, lane: str = SCREENING):
+    """What the worker does after dequeuing: the first job, and a batch with the ones behind it."""
+    queue = Queue(lane, connection=redis)
     job, _ = Queue.dequeue_any([queue], None, connection=redis)
     if not batching.batchable(job, queue.name):
         return job
@@ -272,4 +272,59 @@ def test_the_shipped_worker_screens_a_batch_with_a_poisoned_submission_in_it(app
     redis = Redis.from_url(app.config["REDIS_URL"])
     assert FailedJobRegistry(SCREENING, connection=redis).get_job_ids() == [screening_job_id(poisoned)]
     assert _statuses(redis, ids) == ["finished"] * 3 + ["failed"] + ["finished"] * 3
+    redis.close()
+
+
+def test_deliveries_and_visitor_emails_waiting_run_in_one_batch_each_once(
+    app, db_session, http_receiver, smtp_receiver
+):
+    app.config["ALLOWED_PRIVATE_DESTINATIONS"] = ["127.0.0.1"]
+    db_session.add(Destination(name="all", kind="webhook", target=http_receiver.url(), secret="s", stages=[]))
+    db_session.commit()
+    ids = _stored(db_session, 3)
+    redis = Redis.from_url(app.config["REDIS_URL"])
+    with app.app_context():
+        assert screen_batch(ids)["screened"] == 3
+    waiting = _queued(redis, DELIVERY)
+    assert len(waiting) >= 3
+
+    batch = _take(app, redis, size=50, lane=DELIVERY)
+    assert batch.func_name == batching.DELIVERY_BATCH_FUNC and batch.args == (waiting,)
+    assert {Job.fetch(i, connection=redis).get_status() for i in waiting} == {"started"}
+    with app.app_context():
+        assert run_deliveries(waiting) == {"done": len(waiting), "alone": 0, "given back": 0}
+        assert run_deliveries(waiting)["done"] == len(waiting)  # again: each job finds its work done
+    assert {Job.fetch(i, connection=redis).get_status() for i in waiting} == {"finished"}
+    db_session.expire_all()
+    assert db_session.scalars(select(Delivery.status)).all() == ["delivered"] * 3
+    assert len(http_receiver.requests) == 3
+    redis.close()
+
+
+def test_a_delivery_job_that_raises_is_queued_alone_and_fails_alone(app, db_session):
+    redis = Redis.from_url(app.config["REDIS_URL"])
+    with app.app_context():
+        queue = get_queue(DELIVERY)
+        broken = queue.enqueue("app.jobs.deliver", job_id="deliver-broken")  # no delivery id: it cannot run
+        fine = queue.enqueue("app.jobs.deliver", 987654, job_id="deliver-987654-0")  # no such delivery: nothing to do
+    batch = _take(app, redis, size=10, lane=DELIVERY)
+    assert batch.args == ([broken.id, fine.id],)
+    with app.app_context():
+        assert run_deliveries(*batch.args) == {"done": 1, "alone": 1, "given back": 0}
+        assert _queued(redis, DELIVERY) == [broken.id]
+        assert Job.fetch(broken.id, connection=redis).meta.get("alone") is True
+        SimpleWorker([Queue(n, connection=redis) for n in QUEUE_NAMES], connection=redis).work(burst=True)
+    assert FailedJobRegistry(DELIVERY, connection=redis).get_job_ids() == [broken.id]
+    assert Job.fetch(fine.id, connection=redis).get_status() == "finished"
+    redis.close()
+
+
+def test_a_delivery_batch_past_its_budget_puts_the_rest_back_in_front(app, db_session):
+    redis = Redis.from_url(app.config["REDIS_URL"])
+    with app.app_context():
+        ids = [get_queue(DELIVERY).enqueue("app.jobs.deliver", n, job_id=f"deliver-{n}-0").id for n in (11, 12, 13)]
+    batch = _take(app, redis, size=10, lane=DELIVERY)
+    with app.app_context():
+        assert run_deliveries(*batch.args, 0) == {"done": 1, "alone": 0, "given back": 2}
+    assert _queued(redis, DELIVERY) == ids[1:]
     redis.close()
