@@ -30,6 +30,17 @@ def _marketing_consent_status(lead: Lead) -> str:
     return opt_in.marketing_status(get_session(), lead)
 
 
+@bp.app_template_filter("consent_summary")
+def _consent_summary(consents: dict[str, Any] | None) -> str:
+    """For the admin's submission page: each box shown, ticked or not, with its text's version."""
+    parts = [
+        f"{kind}: {'yes' if record.get('given') is True else 'no'} (version {record.get('version') or '?'})"
+        for kind, record in (consents or {}).items()
+        if isinstance(record, dict)
+    ]
+    return "; ".join(parts) or "no consent box"
+
+
 def _page(template: str, status: int = 200, *, language: str = "", **values: Any) -> tuple[str, int, dict[str, str]]:
     """A consent page in the visitor's language (that of the form they filled; else their browser's):
     never cached, never indexed."""

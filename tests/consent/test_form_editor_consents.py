@@ -47,3 +47,16 @@ def test_the_preview_shows_both_boxes(admin):
     html = admin.post("/admin/forms/preview", data=data).get_data(as_text=True)
     assert 'name="consent"' in html and 'name="marketing_consent"' in html
     assert "News, please." in html
+
+
+def test_the_submission_page_shows_each_consent(app, client, admin, db_session):
+    from app.models import Submission
+    from tests.consent.conftest import DOWNLOAD, set_form
+    from tests.helpers import fetch_token, valid_fields
+
+    set_form(app, DOWNLOAD, consent_text="Contact me.", marketing_consent_text="News, please.")
+    client.post(f"/f/{DOWNLOAD}", data=valid_fields(DOWNLOAD, token=fetch_token(client, DOWNLOAD)))
+    submission = db_session.scalars(select(Submission)).one()
+    html = admin.get(f"/admin/submissions/{submission.id}").get_data(as_text=True)
+    contact, marketing = submission.consents["contact"]["version"], submission.consents["marketing"]["version"]
+    assert f"contact: yes (version {contact}); marketing: no (version {marketing})" in html
