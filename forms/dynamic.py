@@ -13,6 +13,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
+from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     EmailField,
@@ -44,18 +45,18 @@ AUTOCOMPLETE = {
     "country": "country-name",
 }
 PLACEHOLDER = ""  # a select's first, empty option ("Choose…"): not an answer
-# What a visitor reads for the field list's rules (plain strings here; the i18n catalogue wraps them).
+# What a visitor reads for the field list's rules: lazy, so each is read in the page's language.
 MESSAGES = {
-    "choose": "Choose…",
-    "choose_one": "Choose an answer.",
-    "choose_some": "Choose at least one.",
-    "tick": "Tick this box to continue.",
-    "fill": "Fill in this field.",
-    "format": "Enter a value in the format asked for.",
-    "number": "Enter a number.",
-    "between": "Enter a number from %(low)s to %(high)s.",
-    "at_least": "Enter a number of at least %(low)s.",
-    "at_most": "Enter a number of at most %(high)s.",
+    "choose": _l("Choose…"),
+    "choose_one": _l("Choose an answer."),
+    "choose_some": _l("Choose at least one."),
+    "tick": _l("Tick this box to continue."),
+    "fill": _l("Fill in this field."),
+    "format": _l("Enter a value in the format asked for."),
+    "number": _l("Enter a number."),
+    "between": _l("Enter a number from %(low)s to %(high)s."),
+    "at_least": _l("Enter a number of at least %(low)s."),
+    "at_most": _l("Enter a number of at most %(high)s."),
 }
 
 

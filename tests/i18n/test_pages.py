@@ -211,3 +211,28 @@ def test_json_thank_you_message_in_german(client):
     response = client.post("/f/newsletter", json={"email": "sam@hooli.com", "token": token}, headers=GERMAN)
     assert response.status_code == 202
     assert response.get_json()["message"] == "Vielen Dank! Wir haben Ihre Angaben erhalten."
+
+
+def test_custom_fields_rules_and_label_overrides_in_german(client, db_session):
+    from forms.field_spec import parse_fields
+
+    fields = [
+        {"key": "email", "type": "email"},
+        {"key": "seats", "type": "number", "label": "Seats", "required": True, "min": "1", "max": "500"},
+        {"key": "plan", "type": "select", "label": "Plan", "required": True, "options": "team\nenterprise"},
+    ]
+    db_session.add(
+        Form(
+            slug="custom",
+            name="Custom",
+            kind="demo",
+            settings={"fields": [s.as_dict() for s in parse_fields(fields)]},
+            translations={"de": {"label.seats": "Lizenzen"}},
+        )
+    )
+    db_session.commit()
+    html = client.get("/f/custom", headers=GERMAN).get_data(as_text=True)
+    assert label(html, "seats") == "Lizenzen" and label(html, "plan") == "Plan"  # the marketer's own, as written
+    errors = client.post("/f/custom", json={"email": "a@acme.com", "seats": "900"}, headers=GERMAN).get_json()
+    assert errors["fields"]["seats"] == ["Geben Sie eine Zahl von 1 bis 500 ein."]
+    assert errors["fields"]["plan"] == ["Wählen Sie eine Antwort."]
