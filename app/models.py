@@ -387,13 +387,13 @@ Index(
 )
 
 # The leads list (app/leads/directory.py): each order (last activity, engagement, fit) on its own and within
-# a stage, and the last-activity order within an outcome or an owner, so a page reads its rows in order from
-# an index. The id ends each one: it breaks ties in the keyset.
+# a stage, an outcome and an owner, so a page reads its rows in order from an index. The id ends each one:
+# it breaks ties in the keyset.
 for _order, _column in (("last_activity", "last_activity_at"), ("engagement_key", "engagement_key"), ("fit", "fit")):
     Index(f"ix_leads_{_order}", getattr(Lead, _column), Lead.id)
     Index(f"ix_leads_stage_{_order}", Lead.stage, getattr(Lead, _column), Lead.id)
-Index("ix_leads_outcome_last_activity", Lead.outcome, Lead.last_activity_at, Lead.id)
-Index("ix_leads_owner_last_activity", Lead.owner_id, Lead.last_activity_at, Lead.id)
+    for _filtered, _by in (("outcome", Lead.outcome), ("owner", Lead.owner_id)):
+        Index(f"ix_leads_{_filtered}_{_order}", _by, getattr(Lead, _column), Lead.id)
 
 
 class Finding(Base):

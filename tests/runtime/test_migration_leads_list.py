@@ -69,7 +69,7 @@ def test_existing_leads_get_their_last_activity_and_engagement_key(empty_databas
         connection.execute(
             insert(feedback).values(filled(feedback, lead_id=ids["fed@a.com"], outcome="won", at=T0.replace(day=20)))
         )
-    upgrade(empty_database_url)
+    upgrade(empty_database_url, "0019")
     meta = MetaData()
     leads = Table("leads", meta, autoload_with=engine)
     with engine.connect() as connection:
