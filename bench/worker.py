@@ -2,6 +2,8 @@
 
     .venv/bin/python -m bench.worker                         # 500 jobs each, Worker and SimpleWorker, 2 runs
     .venv/bin/python -m bench.worker --n 1000 --db postgres --classes Worker
+    .venv/bin/python -m bench.worker --drain 10000 --noop 2000            # the shipped `leadsieve worker`
+    .venv/bin/python -m bench.worker --drain 10000 --db postgres --workers 1 2 --noop 0
 
 This process builds the app the way `worker.py` does (create_app, preload, app
 context) and becomes the worker: `make_worker(app, worker_class=...)` drains the
@@ -11,19 +13,29 @@ beforehand, so the ratio shows what screening adds. DNS is the suite's loopback
 server (tests/dnsserver.py); the cache is warmed by screening one submission per
 domain in this (parent) process before timing. Redis is private, the database
 throw-away.
+
+`--drain N` measures the shipped worker instead (issue 15): N stored submissions, queued as capture queues
+them, drained by `leadsieve worker --burst` processes (as many as `--workers` says, in turn: 1 then 2 …),
+against the same command running `--noop` no-op jobs. Rates are read from the rows and jobs themselves
+(first `screened_at` to last; first job start to last job end), so the workers' start-up is not counted.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 from bench.common import app_env, count_rows, database, machine, private_redis, seed
+
+ROOT = Path(__file__).resolve().parents[1]
 
 DOMAINS = [
     "acme.com",
@@ -113,6 +125,112 @@ def run_class(app: Any, worker_class: type, n: int, run: int) -> dict[str, float
     }
 
 
+def shipped_workers(env: dict[str, str], count: int, log_dir: Path) -> None:
+    """Run `count` `leadsieve worker --burst` processes side by side until each has emptied the queues."""
+    processes = []
+    for index in range(count):
+        with open(log_dir / f"worker-{len(list(log_dir.iterdir()))}-{index}.log", "wb") as log:
+            processes.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "app", "worker", "--burst"],
+                    cwd=ROOT,
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            )
+    for process in processes:
+        if process.wait() != 0:
+            raise SystemExit(f"a worker exited with {process.returncode}; logs in {log_dir}")
+
+
+def drain_rate(app: Any, env: dict[str, str], n: int, workers: int, tag: str, log_dir: Path) -> dict[str, float]:
+    """Leads per second for `workers` shipped workers draining N stored, queued submissions."""
+    from sqlalchemy import func, select
+
+    from app.db import session_scope
+    from app.models import Submission
+    from app.runtime.queues import enqueue_screening
+
+    ids = store_submissions(app, n, tag)
+    for submission_id in ids:
+        enqueue_screening(submission_id)
+    shipped_workers(env, workers, log_dir)
+    with session_scope() as session:
+        first, last, screened = session.execute(
+            select(func.min(Submission.screened_at), func.max(Submission.screened_at), func.count()).where(
+                Submission.id.in_(ids), Submission.status == "screened"
+            )
+        ).one()
+    seconds = (last - first).total_seconds()
+    return {"leads": screened, "seconds": seconds, "per_s": (screened - 1) / seconds}
+
+
+def noop_rate(app: Any, env: dict[str, str], n: int, log_dir: Path) -> dict[str, float]:
+    """Jobs per second for one shipped worker running N no-op jobs (RQ's own cost per job, with a fork)."""
+    from rq.job import Job
+
+    from app.runtime.queues import SCREENING, get_queue
+
+    queue = get_queue(SCREENING)
+    ids = [queue.enqueue("bench.worker.noop", result_ttl=3600).id for _ in range(n)]
+    shipped_workers(env, 1, log_dir)
+    jobs = [job for job in Job.fetch_many(ids, connection=queue.connection) if job is not None]
+    first = min(job.started_at for job in jobs if job.started_at)
+    last = max(job.ended_at for job in jobs if job.ended_at)
+    seconds = (last - first).total_seconds()
+    return {"jobs": len(jobs), "seconds": seconds, "per_s": (len(jobs) - 1) / seconds}
+
+
+def drain_main(args: argparse.Namespace) -> int:
+    """--drain: the shipped worker's leads per second against its no-op jobs per second."""
+    from app import create_app
+    from config import load_config
+    from tests.dnsserver import suite_server
+
+    print("machine:", json.dumps(machine()), "load:", os.getloadavg(), flush=True)
+    dns = suite_server()
+    try:
+        with (
+            tempfile.TemporaryDirectory(prefix="leadsieve-drain-") as tmp,
+            private_redis(Path(tmp)) as redis_url,
+            database(args.db, Path(tmp)) as url,
+        ):
+            env = app_env(
+                database_url=url,
+                redis_url=redis_url,
+                instance=Path(tmp),
+                DNS_NAMESERVERS=dns.address,
+                SCREENING_BATCH_SIZE=str(args.batch),
+            )
+            seed(env)
+            app = create_app(load_config(env))
+            logs = Path(tmp) / "logs"
+            logs.mkdir()
+            with app.app_context():
+                for run in range(args.runs):
+                    if args.noop:
+                        noop = noop_rate(app, env, args.noop, logs)
+                        print(
+                            f"  run {run + 1}: no-op jobs, 1 worker: {noop['jobs']} in {noop['seconds']:.1f} s = "
+                            f"{noop['per_s']:.1f} jobs/s (load {os.getloadavg()[0]:.1f})",
+                            flush=True,
+                        )
+                    for count in args.workers:
+                        figures = drain_rate(app, env, args.drain, count, f"d{run}w{count}x", logs)
+                        print(
+                            f"  run {run + 1}: drain, {count} worker(s), batch {args.batch}: {figures['leads']} leads "
+                            f"in {figures['seconds']:.1f} s = {figures['per_s']:.1f} leads/s "
+                            f"(load {os.getloadavg()[0]:.1f})",
+                            flush=True,
+                        )
+            received = count_rows(url, where="where status = 'received'")
+            print(f"  still received: {received}")
+    finally:
+        dns.stop()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments, run every class `--runs` times, print a table."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -120,7 +238,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--classes", nargs="+", default=["Worker", "SimpleWorker"])
+    parser.add_argument("--drain", type=int, default=0, help="submissions drained by the shipped worker")
+    parser.add_argument("--noop", type=int, default=2000, help="with --drain: no-op jobs for the same worker")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1], help="with --drain: workers side by side")
+    parser.add_argument("--batch", type=int, default=50, help="with --drain: SCREENING_BATCH_SIZE")
     args = parser.parse_args(argv)
+    if args.drain:
+        return drain_main(args)
 
     import rq
 
