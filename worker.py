@@ -60,6 +60,8 @@ BACKOFF_FIRST_SECONDS = 0.5
 BACKOFF_CAP_SECONDS = 30.0
 # How often due scheduled jobs (delivery retries) are moved to their queue, as RQ's own scheduler does.
 SCHEDULE_EVERY_SECONDS = 1.0
+# How often the worker's copy of the scoring rules is checked against the version in Redis.
+RULES_EVERY_SECONDS = 5.0
 # Longest wait for a job before the loop heartbeats and looks at its chores again.
 LONGEST_WAIT_SECONDS = 30
 
@@ -159,11 +161,13 @@ class Scheduler:
 
 def make_chores(app: Flask, worker: Worker, *, sweep_every: float, lists_every: float | None) -> list[Chore]:
     """The worker's periodic work: schedule, sweep (and purge), and with a lists TTL the lists refresh."""
+    from app.leads.scoring_rules import refresh_rules
     from app.screening_context.builder import refresh_lists
 
     chores = [
         Chore("scheduling", SCHEDULE_EVERY_SECONDS, Scheduler(worker.queues, worker.connection)),
         Chore("sweep", sweep_every, Sweeper(app, sweep_every, app.config["SWEEP_AFTER_SECONDS"])),
+        Chore("scoring rules", RULES_EVERY_SECONDS, lambda: refresh_rules(app)),  # horses inherit the rules
     ]
     if lists_every is not None:  # horses inherit the parent's copy instead of each reading the lists
         chores.append(Chore("lists refresh", lists_every, lambda: refresh_lists(app)))

@@ -9,27 +9,15 @@ from app.capture import visitor_email
 from app.consent import opt_in
 from app.forwarding.routing import feedback_token, route
 from app.leads.classification import classify
+from app.leads.scoring_rules import rules_cache
 from app.leads.owners import ServiceLevel, assign_new_sql
 from app.models import Submission, utcnow
 from screening.scoring import ScoringRules
 
-# Settings that name one scoring rule each (config.py); they win over the same key in SCORING_RULES.
-RULE_SETTINGS = {
-    "SCORE_MQL_ENGAGEMENT": "mql_engagement",
-    "SCORE_SQL_MIN_FIT": "sql_min_fit",
-    "SCORE_SQL_FIT": "sql_fit",
-    "SCORE_SQL_ENGAGEMENT": "sql_engagement",
-    "SCORE_REPEAT_WINDOW_HOURS": "repeat_window_hours",
-    "SCORE_HALF_LIFE_DAYS": "half_life_days",
-    "DUPLICATE_WINDOW_SECONDS": "duplicate_window_seconds",
-}
 
-
-def scoring_rules() -> ScoringRules:
-    """Scoring rules from configuration: SCORING_RULES' tables, then the threshold and window settings."""
-    config = current_app.config
-    named = {rule: config[setting] for setting, rule in RULE_SETTINGS.items() if setting in config}
-    return ScoringRules.from_mapping({**config["SCORING_RULES"], **named})
+def scoring_rules(session: Session) -> ScoringRules:
+    """The rules in force: saved in the admin, else the settings; this process's copy while current."""
+    return rules_cache(current_app).get(session)
 
 
 def accept(
@@ -39,7 +27,7 @@ def accept(
 
     A duplicate (the same form again within minutes) is attached to its lead but not routed. `stage` is a
     reviewer's explicit choice, honoured before routing so destinations get the stage the person chose."""
-    lead = classify(session, submission=submission, rules=scoring_rules(), actor=actor, stage=stage, note=note)
+    lead = classify(session, submission=submission, rules=scoring_rules(session), actor=actor, stage=stage, note=note)
     session.flush()
     if submission.duplicate_of_id is not None:
         return []

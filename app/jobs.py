@@ -22,11 +22,12 @@ from app.flows import accept
 from app.forwarding.adapters import DeliverySettings, DestinationSpec
 from app.forwarding.adapters import deliver as send
 from app.forwarding.deliveries import claim, record_attempt
+from app.leads.rescore import rescore_batch
 from app.models import AuditEvent, Finding, Submission, utcnow
 from app.observability.context import META_KEY, bind_job_request_id, current_request_id
 from app.observability.metrics import observe_screening
 from app.runtime import batching
-from app.runtime.queues import SALES_SCREENING, SCREENING, enqueue_delivery, enqueue_visitor_email, screening_job_id
+from app.runtime.queues import SALES_SCREENING, SCREENING, enqueue_delivery, enqueue_rescore, enqueue_visitor_email, screening_job_id
 from app.screening_context.challenges import gather
 from app.statuses import SubmissionStatus, Verdict
 from forms import FORM_KINDS
@@ -395,3 +396,19 @@ def send_visitor_email(submission_id: int) -> str:
     if delay is not None:
         enqueue_visitor_email(submission_id, attempts, delay=delay)
     return status
+
+
+def rescore_leads(run_id: int) -> str:
+    """Re-score the existing leads under a saved rule set, one committed batch at a time (the scoring page
+    shows n of total). Past half the job time-out the rest goes to a new job. Idempotent: a finished run
+    does nothing, and a re-run resumes after the last lead done (app/leads/rescore.py)."""
+    started, budget = time.monotonic(), current_app.config["JOB_TIMEOUT_SECONDS"] / 2
+    while True:
+        with session_scope() as session:
+            more = rescore_batch(session, run_id=run_id)
+            session.commit()
+        if not more:
+            return "done"
+        if time.monotonic() - started > budget:
+            enqueue_rescore(run_id)
+            return "continued"

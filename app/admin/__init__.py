@@ -14,6 +14,7 @@ from app.admin import (  # noqa: F401
     privacy,
     reporting,
     review,
+    scoring_rules,
     submissions,
     users,
 )

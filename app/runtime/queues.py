@@ -217,6 +217,19 @@ def enqueue_visitor_email(
     return True
 
 
+def enqueue_rescore(run_id: int) -> bool:
+    """Queue `rescore_leads` on the screening queue (after the submissions waiting there); False when Redis
+    is unreachable (the scoring page offers to run it again: a re-run resumes where the last stopped)."""
+    try:
+        get_queue(SCREENING).enqueue(
+            "app.jobs.rescore_leads", run_id, job_timeout=_job_timeout(), result_ttl=3600, failure_ttl=7 * 24 * 3600
+        )
+    except RedisError as exc:
+        log.warning("could not enqueue re-score run %s (%s)", run_id, exc)
+        return False
+    return True
+
+
 @dataclass(frozen=True)
 class WorkerCensus:
     """The workers that heartbeat recently, by RQ state, and how many Redis outages they rode out."""
