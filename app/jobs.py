@@ -27,7 +27,14 @@ from app.models import AuditEvent, Finding, Submission, utcnow
 from app.observability.context import META_KEY, bind_job_request_id, current_request_id
 from app.observability.metrics import observe_screening
 from app.runtime import batching
-from app.runtime.queues import SALES_SCREENING, SCREENING, enqueue_delivery, enqueue_rescore, enqueue_visitor_email, screening_job_id
+from app.runtime.queues import (
+    SALES_SCREENING,
+    SCREENING,
+    enqueue_delivery,
+    enqueue_rescore,
+    enqueue_visitor_email,
+    screening_job_id,
+)
 from app.screening_context.challenges import gather
 from app.statuses import SubmissionStatus, Verdict
 from forms import FORM_KINDS
