@@ -3,8 +3,9 @@
 approving a held submission as recycled or disqualified, and the loop reported per form and source.
 
 The other examples of issue 12 are journeys elsewhere: tests/leads/test_qualification.py (the Analyst's demo
-request, four whitepapers, a double click, a reviewer's MQL) and tests/leads/test_feedback_loop.py (not a
-fit, spam, won then the newsletter)."""
+request, four whitepapers, a double click, a reviewer's MQL), tests/leads/test_feedback_loop.py (not a
+fit, spam, won then the newsletter), tests/leads/test_owners.py (an SLA breach's one alert event) and
+tests/leads/test_rescore.py (rules changed in the admin re-score leads)."""
 
 from __future__ import annotations
 
