@@ -62,3 +62,19 @@ def given(consents: dict[str, Any] | None, kind: str) -> bool:
     """Whether a stored record of this kind says ticked."""
     record = (consents or {}).get(kind)
     return isinstance(record, dict) and record.get("given") is True
+
+
+def consent_line(payload: dict[str, Any]) -> str:
+    """A payload's consents as one readable line for e-mail, Slack and CRM text, e.g.
+    "contact: yes; marketing: yes, confirmed"; "" when the form showed no box."""
+    parts = []
+    for kind, record in (payload.get("consents") or {}).items():
+        if not isinstance(record, dict) or kind not in KINDS:
+            continue
+        state = "yes" if record.get("given") is True else "no"
+        if kind == MARKETING and record.get("withdrawn_at"):
+            state = "withdrawn"
+        elif kind == MARKETING and state == "yes":
+            state += ", confirmed" if record.get("confirmed") is True else ", not confirmed yet"
+        parts.append(f"{kind}: {state}")
+    return "; ".join(parts)

@@ -124,6 +124,8 @@ def test_consents_reach_the_webhook_hubspot_and_salesforce(app, client, run_work
     }
     form = parse_qs(by_path["/salesforce"].body.decode())
     assert form["Contact_Consent__c"] == ["1"] and form["Mkt__c"] == ["0"]
+    # The readable text (Salesforce description, e-mail and Slack) says it too.
+    assert re.search(r"Consent: +contact: yes; marketing: no\n", form["description"][0])
 
 
 def test_hubspot_gets_no_consent_options_from_a_form_without_boxes(app, client, run_worker, http_receiver):

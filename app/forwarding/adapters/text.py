@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from app.consent.records import consent_line
+
 CONTROL = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]+")
 
 # BANT answer keys as the forms store them, with their labels.
@@ -85,6 +87,7 @@ def details(payload: dict[str, Any]) -> list[tuple[str, str]]:
         rows.append((label, one_line(value)))
     campaign = ", ".join(f"{key}={one_line(value, 100)}" for key, value in utm.items() if value)
     rows += [
+        ("Consent", consent_line(payload)),
         ("Campaign", campaign),
         ("Page", one_line(payload.get("page_url"), 500)),
         ("Received", one_line(payload.get("received_at"))),
