@@ -144,9 +144,9 @@ def test_hostile_text_in_every_field_is_shown_as_text_everywhere(
     if submission.verdict != "held":  # put it in the queue too, whatever screening decided
         submission.verdict = "held"
         db_session.commit()
-    urls = ["/admin/", "/admin/leads", f"/admin/submissions/{submission.id}", "/admin/dashboard"]
+    urls = ["/admin/", "/admin/submissions", f"/admin/submissions/{submission.id}", "/admin/dashboard"]
     if submission.lead_id:
-        urls.append(f"/admin/leads/{submission.lead_id}")
+        urls += ["/admin/leads", f"/admin/leads/{submission.lead_id}"]
     for url in urls:
         page.goto(f"{live_server}{url}")
         assert "<img src=x onerror=alert(1)>" in page.locator("main").inner_text() or url == "/admin/dashboard", url
@@ -178,7 +178,14 @@ def test_dashboard_draws_its_charts(signed_in, db_session, live_server, artifact
     page.set_viewport_size({"width": 1200, "height": 900})
     page.screenshot(path=str(artifacts / "admin-dashboard.png"), full_page=True)
     page.set_viewport_size({"width": 390, "height": 844})  # phone width: still readable, no horizontal page scroll
-    for url in ("/admin/dashboard", "/admin/", "/admin/leads", "/admin/forms/new", "/admin/lists"):
+    for url in (
+        "/admin/dashboard",
+        "/admin/",
+        "/admin/leads",
+        "/admin/submissions",
+        "/admin/forms/new",
+        "/admin/lists",
+    ):
         page.goto(f"{live_server}{url}")
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), url
     page.goto(f"{live_server}/admin/dashboard")
