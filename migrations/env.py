@@ -30,14 +30,29 @@ def run_migrations_offline() -> None:
 
 
 def run_migrations_online() -> None:
-    """Apply migrations over a real connection; batch mode lets SQLite alter tables."""
+    """Apply migrations over a real connection; batch mode lets SQLite alter tables.
+
+    SQLite alters a table by copying it and dropping the old one, which any referencing row forbids
+    while foreign keys are enforced; so they are off while migrating (the PRAGMA only takes effect
+    outside a transaction) and every reference is checked before the new schema is committed."""
     engine = make_engine(_url())
     with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()  # end the autobegun transaction, so Alembic's own one is the real one
         context.configure(
             connection=connection, target_metadata=target_metadata, render_as_batch=True, compare_type=True
         )
         with context.begin_transaction():
             context.run_migrations()
+            if sqlite:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                if broken:
+                    raise RuntimeError(f"migration left rows pointing at nothing: {broken[:10]}")
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
     engine.dispose()
 
 
