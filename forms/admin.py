@@ -129,7 +129,8 @@ class FormEditor(FlaskForm):
     language = SelectField("Language of the form's pages, e-mails and messages", choices=[], validate_choice=False)
     translations = TextAreaField(
         "Your own texts per language, one per line: de.title = …, de.intro = …, de.button = …, "
-        "de.thank_you = …, de.label.<field key> = … (other texts follow the language's catalogue)",
+        "de.thank_you = …, de.email_subject = …, de.email_body = … (\\n for a new line), "
+        "de.label.<field key> = … (other texts follow the language's catalogue)",
         validators=[Optional(), Length(max=20000)],
     )
     redirect_url = StringField("…or redirect to (https://…)", validators=[Optional(), Length(max=2048)])

@@ -47,6 +47,7 @@ from app.forwarding.adapters.email import (
 from app.forwarding.adapters.types import AttemptResult, DeliverySettings
 from app.forwarding.deliveries import next_delay
 from app.i18n import with_gettext
+from app.i18n.overrides import text_for
 from app.models import Submission, VisitorEmail, utcnow
 from app.statuses import DeliveryStatus, Verdict
 
@@ -235,6 +236,10 @@ def message_for(submission: Submission, *, base_url: str, now: datetime) -> Visi
 
 def _message_for(submission: Submission, *, base_url: str, now: datetime) -> VisitorMessage:
     form = submission.form
+
+    def own(key: str) -> str:  # the marketer's translation of their subject or text, if any
+        return text_for(form.translations, submission.language or "en", key)
+
     settings = dict(form.settings or {})
     configured = visitor_email_settings(form.kind, settings)
     webinar = webinar_of(form.name, settings) if form.kind == "webinar" else None
@@ -250,8 +255,10 @@ def _message_for(submission: Submission, *, base_url: str, now: datetime) -> Vis
         kind=form.kind,
         form_name=form.name,
         first_name=submission.first_name,
-        subject=configured["subject"] or default_subject(form.kind, form.name, asset_name=asset_name, webinar=webinar),
-        body=configured["body"] or default_body(form.kind, settings),
+        subject=own("email_subject")
+        or configured["subject"]
+        or default_subject(form.kind, form.name, asset_name=asset_name, webinar=webinar),
+        body=own("email_body") or configured["body"] or default_body(form.kind, settings),
         asset_name=asset_name,
         asset_url=absolute_url(str(settings.get("asset_url") or ""), base_url),
         webinar=webinar,

@@ -14,7 +14,7 @@ from typing import Any
 from app.i18n.languages import LANGUAGES
 
 # The form's own texts a language may replace; labels are `label.<field key>`.
-TEXT_KEYS = ("title", "intro", "button", "thank_you")
+TEXT_KEYS = ("title", "intro", "button", "thank_you", "email_subject", "email_body")
 LABEL_PREFIX = "label."
 _LINE = re.compile(r"^\s*([A-Za-z]{2,3})\.([a-z_]+(?:\.[a-z][a-z0-9_]{0,63})?)\s*=\s*(.*?)\s*$")
 MAX_TEXT = 2000
@@ -45,8 +45,8 @@ def parse(text: str) -> dict[str, dict[str, str]]:
         if not _valid_key(key):
             names = ", ".join((*TEXT_KEYS, "label.<field key>"))
             raise OverrideError(f"line {number}: {key!r} is not a text a language can replace ({names})")
-        if value:
-            result.setdefault(language, {})[key] = value[:MAX_TEXT]
+        if value:  # `\n` in a line is a line break (an e-mail text's paragraphs)
+            result.setdefault(language, {})[key] = value.replace("\\n", "\n")[:MAX_TEXT]
     return result
 
 
@@ -60,7 +60,7 @@ def render(translations: Mapping[str, Any] | None) -> str:
         for key in sorted(
             texts, key=lambda k: (k.startswith(LABEL_PREFIX), TEXT_KEYS.index(k) if k in TEXT_KEYS else 0, k)
         ):
-            lines.append(f"{language}.{key} = {texts[key]}")
+            lines.append(f"{language}.{key} = {texts[key]}".replace("\n", "\\n"))
     return "\n".join(lines)
 
 

@@ -49,6 +49,8 @@ def test_override_lines_round_trip():
         and text_for(None, "de", "x") == ""
     )
     assert parse("de.intro =   ") == {}  # an empty translation is no translation
+    body = parse("de.email_body = Hallo.\\n\\nBis bald.")
+    assert body == {"de": {"email_body": "Hallo.\n\nBis bald."}} and parse(render(body)) == body
 
 
 @pytest.mark.parametrize(

@@ -70,3 +70,26 @@ def test_arabic_confirmation_is_right_to_left(client, run_worker, smtp_receiver)
     [mail] = smtp_receiver.messages
     html = mail.message.get_body(("html",)).get_content()
     assert '<html lang="ar" dir="rtl">' in html and "مرحبًا Raj،" in html
+
+
+def test_marketers_translated_subject_and_text(client, db_session, run_worker, smtp_receiver):
+    from sqlalchemy import select
+
+    from app.models import Form
+
+    form = db_session.scalars(select(Form).where(Form.slug == WEBINAR)).one()
+    form.translations = {
+        "de": {"email_subject": "Bis bald bei Pipeline Live", "email_body": "Schön, dass Sie dabei sind.\n\nBis dann!"}
+    }
+    db_session.commit()
+    for header, email in (("de", "raj@globex.com"), ("en", "ana@globex.com")):
+        token = fetch_token(client, WEBINAR)
+        data = valid_fields(WEBINAR, token=token, email=email)
+        client.post(f"/f/{WEBINAR}", data=data, headers={"Accept-Language": header})
+    run_worker()
+    by_address = {mail.rcpt_tos[0]: mail.message for mail in smtp_receiver.messages}
+    german, english = by_address["raj@globex.com"], by_address["ana@globex.com"]
+    assert str(german["Subject"]) == "Bis bald bei Pipeline Live"
+    html = german.get_body(("html",)).get_content()
+    assert "<p>Schön, dass Sie dabei sind.</p><p>Bis dann!</p>" in html
+    assert str(english["Subject"]) == "You are registered: Pipeline Live"  # no English override: the default
