@@ -9,7 +9,13 @@
       var el = document.getElementById("rescore-" + key);
       if (el) { el.textContent = String(p[key]); }
     });
-    if (p.finished) { box.setAttribute("data-finished", "1"); } else { window.setTimeout(poll, 1500); }
+    if (p.finished) {
+      box.setAttribute("data-finished", "1");
+      var resume = document.getElementById("rescore-resume");
+      if (resume) { resume.hidden = true; }
+    } else {
+      window.setTimeout(poll, 1500);
+    }
   }
   function poll() {
     fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
