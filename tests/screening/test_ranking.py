@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from screening.ranking import NO_ENGAGEMENT, engagement_key
@@ -31,6 +31,7 @@ def decayed_exactly(fills: list[tuple[int, int]], now: datetime, half_life: floa
 fills = st.lists(st.tuples(st.integers(1, 50), st.integers(0, 3000)), min_size=1, max_size=6)
 
 
+@settings(max_examples=300, deadline=None)  # a loaded machine must not fail it on time
 @given(fills, fills, st.integers(3000, 6000))
 def test_the_key_orders_leads_as_their_decayed_engagement_at_any_later_moment(a, b, day):
     now = T0 + timedelta(days=day)
