@@ -9,8 +9,8 @@ from app.capture import visitor_email
 from app.consent import opt_in
 from app.forwarding.routing import feedback_token, route
 from app.leads.classification import classify
-from app.leads.scoring_rules import rules_cache
 from app.leads.owners import ServiceLevel, assign_new_sql
+from app.leads.scoring_rules import rules_cache
 from app.models import Submission, utcnow
 from screening.scoring import ScoringRules
 
