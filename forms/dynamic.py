@@ -45,6 +45,7 @@ AUTOCOMPLETE = {
     "country": "country-name",
 }
 PLACEHOLDER = ""  # a select's first, empty option ("Choose…"): not an answer
+NO_LABEL = ""  # builtin_label of a field that has none of its own
 # What a visitor reads for the field list's rules: lazy, so each is read in the page's language.
 MESSAGES = {
     "choose": _l("Choose…"),
@@ -113,10 +114,10 @@ def builtin_label(kind_class: type[LeadForm], key: str) -> Any:
     """The catalogue's label of a built-in field (contact field or qualifying question), else ""."""
     owner = LeadForm if key in CONTACT_FIELDS else kind_class if key in kind_class.BANT else None
     unbound = getattr(owner, key, None) if owner is not None else None
-    return unbound.args[0] if isinstance(unbound, UnboundField) and unbound.args else ""
+    return unbound.args[0] if isinstance(unbound, UnboundField) and unbound.args else NO_LABEL
 
 
-def _choices(kind_class: type[LeadForm], spec: FieldSpec) -> list[SelectChoice]:
+def choices_of(kind_class: type[LeadForm], spec: FieldSpec) -> list[SelectChoice]:
     """Options with their labels; an empty label is the built-in question's (translated) one."""
     builtin = {c.value: c.label for c in _builtin_choices(kind_class, spec.key)}
     return [SelectChoice(c.value, c.label or builtin.get(c.value, c.value)) for c in spec.options]
@@ -161,10 +162,11 @@ def typed_number(text: str) -> int | float:
 
 def _unbound(kind_class: type[LeadForm], spec: FieldSpec) -> UnboundField:
     """The WTForms field for one non-contact field."""
-    label = spec.label or builtin_label(kind_class, spec.key) or spec.key
+    builtin = builtin_label(kind_class, spec.key)  # lazy (translated when shown): never tested for truth here
+    label = spec.label or (builtin if builtin is not NO_LABEL else spec.key)
     required = spec.required and not spec.is_hidden
     if spec.type in ("select", "radio") or (spec.type == "multi_checkbox"):
-        choices = _choices(kind_class, spec)
+        choices = choices_of(kind_class, spec)
         if spec.type == "select":
             placeholder = _builtin_choices(kind_class, spec.key)[:1] or [SelectChoice(PLACEHOLDER, MESSAGES["choose"])]
             choices = [placeholder[0], *choices]

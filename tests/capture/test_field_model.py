@@ -318,3 +318,14 @@ def test_a_bad_field_list_is_refused_naming_the_field_and_attribute(fields, wher
 def test_a_contact_field_keeps_its_type_and_rules():
     specs = parse_fields([{"key": "email", "type": "number", "label": "", "pattern": "x", "max_length": 9}])
     assert specs[0].type == "email" and specs[0].pattern == "" and specs[0].max_length is None and specs[0].required
+
+
+def test_json_posts_give_several_choices_as_a_list_of_values(client, db_session, custom_form):
+    response = post(
+        client, email="ada@acme.com", seats=3, plan="team", region="eu", updates=True, tools=["crm", "sheet"]
+    )
+    assert response.status_code == 202, response.get_json()
+    db_session.expire_all()
+    assert db_session.scalars(select(Submission)).one().answers["tools"] == ["crm", "sheet"]
+    refused = post(client, email="ada@acme.com", tools=[{"crm": True}])
+    assert refused.status_code == 400 and refused.get_json()["message"] == "Field 'tools' must be text, not list."
