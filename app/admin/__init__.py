@@ -2,12 +2,13 @@
 
 from app.admin import (  # noqa: F401
     alerts,
+    answers,
     auth,
     dashboard,
     destinations,
     form_settings,
-    leads,
     formatting,
+    leads,
     lists,
     notices,
     owners,

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import IO, Any
 
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, Text, cast, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from app import actions
@@ -118,6 +118,7 @@ CSV_HEADER = [
     "utm_medium",
     "utm_campaign",
     "message",
+    "answers",
 ]
 # Only what the file holds, as plain rows: no ORM objects, no eager loads.
 CSV_COLUMNS = (
@@ -138,6 +139,8 @@ CSV_COLUMNS = (
     Submission.utm_medium,
     Submission.utm_campaign,
     Submission.message,
+    # The form fields' answers as one JSON object (it starts with "{", so never a formula); empty when none.
+    func.nullif(cast(Submission.answers, Text), "{}"),
 )
 # Whether any text cell of a row could be a formula: after its spaces, it starts with a trigger character.
 # Computed by the database (the same in PostgreSQL and SQLite), so only those rows are checked cell by cell.

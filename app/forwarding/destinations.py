@@ -262,6 +262,7 @@ SAMPLE = {
     "country": "US",
     "message": "This is a test lead sent by leadsieve to check this destination.",
     "answers": {},
+    "crm_fields": {"hubspot": {}, "salesforce": {}},
     "form": {"slug": "test", "name": "Test", "kind": "demo"},
     "utm": {"source": "leadsieve", "medium": "test", "campaign": "", "term": "", "content": ""},
     "page_url": "",

@@ -10,11 +10,20 @@
   // Contact fields the host page's URL may prefill (PREFILL_FIELDS): only inputs the form shows, if empty.
   var PREFILL = (document.documentElement.getAttribute("data-prefill-fields") || "").split(" ");
 
+  // An allowed field: an empty text field, a hidden one's default, an unanswered choice, a box to tick.
   function prefill(form, name, value) {
-    var input = form.elements[name];
-    if (!input || input.value || ["text", "email", "tel", "search"].indexOf(input.type) < 0) return;
-    var limit = input.maxLength > 0 ? input.maxLength : 200;
-    input.value = value.replace(/\s+/g, " ").trim().slice(0, limit);
+    var input = form.elements[name], text = value.replace(/\s+/g, " ").trim();
+    if (!input) return;
+    if (input.length && !input.options) {  // a group: only when nothing is chosen yet
+      if ([].some.call(input, function (o) { return o.checked; })) return;
+      [].forEach.call(input, function (option) { option.checked = option.value === text; });
+    } else if (input.type === "checkbox") {
+      if (/^(1|y|yes|true|on)$/i.test(text)) input.checked = true;
+    } else if (input.options) {
+      if (!input.value && [].some.call(input.options, function (o) { return o.value === text; })) input.value = text;
+    } else if (!input.value || input.type === "hidden") {
+      input.value = text.slice(0, input.maxLength > 0 ? input.maxLength : 200);
+    }
   }
 
   function setField(form, name, value) {

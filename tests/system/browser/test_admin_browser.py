@@ -109,7 +109,7 @@ def test_form_editor_shows_a_live_preview_and_the_embed_panel(signed_in, live_se
     page.fill("#name", "Spring webinar")
     page.fill("#slug", "spring-webinar")
     page.select_option("#kind", "webinar")
-    page.check("input[name=shown][value=phone]")
+    page.fill("#fields-6-key", "phone")  # the blank row below the kind's six: a field added
     page.fill("#webinar_starts_at", "2027-03-04 17:00 CET")
     preview = page.locator("#form-preview .preview-card")  # inside the open shadow root
     when = "Thursday 4 March 2027, 17:00 UTC+01:00"  # the start as visitors read it
