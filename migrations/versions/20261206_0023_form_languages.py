@@ -21,14 +21,12 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("forms") as batch:
-        batch.add_column(sa.Column("translations", sa.JSON(), nullable=False, server_default=sa.text("'{}'")))
-    with op.batch_alter_table("submissions") as batch:
-        batch.add_column(sa.Column("language", sa.String(length=16), nullable=False, server_default="en"))
+    # ALTER TABLE ADD COLUMN with a default, on SQLite too: no copy of the table, whose DROP the foreign keys
+    # of existing rows (submissions -> forms) would refuse.
+    op.add_column("forms", sa.Column("translations", sa.JSON(), nullable=False, server_default=sa.text("'{}'")))
+    op.add_column("submissions", sa.Column("language", sa.String(length=16), nullable=False, server_default="en"))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("submissions") as batch:
-        batch.drop_column("language")
-    with op.batch_alter_table("forms") as batch:
-        batch.drop_column("translations")
+    op.drop_column("submissions", "language")  # native DROP COLUMN on SQLite too (3.35+): no table copy
+    op.drop_column("forms", "translations")
