@@ -197,6 +197,24 @@ def test_the_owner_is_in_every_forwarded_payload(app, client, db_session, run_wo
     assert (mql["owner"], mql["sla_due_at"]) == (None, None)
 
 
+def test_the_lead_e_mail_names_the_owner_and_the_due_time(app, client, db_session, run_worker, smtp_receiver):
+    owners(app, "Ann")
+    destination(app, "email", "sales@example.com")
+    demo(client, PEOPLE[0])
+    demo(client, "jane@acme.com", slug="whitepaper-lead-quality")
+    run_worker()
+    due = lead_of(db_session, PEOPLE[0]).sla_due_at.replace(microsecond=0).isoformat() + "Z"
+    bodies = {
+        str(m.message["Subject"]): m.message.get_body(preferencelist=("plain",)).get_content()
+        for m in smtp_receiver.messages
+        if m.rcpt_tos == ["sales@example.com"]  # not the visitors' confirmations
+    }
+    [sql] = [body for subject, body in bodies.items() if "Li Wei" in subject]
+    assert "Owner:" in sql and "Ann <ann@sales.example>" in sql and due in sql
+    [mql] = [body for subject, body in bodies.items() if "Li Wei" not in subject]
+    assert "Owner:" not in mql and "Touch by:" not in mql
+
+
 def sla_events(http_receiver):
     return [r.json() for r in http_receiver.requests if r.json().get("type") == "lead.sla_breached"]
 

@@ -55,6 +55,13 @@ def headline(payload: dict[str, Any]) -> str:
     return f"{title(payload)}: {full_name(payload)}" + (f" ({company})" if company else "")
 
 
+def owner_line(owner: Any) -> str:
+    """'Ann Seller <ann@example.com>' for the payload's owner; '' when nobody owns the lead."""
+    if not isinstance(owner, dict):
+        return ""
+    return one_line(f"{one_line(owner.get('name'), 100)} <{one_line(owner.get('email'), 320)}>", 430)
+
+
 def is_web_url(value: Any) -> bool:
     """True for an absolute http(s) URL without whitespace (safe to put in a link)."""
     return isinstance(value, str) and bool(re.fullmatch(r"https?://[^\s<>\"']+", value))
@@ -73,6 +80,8 @@ def details(payload: dict[str, Any]) -> list[tuple[str, str]]:
         ("Sales note", one_line((feedback or {}).get("note"), 300)),
         ("Stage", one_line(payload.get("stage"))),
         ("Why", one_line(payload.get("stage_reason"), 300)),
+        ("Owner", owner_line(payload.get("owner"))),
+        ("Touch by", one_line(payload.get("sla_due_at"))),
         ("Name", full_name(payload)),
         ("E-mail", one_line(payload.get("email"), 320)),
         ("Company", one_line(payload.get("company"))),
