@@ -71,6 +71,7 @@ KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 RESERVED_KEYS = frozenset(
     "consent marketing_consent website token page_url referrer embed parent csrf_token "  # the form's own
     "utm_source utm_medium utm_campaign utm_term utm_content gclid fbclid msclkid li_fat_id ttclid wbraid gbraid "
+    "page_title hutk "  # posted by embed.js for attribution (app/forwarding/attribution.py)
     "data errors meta validate process populate_obj form_errors".split()  # WTForms' own attributes
 )
 MAX_FIELDS = 60

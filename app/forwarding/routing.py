@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.consent.payload import consents_payload
+from app.forwarding.attribution import attribution_payload
 from app.forwarding.field_mapping import field_payload
 from app.leads.owners import owner_payload
 from app.models import Delivery, Destination, Lead, StageChange, Submission, utcnow
@@ -104,6 +105,7 @@ def build_payload(submission: Submission, lead: Lead, *, feedback_url: str) -> d
         },
         "page_url": submission.page_url,
         "received_at": submission.received_at.isoformat() + "Z",
+        **attribution_payload(submission),  # utm_*, referrer, page_url, click ids, hutk, ip_address
         **scores(lead),
         **owner_payload(lead),
         "consents": consents_payload(submission, lead),

@@ -65,6 +65,9 @@
     CONTEXT.forEach(function (name) { setField(form, name, (params.get(name) || "").slice(0, 200)); });
     setField(form, "page_url", location.href.slice(0, 2048));
     setField(form, "referrer", document.referrer.slice(0, 2048));
+    setField(form, "page_title", document.title.slice(0, 200));
+    // HubSpot's visitor cookie on the host page, so the CRM joins this contact to its page views.
+    setField(form, "hutk", (document.cookie.match(/(?:^|; )hubspotutk=([0-9a-f]{32})/) || [])[1]);
     var own = form.getAttribute("data-leadsieve-prefill");
     prefill(form, queryValues(own === null ? PREFILL : own.split(" ")));
   }

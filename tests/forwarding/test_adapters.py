@@ -175,7 +175,8 @@ def test_hubspot_form_submission_json(http_receiver, send_settings):
         "lifecyclestage": "salesqualifiedlead",
         "lead_source": "leadsieve",
     }
-    assert body["context"] == {"pageUri": "https://www.example.com/demo", "pageName": "Test"}
+    assert body["context"] == {"pageUri": "https://www.example.com/demo"}  # no page title captured
+    assert body["submittedAt"] == "0"  # received_at 1970-01-01T00:00:00Z
 
 
 def _parts(message: EmailMessage) -> tuple[str, str]:

@@ -9,6 +9,7 @@ fixed contact properties.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from app.forwarding.adapters import http, text
@@ -25,8 +26,30 @@ LIFECYCLE: dict[str, str] = {
 }
 
 
+def submitted_at(payload: dict[str, Any]) -> dict[str, str]:
+    """{"submittedAt": ms since the epoch as a string} from `received_at` (UTC, ends in Z), else {}."""
+    try:
+        received = datetime.fromisoformat(str(payload.get("received_at") or "").removesuffix("Z"))
+    except ValueError:
+        return {}
+    return {"submittedAt": str(int(received.replace(tzinfo=UTC).timestamp() * 1000))}
+
+
+def context(payload: dict[str, Any]) -> dict[str, str]:
+    """pageUri, pageName (the host page's title; omitted when unknown), ipAddress and hutk (HubSpot's
+    visitor cookie, which ties the contact to its page views), each left out when empty."""
+    seen = payload.get("attribution") or {}
+    values = {
+        "hutk": str(seen.get("hutk") or ""),
+        "ipAddress": str(seen.get("ip_address") or ""),
+        "pageUri": str(seen.get("page_url") or payload.get("page_url") or ""),
+        "pageName": text.one_line(seen.get("page_title"), 200),
+    }
+    return {key: value for key, value in values.items() if value}
+
+
 def submission(payload: dict[str, Any], options: dict[str, Any]) -> dict[str, Any]:
-    """{"fields": [{"objectTypeId", "name", "value"}...], "context": {"pageUri", "pageName"}}."""
+    """{"fields": [{"objectTypeId", "name", "value"}...], "submittedAt", "context": {...}} (Forms API v3)."""
     values = {
         "email": text.one_line(payload.get("email"), 320),
         "firstname": text.one_line(payload.get("first_name")),
@@ -41,11 +64,10 @@ def submission(payload: dict[str, Any], options: dict[str, Any]) -> dict[str, An
         values["lifecyclestage"] = LIFECYCLE.get(str(payload.get("stage")), "")
     values.update(payload.get("crm_fields", {}).get("hubspot", {}))  # the form's mapped fields
     values.update(extra_fields(options))
-    form = payload.get("form") or {}
-    context = {"pageUri": str(payload.get("page_url") or ""), "pageName": text.one_line(form.get("name"))}
     return {
         "fields": [{"objectTypeId": CONTACT, "name": name, "value": value} for name, value in values.items() if value],
-        "context": {key: value for key, value in context.items() if value},
+        **submitted_at(payload),
+        "context": context(payload),
         **({"legalConsentOptions": legal} if (legal := hubspot_legal_consent(payload, options)) else {}),
     }
 
