@@ -170,9 +170,11 @@ def init_app(app: Flask, limiter: Limiter) -> None:
     strategy."""
     config = app.config
     storage_uri = config.get("RATELIMIT_STORAGE_URI") or config["REDIS_URL"]
+    # A limiter disabled at start-up builds no strategy (it would count nowhere): REDIS_URL counts then.
+    other_store = limiter.limiter if limiter.enabled and not _same_redis(storage_uri, config["REDIS_URL"]) else None
     app.extensions["leadsieve.capture_gate"] = CaptureGate(
         link=app.extensions["leadsieve.capture_link"],
-        other_store=None if _same_redis(storage_uri, config["REDIS_URL"]) else limiter.limiter,
+        other_store=other_store,
         memory_fallback=bool(config.get("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)),
         swallow_errors=bool(config.get("RATELIMIT_SWALLOW_ERRORS", True)),
     )

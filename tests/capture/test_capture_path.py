@@ -311,3 +311,15 @@ def test_a_changed_limit_applies_to_the_next_post(app, client):
     assert answers == [202, 429]
     app.config["RATELIMIT_ENABLED"] = False
     assert client.post(f"/f/{NEWSLETTER}", json={"email": "p3@acme.com"}).status_code == 202
+
+
+def test_limits_switched_off_with_a_store_of_their_own_still_start_and_store(settings_for, db_session):
+    """Flask-Limiter builds no strategy when it starts disabled; the gate must not ask it for one."""
+    app = create_app(settings_for(RATELIMIT_ENABLED=False, RATELIMIT_STORAGE_URI="memory://"))
+    client = app.test_client()
+    try:
+        answers = [client.post(f"/f/{NEWSLETTER}", json={"email": f"p{i}@acme.com"}) for i in range(3)]
+        assert [a.status_code for a in answers] == [202, 202, 202]
+        assert [s.email for s in submissions(db_session)] == ["p0@acme.com", "p1@acme.com", "p2@acme.com"]
+    finally:
+        app.extensions["leadsieve.engine"].dispose()
