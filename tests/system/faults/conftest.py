@@ -91,9 +91,10 @@ class WorkerProcesses:
                 except subprocess.TimeoutExpired:
                     self.kill(process)
 
-    def logs(self) -> str:
-        """Everything the workers printed (for failure messages)."""
-        return "\n".join(p.read_text(errors="replace")[-3000:] for p in sorted(self.log_dir.glob("worker-*.log")))
+    def logs(self, tail: int | None = 3000) -> str:
+        """What the workers printed: the last `tail` characters of each log (for failure messages), or all."""
+        texts = (p.read_text(errors="replace") for p in sorted(self.log_dir.glob("worker-*.log")))
+        return "\n".join(text[-tail:] if tail else text for text in texts)
 
 
 def descendants(pid: int) -> list[int]:
